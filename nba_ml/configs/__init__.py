@@ -1,0 +1,1 @@
+"""Recommended configs shipped with the package (mirrored in docs/configs/)."""

@@ -1,0 +1,155 @@
+"""GANConfig: every training option, validated once at the edge.
+
+Code past `GANConfig.model_validate` (or `load_config`) trusts what it gets.
+Each field has a default, a constraint and a one-line description; the
+configuration reference in docs/configuration.md is written from them.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+LossKind = Literal["wgan-gp", "wgan-clip", "gan"]
+
+# Adam betas the papers use for each objective: Gulrajani et al. (2017) for
+# WGAN-GP, Radford et al. (2015) for the standard GAN. Weight clipping uses
+# RMSprop (Arjovsky et al. 2017), which has no betas.
+DEFAULT_BETAS: dict[str, tuple[float, float]] = {
+    "wgan-gp": (0.0, 0.9),
+    "wgan-clip": (0.0, 0.9),
+    "gan": (0.5, 0.999),
+}
+
+
+class ConfigError(ValueError):
+    """A configuration that failed validation; the message names every bad field."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelConfig(_Section):
+    kind: Literal["mlp", "conv"] = Field("mlp", description="Network pair: 'mlp' for points/tables (N, d), 'conv' (DCGAN-style) for grids (N, C, H, W).")
+    data_shape: Optional[tuple[int, ...]] = Field(None, description="Shape of one sample without the batch dim; None = taken from the data at train time.")
+    latent_dim: int = Field(64, gt=0, le=4096, description="Size of the generator's input noise vector z.")
+    hidden_dim: int = Field(512, gt=0, le=16384, description="MLP: width of each hidden layer.")
+    depth: int = Field(3, gt=0, le=16, description="MLP: number of hidden layers in each network.")
+    base_channels: int = Field(64, gt=0, le=1024, description="Conv: channels of the widest-resolution layer; doubles at each halving.")
+    critic_norm: Literal["none", "layer"] = Field("none", description="Critic normalisation; never BatchNorm, which breaks the per-sample gradient penalty.")
+    num_classes: int = Field(0, ge=0, le=100000, description="Number of condition labels; 0 = unconditional.")
+
+    @model_validator(mode="after")
+    def _check_shape(self) -> "ModelConfig":
+        if self.data_shape is not None:
+            if any(s <= 0 for s in self.data_shape):
+                raise ValueError(f"data_shape must be positive sizes, got {self.data_shape}")
+            rank = {"mlp": 1, "conv": 3}[self.kind]
+            if len(self.data_shape) != rank:
+                raise ValueError(f"model.kind={self.kind!r} needs a data_shape of rank {rank}, got {self.data_shape}")
+            if self.kind == "conv":
+                _, height, width = self.data_shape
+                if height != width or height < 8 or height & (height - 1):
+                    raise ValueError(f"conv grids must be square with a power-of-two side >= 8, got {height}x{width}")
+        return self
+
+
+class LossConfig(_Section):
+    kind: LossKind = Field("wgan-gp", description="Objective: 'wgan-gp' (Wasserstein + gradient penalty), 'wgan-clip' (weight clipping), 'gan' (standard non-saturating BCE).")
+    gp_weight: float = Field(10.0, ge=0, le=1e4, description="lambda, weight of the gradient penalty in the critic loss (wgan-gp).")
+    gp_center: float = Field(1.0, gt=0, description="Target gradient norm of the penalty (1 = the 1-Lipschitz constraint).")
+    one_sided: bool = Field(False, description="Penalise only norms above the center: max(0, ||g|| - center)^2.")
+    n_critic: int = Field(5, gt=0, le=100, description="Critic updates per generator update.")
+    clip_value: float = Field(0.01, gt=0, description="wgan-clip: critic weights are clamped to [-c, c] after each step.")
+
+
+class OptimConfig(_Section):
+    lr_critic: float = Field(1e-4, gt=0, lt=1, description="Learning rate of the critic (discriminator) optimizer.")
+    lr_generator: float = Field(1e-4, gt=0, lt=1, description="Learning rate of the generator optimizer.")
+    betas: Optional[tuple[float, float]] = Field(None, description="Adam betas; None = the paper's choice for loss.kind: (0.0, 0.9) for wgan-gp, (0.5, 0.999) for gan.")
+    lr_schedule: Literal["constant", "linear"] = Field("constant", description="'linear' decays both learning rates linearly to 0 over train.steps (the WGAN-GP paper's CIFAR setup).")
+
+    @model_validator(mode="after")
+    def _check_betas(self) -> "OptimConfig":
+        if self.betas is not None and not all(0.0 <= b < 1.0 for b in self.betas):
+            raise ValueError(f"betas must each be in [0, 1), got {self.betas}")
+        return self
+
+
+class TrainConfig(_Section):
+    steps: int = Field(2000, gt=0, le=10_000_000, description="Generator iterations (each one follows n_critic critic steps).")
+    batch_size: int = Field(256, gt=0, le=1_000_000, description="Samples per batch, for real and generated data alike.")
+    seed: int = Field(0, ge=0, description="Seeds python, numpy and torch; same seed + config on CPU = identical run.")
+    log_every: int = Field(100, gt=0, description="Generator iterations between entries of TrainResult.history.")
+    loss_var_window: int = Field(50, ge=2, description="Generator iterations over which stability/loss_var is taken.")
+    device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where to train; 'auto' picks cuda when available.")
+    flush_denormal: bool = Field(True, description="torch.set_flush_denormal(True) on CPU: avoids several-fold slowdowns from denormal floats.")
+
+
+class GANConfig(_Section):
+    model: ModelConfig = Field(default_factory=ModelConfig, description="Networks.")
+    loss: LossConfig = Field(default_factory=LossConfig, description="Objective.")
+    optim: OptimConfig = Field(default_factory=OptimConfig, description="Optimizers.")
+    train: TrainConfig = Field(default_factory=TrainConfig, description="Training budget and bookkeeping.")
+
+    @property
+    def betas(self) -> tuple[float, float]:
+        """The Adam betas in force: the configured ones, else the paper's for loss.kind."""
+        return self.optim.betas or DEFAULT_BETAS[self.loss.kind]
+
+    def with_data_shape(self, shape: tuple[int, ...]) -> "GANConfig":
+        """A copy with model.data_shape set (validated like the rest)."""
+        return validate_config(deep_merge(self.model_dump(), {"model": {"data_shape": tuple(shape)}}))
+
+
+def format_validation_error(err: ValidationError, prefix: str = "") -> str:
+    """One line per bad field: 'loss.kind: Input should be ...'."""
+    lines = []
+    for e in err.errors():
+        where = ".".join(str(p) for p in (prefix, *e["loc"]) if p != "")
+        lines.append(f"  {where or '<root>'}: {e['msg']} (got {e.get('input')!r})")
+    return "invalid config:\n" + "\n".join(lines)
+
+
+def validate_config(raw: Any) -> GANConfig:
+    """GANConfig from a dict (or a GANConfig), raising ConfigError naming every bad field."""
+    if isinstance(raw, GANConfig):
+        return raw
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config must be a mapping of sections (model, loss, optim, train), got {type(raw).__name__}")
+    try:
+        return GANConfig.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(err)) from None
+
+
+def load_config(path: str | Path) -> GANConfig:
+    """Read a YAML file (safe loader) into a validated GANConfig."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"cannot read config file {path}: {err.strerror or err}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path} is not valid YAML: {err}") from None
+    if raw is not None and not isinstance(raw, dict):
+        raise ConfigError(f"{path} must hold a YAML mapping of sections (model, loss, optim, train), got {type(raw).__name__}")
+    return validate_config(raw)
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """base with override's keys laid over it, recursing into nested dicts."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

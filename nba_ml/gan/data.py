@@ -1,0 +1,90 @@
+"""Data for training: the 2-D benchmarks of the WGAN-GP paper, and the checks on any data.
+
+The benchmarks follow Gulrajani et al. (2017), gan_toy.py: 8 Gaussians on a
+ring of radius 2 (std 0.02, scaled by 1/1.414), 25 Gaussians on a 5x5 grid at
+-4..4 step 2 (std 0.05, scaled by 1/2.828), and the Swiss roll (scaled by 1/7.5).
+Generated in-process from a seed; nothing is downloaded.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal, Optional
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset
+
+PointDataset = Literal["8gaussians", "25gaussians", "swissroll"]
+
+
+@dataclass(frozen=True)
+class PointData:
+    """Samples (N, 2) and, for the Gaussian mixtures, their modes (K, 2) and common std."""
+
+    name: str
+    samples: Tensor
+    modes: Optional[Tensor]
+    mode_std: Optional[float]
+
+
+def make_points(name: PointDataset, n: int, seed: int = 0) -> PointData:
+    """n samples of a 2-D benchmark, reproducible from `seed`."""
+    if n <= 0:
+        raise ValueError(f"n must be positive, got {n}")
+    rng = np.random.default_rng(seed)
+    if name == "8gaussians":
+        angles = np.arange(8) * (2 * math.pi / 8)
+        modes, std, scale = 2.0 * np.stack([np.cos(angles), np.sin(angles)], axis=1), 0.02, 1 / 1.414
+    elif name == "25gaussians":
+        grid = np.arange(-4, 5, 2, dtype=np.float64)
+        modes, std, scale = np.stack(np.meshgrid(grid, grid), axis=-1).reshape(-1, 2), 0.05, 1 / 2.828
+    elif name == "swissroll":
+        t = 1.5 * math.pi * (1 + 2 * rng.random(n))
+        roll = np.stack([t * np.cos(t), t * np.sin(t)], axis=1) + 0.25 * rng.standard_normal((n, 2))
+        return PointData(name, torch.as_tensor(roll / 7.5, dtype=torch.float32), None, None)
+    else:
+        raise ValueError(f"unknown point dataset {name!r}; expected one of 8gaussians, 25gaussians, swissroll")
+    which = rng.integers(len(modes), size=n)
+    points = modes[which] + std * rng.standard_normal((n, 2))
+    return PointData(
+        name,
+        torch.as_tensor(points * scale, dtype=torch.float32),
+        torch.as_tensor(modes * scale, dtype=torch.float32),
+        std * scale,
+    )
+
+
+def check_samples(samples: Tensor, model_kind: str, where: str = "data") -> None:
+    """Reject data that training cannot use, naming what is wrong; called before training starts."""
+    if not isinstance(samples, Tensor):
+        raise TypeError(f"{where} must be a torch.Tensor or a torch Dataset, got {type(samples).__name__}")
+    if not samples.is_floating_point():
+        raise ValueError(f"{where} must be a float tensor, got dtype {samples.dtype}")
+    rank = {"mlp": 2, "conv": 4}[model_kind]
+    if samples.dim() != rank:
+        layout = {"mlp": "(N, features)", "conv": "(N, channels, height, width)"}[model_kind]
+        raise ValueError(f"{where} has shape {tuple(samples.shape)}, but model.kind={model_kind!r} needs {layout}")
+    if samples.shape[0] == 0:
+        raise ValueError(f"{where} is empty (0 samples)")
+    bad = ~torch.isfinite(samples)
+    if bad.any():
+        rows = bad.reshape(bad.shape[0], -1).any(dim=1).nonzero().flatten()
+        raise ValueError(f"{where} has non-finite values (NaN or inf) in {len(rows)} samples, first at index {int(rows[0])}")
+
+
+def dataset_to_tensors(dataset: Dataset) -> tuple[Tensor, Optional[Tensor]]:
+    """Stack a map-style Dataset of `x` or `(x, label)` items into (samples, labels or None)."""
+    try:
+        n = len(dataset)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError("a Dataset passed to train() must define __len__ (map-style)") from None
+    if n == 0:
+        raise ValueError("data is an empty Dataset")
+    items = [dataset[i] for i in range(n)]
+    if isinstance(items[0], (tuple, list)):
+        samples = torch.stack([torch.as_tensor(x) for x, _ in items])
+        labels = torch.as_tensor([int(y) for _, y in items], dtype=torch.long)
+        return samples.float(), labels
+    return torch.stack([torch.as_tensor(x) for x in items]).float(), None

@@ -1,0 +1,130 @@
+"""The Phase 5 plugin contract, shared by implement_rec_115 and implement_rec_098.
+
+The Phase 5 runner builds a plugin with a config dict, calls setup() (validate,
+nothing else) then execute() (train, evaluate, write STATUS.md) and reads
+{'success', 'metrics', 'artifacts'} back. A plugin module only declares its
+Recommendation; everything else is here, once.
+"""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..gan import ConfigError, GANConfig, make_points
+from ..gan.config import deep_merge, format_validation_error
+from .experiment import compare
+from ..io import write_text_atomic
+from .status import render_status
+
+# Budget presets per mode, laid over the recommended config for the data.
+# 'test' finishes in seconds (unit tests), 'development' in about a minute.
+MODE_PRESETS: dict[str, dict[str, Any]] = {
+    "production": {},
+    "development": {"train": {"steps": 1000, "log_every": 100}},
+    "test": {"model": {"hidden_dim": 32, "depth": 2}, "train": {"steps": 20, "batch_size": 64, "log_every": 10}},
+}
+MODE_SAMPLES = {"production": 100_000, "development": 20_000, "test": 2_000}
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def recommended_config(name: str) -> dict[str, Any]:
+    """A shipped config (nba_ml/configs/NAME.yaml, mirrored in docs/configs/) as a raw dict."""
+    return yaml.safe_load(resources.files("nba_ml.configs").joinpath(f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    rec_id: str  # 'rec_115'
+    sub_phase: str  # '5.85'
+    title: str
+    folder: str  # folder under docs/phases/phase_5/
+    kinds: tuple[str, str]  # (baseline loss.kind, candidate loss.kind), trained side by side
+    purpose: str  # one sentence for STATUS.md
+
+
+class PluginConfig(BaseModel):
+    """What a Phase 5 GAN plugin accepts; `gan` takes GANConfig sections and is laid over the mode preset."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(True, description="False: execute() trains nothing and returns success with skipped=True.")
+    mode: Literal["production", "development", "test"] = Field("production", description="Training budget preset: 'test' runs in seconds.")
+    output_dir: Optional[Path] = Field(None, description="Where artifacts go; None = artifacts/<rec_id> under the working directory.")
+    status_path: Optional[Path] = Field(None, description="STATUS.md to keep; None = the recommendation's docs folder.")
+    data: Literal["25gaussians", "8gaussians", "swissroll"] = Field("25gaussians", description="Built-in 2-D benchmark to train on.")
+    n_samples: Optional[int] = Field(None, gt=0, le=10_000_000, description="Training samples to generate; None = the mode's preset.")
+    eval_samples: int = Field(2500, gt=0, le=1_000_000, description="Generated samples used for evaluation (2,500 as in the mode-coverage literature).")
+    gan: GANConfig = Field(default_factory=GANConfig, description="GAN settings (model, loss, optim, train) over the mode preset; loss.kind is set per run.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lay_gan_over_preset(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict) or isinstance(raw.get("gan"), GANConfig):
+            return raw
+        gan = raw.get("gan") or {}
+        if not isinstance(gan, dict):
+            raise ValueError(f"gan must be a mapping of GANConfig sections, got {type(gan).__name__}")
+        if isinstance(gan.get("loss"), dict) and "kind" in gan["loss"]:
+            raise ValueError("gan.loss.kind is chosen by the plugin for each of its runs; remove it")
+        preset = MODE_PRESETS.get(raw.get("mode", "production"), {})  # an unknown mode is reported by its field
+        return {**raw, "gan": deep_merge(deep_merge(recommended_config("points2d"), preset), gan)}
+
+
+class Phase5Plugin:
+    """setup() validates, execute() trains the recommendation's comparison and keeps STATUS.md."""
+
+    recommendation: Recommendation
+
+    def __init__(self, config: Optional[dict[str, Any]] = None):
+        self.raw_config = dict(config or {})
+        self.config: Optional[PluginConfig] = None
+
+    @property
+    def status_path(self) -> Path:
+        rec = self.recommendation
+        default = REPO_ROOT / "docs" / "phases" / "phase_5" / rec.folder / "STATUS.md"
+        return self.config.status_path if self.config and self.config.status_path else default
+
+    def setup(self) -> PluginConfig:
+        """Validate the config; raises ConfigError (a ValueError) naming every bad field. Trains and writes nothing."""
+        try:
+            self.config = PluginConfig.model_validate(self.raw_config)
+        except ValidationError as err:
+            raise ConfigError(f"{self.recommendation.rec_id}: " + format_validation_error(err)) from None
+        return self.config
+
+    def execute(self) -> dict[str, Any]:
+        """Train and compare; never raises for a failed run: returns success False with the error."""
+        if self.config is None:
+            raise RuntimeError(f"{type(self).__name__}.execute() called before setup(): call impl.setup() first")
+        cfg, rec = self.config, self.recommendation
+        started = datetime.now(timezone.utc)
+        if not cfg.enabled:
+            result = {"success": True, "skipped": True, "metrics": {}, "artifacts": {}}
+        else:
+            result = self._run(cfg, rec)
+        result["artifacts"]["status"] = str(write_text_atomic(self.status_path, render_status(rec, cfg, result, started)))
+        return result
+
+    def _run(self, cfg: PluginConfig, rec: Recommendation) -> dict[str, Any]:
+        out_dir = cfg.output_dir or Path("artifacts") / rec.rec_id
+        n_samples = cfg.n_samples or MODE_SAMPLES[cfg.mode]
+        try:
+            data = make_points(cfg.data, n_samples, seed=cfg.gan.train.seed)
+            comparison = compare(cfg.gan, rec.kinds, data, out_dir, cfg.eval_samples)
+        except Exception as err:  # the runner must get a result, not a traceback
+            where = traceback.extract_tb(err.__traceback__)[-1]
+            return {"success": False, "metrics": {}, "artifacts": {},
+                    "error": f"{type(err).__name__}: {err} (at {Path(where.filename).name}:{where.lineno})"}
+        result = {"success": comparison.success, "metrics": comparison.metrics, "artifacts": comparison.artifacts}
+        if comparison.error:
+            result["error"] = comparison.error
+        return result
+

@@ -1,0 +1,79 @@
+"""The Phase 5 runner for the GAN recommendations: run each plugin, summarise, keep the index current."""
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any, Optional
+
+from ..io import write_text_atomic
+from .plugin import REPO_ROOT
+
+# rec_id -> "module:class" of its plugin (top-level modules, installed with the package).
+PLUGINS = {
+    "rec_115": "implement_rec_115:ImplementImplementGradientPenaltyForWassersteinGanWgangp",
+    "rec_098": "implement_rec_098:ImplementImplementWassersteinGanWithGradientPenaltyWgangpForImprovedGanTrainingStability",
+}
+INDEX_PATH = REPO_ROOT / "docs" / "phases" / "phase_5" / "PHASE_5_INDEX.md"
+# The runner rewrites only what lies between these markers of PHASE_5_INDEX.md.
+BEGIN, END = "<!-- status:begin -->", "<!-- status:end -->"
+
+
+def load_plugin(rec_id: str):
+    module_name, class_name = PLUGINS[rec_id].split(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def run_all(config: Optional[dict[str, Any]] = None, only: Optional[list[str]] = None,
+            artifacts_root: Optional[str] = None) -> dict[str, dict[str, Any]]:
+    """setup() and execute() each plugin with the same config dict; a bad config fails before any training.
+
+    With artifacts_root, each plugin writes its artifacts to artifacts_root/<rec_id>.
+    """
+    plugins = {}
+    for rec_id in only or list(PLUGINS):
+        rec_config = dict(config or {})
+        if artifacts_root:
+            rec_config["output_dir"] = f"{artifacts_root}/{rec_id}"
+        plugins[rec_id] = load_plugin(rec_id)(rec_config)
+    for plugin in plugins.values():
+        plugin.setup()
+    return {rec_id: plugin.execute() for rec_id, plugin in plugins.items()}
+
+
+def summary_lines(results: dict[str, dict[str, Any]]) -> list[str]:
+    """One block per recommendation: status, then the headline figures of each run."""
+    lines = []
+    for rec_id, result in results.items():
+        rec = load_plugin(rec_id).recommendation
+        verdict = "skipped" if result.get("skipped") else ("ok" if result["success"] else "FAILED")
+        lines.append(f"{rec_id} ({rec.sub_phase}) {rec.title}: {verdict}")
+        if result.get("error"):
+            lines.append(f"    error: {result['error']}")
+        for kind in rec.kinds:
+            run = kind.replace("-", "_")
+            m = {k[len(run) + 1:]: v for k, v in result["metrics"].items() if k.startswith(run + "/")}
+            if m:
+                lines.append(
+                    f"    {kind:<10} modes {m.get('quality/modes_covered', float('nan')):>4.0f}/{m.get('quality/modes_total', float('nan')):.0f}"
+                    f"  hq {m.get('quality/hq_pct', float('nan')):5.1f}%"
+                    f"  grad-norm {m.get('final/grad_norm/mean', float('nan')):.3f}"
+                    f"  train {m.get('time/train_s', float('nan')):.0f}s")
+        lines.append(f"    status: {result['artifacts'].get('status', '-')}")
+    return lines
+
+
+def update_index(results: dict[str, dict[str, Any]]) -> None:
+    """Rewrite the status table of PHASE_5_INDEX.md between its markers (atomically)."""
+    if not INDEX_PATH.exists():
+        return
+    rows = ["| sub-phase | recommendation | status | STATUS.md |", "|---|---|---|---|"]
+    for rec_id in PLUGINS:
+        rec = load_plugin(rec_id).recommendation
+        result = results.get(rec_id)
+        status = "not run" if result is None else ("skipped" if result.get("skipped") else ("✅ complete" if result["success"] else "❌ failed"))
+        rows.append(f"| {rec.sub_phase} | {rec_id}: {rec.title} | {status} | [STATUS.md]({rec.folder}/STATUS.md) |")
+    text = INDEX_PATH.read_text(encoding="utf-8")
+    block = f"{BEGIN}\n" + "\n".join(rows) + f"\n{END}"
+    new_text, count = re.subn(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
+    if count:
+        write_text_atomic(INDEX_PATH, new_text)

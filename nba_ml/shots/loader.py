@@ -1,0 +1,300 @@
+"""Load shot files in the stats.nba.com `shotchartdetail` layout.
+
+`load_shots` reads a .csv, .csv.gz or .parquet file of field-goal attempts,
+normalises column names and dtypes, drops rows a half-court shot model cannot
+use, and returns the frame with a `LoadReport` that accounts for every row.
+Anything wrong with the file itself is raised as `ShotDataError`, never as a raw
+pandas or pyarrow error.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nba_ml.shots.court import BASELINE_Y, HALF_COURT_Y, SIDELINE_X
+
+REQUIRED_COLUMNS = ("LOC_X", "LOC_Y")
+GAME_ID_LENGTH = 10  # stats.nba.com ids look like 0021700001
+
+UNITS_TENTHS = "tenths_of_feet"
+UNITS_FEET_CONVERTED = "feet (converted x10)"
+
+# Drop reasons, in the order they are checked: a row is counted under the first
+# reason that applies, so the counts add up to the rows dropped.
+MISSING_COORDINATES = "missing_or_non_numeric_coordinates"
+BEYOND_HALF_COURT = "beyond_half_court"
+INVALID_MADE_FLAG = "invalid_made_flag"
+DROP_REASONS = (MISSING_COORDINATES, BEYOND_HALF_COURT, INVALID_MADE_FLAG)
+
+# Feet-vs-tenths heuristic (see `_looks_like_feet`). In tenths, a real sample has
+# a 99th percentile of |LOC_X| near 230 and of LOC_Y near 280, and every value is
+# an integer; in feet the same shots give about 23 and 28, mostly with decimals.
+FEET_MAX_P99_ABS_X = 30.0
+FEET_MAX_P99_Y = 50.0
+FEET_MIN_NON_INTEGER_SHARE = 0.25
+
+
+class ShotDataError(ValueError):
+    """A shot file cannot be read, or (in strict mode) holds rows we would drop."""
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What `load_shots` did to a file: rows_read == rows_kept + sum(dropped)."""
+
+    path: str
+    rows_read: int
+    rows_kept: int
+    dropped: dict[str, int]
+    units: str
+    warnings: list[str]
+
+    def __str__(self) -> str:
+        dropped = ", ".join(f"{reason}={count:,}" for reason, count in self.dropped.items())
+        lines = [
+            f"LoadReport for {self.path}",
+            f"  rows read: {self.rows_read:,}",
+            f"  rows kept: {self.rows_kept:,}",
+            f"  dropped:   {sum(self.dropped.values()):,} ({dropped})",
+            f"  units:     {self.units}",
+        ]
+        lines += [f"  warning:   {warning}" for warning in self.warnings]
+        return "\n".join(lines)
+
+
+def load_shots(
+    path: str | Path, *, strict: bool = False, keep_backcourt: bool = False
+) -> tuple[pd.DataFrame, LoadReport]:
+    """Read a shot file and return (shots, report).
+
+    Column names are matched case-insensitively and returned in UPPER case.
+    LOC_X and LOC_Y are required and returned as float64 in tenths of a foot.
+    When present, SHOT_MADE_FLAG becomes int8 (0/1), PLAYER_ID and TEAM_ID
+    nullable Int64, GAME_ID a 10-character string (zero-padded when the leading
+    zeros were lost), GAME_DATE datetime64, and PLAYER_NAME, SEASON, POSITION,
+    POSITION_GROUP and SHOT_ZONE_BASIC strings. Other columns are kept as read.
+
+    Rows are dropped, first matching reason only, for: missing or non-numeric
+    coordinates; LOC_Y beyond the half-court line (backcourt heaves; kept when
+    `keep_backcourt=True`, e.g. to compare zones over whole seasons); a
+    SHOT_MADE_FLAG column holding something other than 0/1. Exact duplicate
+    rows are kept (they are real attempts, such as repeated tip-ins) and counted
+    in the report's warnings.
+
+    Units: the file is taken to be in feet, not tenths, when the 99th percentile
+    of |LOC_X| is below 30, that of LOC_Y below 50, and at least a quarter of the
+    coordinate values are non-integers. Real tenths data are integers spread over
+    the whole half court, so they never pass all three tests; a handful of rim
+    shots in tenths stays tenths because they are integers. Feet are multiplied
+    by 10, with units='feet (converted x10)' and a warning.
+
+    With `strict=True`, feet coordinates and any row that would be dropped raise
+    ShotDataError instead (the message gives the count per reason).
+
+    Raises ShotDataError for a missing, unreadable or empty file, an unsupported
+    extension, or missing LOC_X / LOC_Y columns.
+    """
+    path = Path(path)
+    raw = _read_table(path)
+    rows_read = len(raw)
+    if rows_read == 0:
+        raise ShotDataError(f"{path}: the file has a header but no rows")
+    shots = _normalise_column_names(raw, path)
+    warnings: list[str] = []
+
+    x, y, units = _coordinates_in_tenths(shots, path, strict)
+    shots["LOC_X"], shots["LOC_Y"] = x, y
+    if units == UNITS_FEET_CONVERTED:
+        warnings.append("coordinates looked like feet and were multiplied by 10")
+    has_coordinates = (x.notna() & y.notna()).to_numpy()
+
+    made_flag = _made_flag(shots)
+    no_row = np.zeros(rows_read, bool)
+    drop_masks = {
+        MISSING_COORDINATES: ~has_coordinates,
+        BEYOND_HALF_COURT: no_row if keep_backcourt else (y > HALF_COURT_Y).to_numpy(),
+        INVALID_MADE_FLAG: no_row if made_flag is None else ~made_flag.isin([0, 1]).to_numpy(),
+    }
+    keep, dropped = _apply_drop_reasons(drop_masks, rows_read)
+    if strict and sum(dropped.values()):
+        counts = ", ".join(f"{reason}={count}" for reason, count in dropped.items() if count)
+        raise ShotDataError(f"{path}: strict mode, {sum(dropped.values())} rows would be dropped: {counts}")
+
+    shots = shots.loc[keep].reset_index(drop=True)
+    if made_flag is not None:
+        shots["SHOT_MADE_FLAG"] = made_flag[keep].to_numpy().astype("int8")
+    warnings += _normalise_known_columns(shots)
+    warnings += _data_warnings(shots, keep_backcourt)
+    report = LoadReport(
+        path=str(path),
+        rows_read=rows_read,
+        rows_kept=len(shots),
+        dropped=dropped,
+        units=units,
+        warnings=warnings,
+    )
+    return shots, report
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    """Read the file by extension; every read failure becomes ShotDataError."""
+    if not path.is_file():
+        raise ShotDataError(f"{path}: no such file")
+    name = path.name.lower()
+    if not name.endswith((".csv", ".csv.gz", ".parquet")):
+        raise ShotDataError(f"{path}: unsupported file type; expected .csv, .csv.gz or .parquet")
+    if path.stat().st_size == 0:
+        raise ShotDataError(f"{path}: the file is empty")
+    try:
+        if name.endswith(".parquet"):
+            return pd.read_parquet(path)
+        return _read_csv(path)
+    except ShotDataError:
+        raise
+    except Exception as error:  # any parser/decompressor failure means the same thing here
+        raise ShotDataError(f"{path}: could not read the file ({type(error).__name__}: {error})") from error
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """Read a (possibly gzipped) CSV, keeping GAME_ID as text so its leading zeros survive."""
+    try:
+        header = pd.read_csv(path, nrows=0).columns
+    except pd.errors.EmptyDataError as error:
+        raise ShotDataError(f"{path}: the file is empty (no header, no rows)") from error
+    text_columns = {name: "str" for name in header if str(name).strip().upper() == "GAME_ID"}
+    return pd.read_csv(path, dtype=text_columns, low_memory=False)
+
+
+def _normalise_column_names(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Upper-case column names and check the required ones are there."""
+    names = [str(name).strip().upper() for name in frame.columns]
+    clashes = sorted({name for name in names if names.count(name) > 1})
+    if clashes:
+        raise ShotDataError(f"{path}: columns differ only by case or spaces: {clashes}")
+    missing = [name for name in REQUIRED_COLUMNS if name not in names]
+    if missing:
+        raise ShotDataError(f"{path}: missing required column(s) {missing}; columns found: {list(frame.columns)}")
+    # A fresh RangeIndex keeps row masks and column assignments aligned.
+    return frame.set_axis(names, axis="columns").reset_index(drop=True)
+
+
+def _coordinates_in_tenths(shots: pd.DataFrame, path: Path, strict: bool) -> tuple[pd.Series, pd.Series, str]:
+    """LOC_X and LOC_Y as float64 tenths of a foot (NaN where not numeric), and their units."""
+    x = pd.to_numeric(shots["LOC_X"], errors="coerce").astype("float64")
+    y = pd.to_numeric(shots["LOC_Y"], errors="coerce").astype("float64")
+    known = (x.notna() & y.notna()).to_numpy()
+    if not _looks_like_feet(x[known].to_numpy(), y[known].to_numpy()):
+        return x, y, UNITS_TENTHS
+    if strict:
+        raise ShotDataError(
+            f"{path}: LOC_X/LOC_Y look like feet, not tenths of a foot "
+            "(small spread, mostly non-integers); convert them or load with strict=False"
+        )
+    return x * 10, y * 10, UNITS_FEET_CONVERTED
+
+
+def _looks_like_feet(x: np.ndarray, y: np.ndarray) -> bool:
+    """True when the coordinates are small and fractional, as feet would be."""
+    if len(x) == 0:
+        return False
+    values = np.concatenate([x, y])
+    non_integer_share = np.mean(values != np.round(values))
+    return bool(
+        np.percentile(np.abs(x), 99) < FEET_MAX_P99_ABS_X
+        and np.percentile(y, 99) < FEET_MAX_P99_Y
+        and non_integer_share >= FEET_MIN_NON_INTEGER_SHARE
+    )
+
+
+def _made_flag(shots: pd.DataFrame) -> pd.Series | None:
+    """SHOT_MADE_FLAG as numbers (NaN where not numeric), or None when absent."""
+    if "SHOT_MADE_FLAG" not in shots:
+        return None
+    flag = shots["SHOT_MADE_FLAG"]
+    if flag.dtype == bool:
+        return flag.astype("int8")
+    return pd.to_numeric(flag, errors="coerce")
+
+
+def _apply_drop_reasons(masks: dict[str, np.ndarray], rows: int) -> tuple[np.ndarray, dict[str, int]]:
+    """Return rows to keep and counts per reason, each row under its first reason."""
+    already_dropped = np.zeros(rows, bool)
+    dropped = {}
+    for reason in DROP_REASONS:
+        newly_dropped = masks[reason] & ~already_dropped
+        dropped[reason] = int(newly_dropped.sum())
+        already_dropped |= newly_dropped
+    return ~already_dropped, dropped
+
+
+def _normalise_known_columns(shots: pd.DataFrame) -> list[str]:
+    """Give the known shotchartdetail columns sane dtypes; return warnings."""
+    warnings = []
+    for column in ("PLAYER_ID", "TEAM_ID"):
+        if column in shots:
+            shots[column] = _as_integer_ids(shots[column])
+    for column in ("PLAYER_NAME", "SEASON", "POSITION", "POSITION_GROUP", "SHOT_ZONE_BASIC"):
+        if column in shots:
+            shots[column] = _as_text(shots[column])
+    if "GAME_ID" in shots:
+        shots["GAME_ID"], padded = _padded_game_ids(shots["GAME_ID"])
+        if padded:
+            warnings.append(f"{padded:,} GAME_IDs had lost their leading zeros and were padded to 10 digits")
+    if "GAME_DATE" in shots:
+        shots["GAME_DATE"], unparsed = _parsed_dates(shots["GAME_DATE"])
+        if unparsed:
+            warnings.append(f"{unparsed:,} GAME_DATE values could not be parsed and are NaT")
+    return warnings
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Values as strings, missing ones left missing (pandas 2 would write 'nan')."""
+    return values.astype("str").where(values.notna())
+
+
+def _as_integer_ids(ids: pd.Series) -> pd.Series:
+    """Numeric ids as nullable Int64; non-numeric or fractional values become <NA>."""
+    numbers = pd.to_numeric(ids, errors="coerce")
+    return numbers.where(numbers == np.round(numbers)).astype("Int64")
+
+
+def _padded_game_ids(game_ids: pd.Series) -> tuple[pd.Series, int]:
+    """GAME_ID as text, left-padded with zeros to 10 digits; also the count padded."""
+    if pd.api.types.is_numeric_dtype(game_ids):
+        game_ids = _as_integer_ids(game_ids)  # avoid '21700001.0' from float columns
+    text = _as_text(game_ids).str.strip()
+    needs_padding = text.str.fullmatch(r"\d+", na=False) & (text.str.len() < GAME_ID_LENGTH)
+    padded = text.where(~needs_padding, text.str.zfill(GAME_ID_LENGTH))
+    return padded, int(needs_padding.sum())
+
+
+def _parsed_dates(dates: pd.Series) -> tuple[pd.Series, int]:
+    """Parse YYYYMMDD (shotchartdetail) or ISO dates; also count values that failed."""
+    if pd.api.types.is_datetime64_any_dtype(dates):
+        return dates, 0
+    text = _as_text(dates).str.strip()
+    compact = text.str.fullmatch(r"\d{8}", na=False)
+    parsed = pd.to_datetime(text.where(compact), format="%Y%m%d", errors="coerce")
+    parsed = parsed.fillna(pd.to_datetime(text.where(~compact), format="ISO8601", errors="coerce"))
+    unparsed = int((parsed.isna() & dates.notna()).sum())
+    return parsed, unparsed
+
+
+def _data_warnings(shots: pd.DataFrame, keep_backcourt: bool) -> list[str]:
+    """Things worth knowing about the kept rows that are not reasons to drop them."""
+    warnings = []
+    duplicates = int(shots.duplicated().sum())
+    if duplicates:
+        warnings.append(
+            f"{duplicates:,} rows are exact duplicates of an earlier row; kept, as they are "
+            "usually separate attempts (tip-ins) that a missing GAME_EVENT_ID would tell apart"
+        )
+    outside = int(((shots["LOC_X"].abs() > SIDELINE_X) | (shots["LOC_Y"] < BASELINE_Y)).sum())
+    if outside:
+        warnings.append(f"{outside:,} rows lie outside the sidelines or behind the baseline; kept")
+    if keep_backcourt:
+        beyond = int((shots["LOC_Y"] > HALF_COURT_Y).sum())
+        warnings.append(f"{beyond:,} rows beyond half court kept (keep_backcourt=True)")
+    return warnings

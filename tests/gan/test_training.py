@@ -1,0 +1,176 @@
+"""nba_ml.gan.training on tiny CPU problems: steps move the right weights, runs are reproducible."""
+import pytest
+import torch
+from torch.utils.data import TensorDataset
+
+from nba_ml.gan import TrainingDiverged, make_points, train, validate_config
+from nba_ml.gan import training
+from nba_ml.gan.networks import build_critic, build_generator
+
+TINY = {"model": {"latent_dim": 2, "hidden_dim": 16, "depth": 2}, "train": {"steps": 4, "batch_size": 16, "log_every": 2}}
+
+
+def tiny(**sections):
+    cfg = {k: dict(v) for k, v in TINY.items()}
+    for section, values in sections.items():
+        cfg[section] = {**cfg.get(section, {}), **values}
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def points():
+    return make_points("8gaussians", 256, seed=0).samples
+
+
+def make_state(cfg_dict, data_shape=(2,)):
+    cfg = validate_config(cfg_dict).with_data_shape(data_shape)
+    torch.manual_seed(0)
+    generator, critic = build_generator(cfg), build_critic(cfg)
+    opt_c, opt_g = training.make_optimizers(cfg, critic, generator)
+    return training.TrainState(cfg, generator, critic, opt_g, opt_c, torch.device("cpu"))
+
+
+def snapshot(module):
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def changed(before, module):
+    return any(not torch.equal(b, p) for b, p in zip(before, module.parameters()))
+
+
+@pytest.mark.parametrize("kind", ["wgan-gp", "wgan-clip", "gan"])
+def test_critic_step_moves_only_the_critic(kind, points):
+    state = make_state(tiny(loss={"kind": kind}))
+    critic_before, generator_before = snapshot(state.critic), snapshot(state.generator)
+    stats = training.critic_step(state, points[:16], None)
+    assert changed(critic_before, state.critic)
+    assert not changed(generator_before, state.generator)
+    assert {"loss/critic", "critic/real", "critic/fake"} <= stats.keys()
+    assert ("loss/gp" in stats) == (kind == "wgan-gp")
+
+
+@pytest.mark.parametrize("kind", ["wgan-gp", "wgan-clip", "gan"])
+def test_generator_step_moves_only_the_generator(kind):
+    state = make_state(tiny(loss={"kind": kind}))
+    critic_before, generator_before = snapshot(state.critic), snapshot(state.generator)
+    training.generator_step(state, None, 16)
+    assert changed(generator_before, state.generator)
+    assert not changed(critic_before, state.critic)
+    assert all(p.requires_grad for p in state.critic.parameters())  # unfrozen again
+
+
+def test_wgan_gp_critic_loss_includes_the_weighted_penalty(points):
+    state = make_state(tiny(loss={"gp_weight": 10.0}))
+    stats = training.critic_step(state, points[:16], None)
+    expected = stats["critic/fake"] - stats["critic/real"] + 10.0 * stats["loss/gp"]
+    assert stats["loss/critic"].item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_clipping_keeps_every_critic_weight_in_bounds(points):
+    result = train(tiny(loss={"kind": "wgan-clip", "clip_value": 0.01}), points)
+    assert max(p.abs().max().item() for p in result.critic.parameters()) <= 0.01
+    assert 0.0 < result.metrics["stability/clip_pct"] <= 100.0
+
+
+def test_train_returns_history_of_flat_metrics(points):
+    result = train(tiny(), points)
+    assert [h["step"] for h in result.history] == [2.0, 4.0]
+    assert result.metrics is result.history[-1]
+    expected_keys = {
+        "loss/critic", "loss/generator", "loss/gp", "critic/real", "critic/fake", "wdist",
+        "grad_norm/mean", "grad_norm/std", "weights/critic_mean", "weights/critic_std",
+        "weights/generator_mean", "weights/generator_std", "stability/dg_ratio",
+        "stability/loss_var", "quality/pixvar", "time/elapsed_s", "step",
+    }
+    assert expected_keys <= result.metrics.keys()
+    assert all(isinstance(v, float) for v in result.metrics.values())
+    assert result.metrics["wdist"] == pytest.approx(result.metrics["critic/real"] - result.metrics["critic/fake"])
+    assert result.config.model.data_shape == (2,)
+
+
+@pytest.mark.parametrize("kind", ["wgan-clip", "gan"])
+def test_baselines_report_gradient_norms_too(kind, points):
+    assert "grad_norm/mean" in train(tiny(loss={"kind": kind}), points).metrics
+
+
+def test_same_seed_gives_identical_weights_and_other_seed_does_not(points):
+    first, second = train(tiny(), points), train(tiny(), points)
+    other = train(tiny(train={"seed": 1}), points)
+    assert all(torch.equal(a, b) for a, b in zip(first.generator.parameters(), second.generator.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(first.generator.parameters(), other.generator.parameters()))
+
+
+def test_callbacks_see_state_and_can_add_metrics(points):
+    seen = []
+
+    def callback(state, metrics):
+        seen.append(state.step)
+        return {"custom/value": float(state.step) * 2}
+
+    result = train(tiny(), points, callbacks=(callback,))
+    assert seen == [2, 4]
+    assert [h["custom/value"] for h in result.history] == [4.0, 8.0]
+
+
+def test_divergence_raises_with_the_step(points, monkeypatch):
+    critic_loss, generator_loss = training.OBJECTIVES["wgan-gp"]
+    monkeypatch.setitem(training.OBJECTIVES, "wgan-gp",
+                        (lambda r, f: critic_loss(r, f) * float("nan"), generator_loss))
+    with pytest.raises(TrainingDiverged, match="diverged at step 1") as info:
+        train(tiny(), points)
+    assert info.value.step == 1
+
+
+@pytest.mark.parametrize("data,message", [
+    (torch.tensor([[0.0, float("nan")], [1.0, 1.0]]), "non-finite values .* first at index 0"),
+    (torch.zeros(4, 2, 2), r"needs \(N, features\)"),
+    (torch.zeros(0, 2), "empty"),
+    (torch.zeros(4, 2, dtype=torch.long), "float tensor"),
+])
+def test_bad_data_is_rejected_before_training(data, message):
+    with pytest.raises(ValueError, match=message):
+        train(tiny(), data)
+
+
+def test_data_shape_mismatch_is_rejected(points):
+    with pytest.raises(ValueError, match="model.data_shape"):
+        train(tiny(model={"data_shape": [3]}), points)
+
+
+def test_conv_pair_trains_on_grids_and_conditional_on_a_dataset():
+    grids = torch.rand(32, 2, 8, 8)
+    labels = torch.arange(32) % 3
+    cfg = {"model": {"kind": "conv", "latent_dim": 4, "base_channels": 4, "num_classes": 3, "critic_norm": "layer"},
+           "train": {"steps": 2, "batch_size": 8, "log_every": 1}}
+    result = train(cfg, TensorDataset(grids, labels))
+    assert result.config.model.data_shape == (2, 8, 8)
+    out = result.generator.sample(5, seed=0, condition=torch.tensor([0, 1, 2, 0, 1]))
+    assert out.shape == (5, 2, 8, 8)
+
+
+def test_conditional_model_needs_labels():
+    with pytest.raises(ValueError, match="needs labelled data"):
+        train({"model": {"num_classes": 3}, "train": {"steps": 1}}, torch.zeros(8, 2))
+
+
+def test_labels_out_of_range_are_rejected():
+    data = TensorDataset(torch.zeros(4, 2), torch.tensor([0, 1, 2, 3]))
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):
+        train({"model": {"num_classes": 3}, "train": {"steps": 1}}, data)
+
+
+def test_sample_is_seeded_and_switches_to_eval_mode(points):
+    generator = train(tiny(), points).generator
+    generator.train()
+    a, b = generator.sample(10, seed=3), generator.sample(10, seed=3)
+    assert not generator.training
+    assert torch.equal(a, b)
+    assert not torch.equal(a, generator.sample(10, seed=4))
+
+
+def test_linear_schedule_decays_both_learning_rates_to_zero(points):
+    seen = []
+    train(tiny(optim={"lr_schedule": "linear", "lr_critic": 1e-3, "lr_generator": 2e-3}), points,
+          callbacks=(lambda s, m: seen.append((s.opt_critic.param_groups[0]["lr"], s.opt_generator.param_groups[0]["lr"])),))
+    # after step 2 of 4 the factor is 1 - 2/4; after step 4 it is 0
+    assert seen == [(pytest.approx(5e-4), pytest.approx(1e-3)), (0.0, 0.0)]

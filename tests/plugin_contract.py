@@ -1,0 +1,130 @@
+"""The Phase 5 plugin contract, checked for each recommendation by test_rec_115.py and test_rec_098.py.
+
+A mixin for unittest.TestCase: subclasses set `plugin_class`. One test-mode
+execute() per class (setUpClass) keeps the files fast.
+"""
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from unittest import mock
+
+from nba_ml.gan import ConfigError
+from nba_ml.gan import training
+from nba_ml.phase5 import PluginConfig
+
+
+class PluginContract:
+    plugin_class = None  # set by the subclass
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = Path(tempfile.mkdtemp(prefix="nba_ml_test_"))
+        cls.config = {"mode": "test", "output_dir": str(cls.tmp / "out"), "status_path": str(cls.tmp / "STATUS.md")}
+        impl = cls.plugin_class(cls.config)
+        impl.setup()
+        cls.result = impl.execute()
+        cls.status_text = (cls.tmp / "STATUS.md").read_text(encoding="utf-8")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def runs(self):
+        return [kind.replace("-", "_") for kind in self.plugin_class.recommendation.kinds]
+
+    # -- setup ---------------------------------------------------------------
+
+    def test_setup_returns_the_validated_config(self):
+        cfg = self.plugin_class({"mode": "test"}).setup()
+        self.assertIsInstance(cfg, PluginConfig)
+        self.assertEqual(cfg.mode, "test")
+        self.assertEqual(cfg.gan.train.steps, 20)  # the test preset
+        self.assertEqual(cfg.gan.loss.gp_weight, 10.0)
+
+    def test_default_config_is_production_and_valid(self):
+        cfg = self.plugin_class().setup()
+        self.assertEqual(cfg.mode, "production")
+        self.assertTrue(cfg.enabled)
+
+    def test_gan_section_overrides_the_preset(self):
+        cfg = self.plugin_class({"mode": "test", "gan": {"train": {"steps": 7}, "loss": {"n_critic": 3}}}).setup()
+        self.assertEqual((cfg.gan.train.steps, cfg.gan.loss.n_critic, cfg.gan.model.hidden_dim), (7, 3, 32))
+
+    def test_invalid_config_names_every_bad_field_and_trains_nothing(self):
+        out = self.tmp / "never"
+        impl = self.plugin_class({"mode": "fast", "eval_samples": 0, "output_dir": str(out),
+                                  "gan": {"train": {"batch_size": -1}}, "colour": "red"})
+        with self.assertRaises(ConfigError) as ctx:
+            impl.setup()
+        message = str(ctx.exception)
+        self.assertIsInstance(ctx.exception, ValueError)
+        for field in ("mode", "eval_samples", "gan.train.batch_size", "colour"):
+            self.assertRegex(message, rf"(?m)^\s+{field}:")
+        self.assertFalse(out.exists())
+
+    def test_loss_kind_is_chosen_by_the_plugin(self):
+        with self.assertRaisesRegex(ConfigError, "gan.loss.kind is chosen by the plugin"):
+            self.plugin_class({"gan": {"loss": {"kind": "gan"}}}).setup()
+
+    # -- execute ---------------------------------------------------------------
+
+    def test_execute_before_setup_raises(self):
+        with self.assertRaisesRegex(RuntimeError, r"call impl.setup\(\) first"):
+            self.plugin_class({"mode": "test"}).execute()
+
+    def test_execute_succeeds_with_metrics_for_both_runs(self):
+        self.assertTrue(self.result["success"], self.result.get("error"))
+        for run in self.runs():
+            for key in ("quality/modes_covered", "quality/hq_pct", "quality/pixvar", "final/grad_norm/mean",
+                        "final/loss/critic", "final/loss/generator", "final/wdist", "time/train_s"):
+                self.assertIn(f"{run}/{key}", self.result["metrics"])
+        self.assertEqual(self.result["metrics"][f"{self.runs()[1]}/quality/modes_total"], 25.0)
+
+    def test_artifacts_exist_and_metrics_json_matches_the_result(self):
+        artifacts = self.result["artifacts"]
+        for name in ("samples_plot", "metrics", "status") + tuple(f"history_{run}" for run in self.runs()):
+            self.assertTrue(Path(artifacts[name]).is_file(), name)
+        saved = json.loads(Path(artifacts["metrics"]).read_text())
+        self.assertEqual(saved, self.result["metrics"])
+        self.assertEqual(Path(artifacts["samples_plot"]).read_bytes()[:8], b"\x89PNG\r\n\x1a\n")
+
+    def test_status_md_has_status_config_metrics_and_artifacts(self):
+        rec = self.plugin_class.recommendation
+        self.assertIn(f"# STATUS: {rec.sub_phase} {rec.title} ({rec.rec_id})", self.status_text)
+        self.assertIn("**Status:** ✅ COMPLETE", self.status_text)
+        self.assertRegex(self.status_text, r"\*\*Last run:\*\* \d{4}-\d\d-\d\d \d\d:\d\d UTC")
+        self.assertIn("| mode | test |", self.status_text)
+        self.assertIn(f"| metric | {' | '.join(self.runs())} |", self.status_text)
+        covered = [f"{self.result['metrics'][f'{run}/quality/modes_covered']:.4g}" for run in self.runs()]
+        self.assertIn(f"| modes covered (of quality/modes_total) | {' | '.join(covered)} |", self.status_text)
+        self.assertIn(f"- samples_plot: `{self.result['artifacts']['samples_plot']}`", self.status_text)
+
+    def test_default_status_path_is_the_recommendation_folder(self):
+        impl = self.plugin_class()
+        impl.setup()
+        folder = Path(__file__).resolve().parents[1] / "docs" / "phases" / "phase_5" / self.plugin_class.recommendation.folder
+        self.assertEqual(impl.status_path, folder / "STATUS.md")
+        self.assertTrue((folder / "README.md").is_file())
+
+    def test_disabled_skips_training_and_says_so(self):
+        out, status = self.tmp / "disabled", self.tmp / "disabled_STATUS.md"
+        impl = self.plugin_class({"enabled": False, "output_dir": str(out), "status_path": str(status)})
+        impl.setup()
+        result = impl.execute()
+        self.assertEqual((result["success"], result["skipped"], result["metrics"]), (True, True, {}))
+        self.assertFalse(out.exists())
+        self.assertIn("SKIPPED", status.read_text())
+
+    def test_divergence_returns_failure_instead_of_raising(self):
+        critic_loss, generator_loss = training.OBJECTIVES["wgan-gp"]
+        nan_loss = lambda r, f: critic_loss(r, f) * float("nan")
+        status = self.tmp / "failed_STATUS.md"
+        impl = self.plugin_class({**self.config, "output_dir": str(self.tmp / "failed"), "status_path": str(status)})
+        impl.setup()
+        with mock.patch.dict(training.OBJECTIVES, {"wgan-gp": (nan_loss, generator_loss)}):
+            result = impl.execute()
+        self.assertFalse(result["success"])
+        self.assertRegex(result["error"], r"wgan-gp run failed: TrainingDiverged: training diverged at step 1")
+        self.assertIn("**Status:** ❌ FAILED", status.read_text())
+        self.assertIn("diverged at step 1", status.read_text())
