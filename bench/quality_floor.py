@@ -41,6 +41,7 @@ SEASON_FILES = {
     "2022-23": "nba_shots_2022-23_regular_season.csv.gz",
 }
 GROUPS = ("all", "G", "F", "C")
+FramePair = Callable[[int], tuple[pd.DataFrame, pd.DataFrame]]  # seed -> (reference, other)
 METRICS = ("zone_mae_pp", "frechet", "precision", "recall", "n_real_charts", "n_generated_charts")
 
 
@@ -62,12 +63,13 @@ def disjoint_shot_halves(shots: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, 
     return shots[in_first_half], shots[~in_first_half]
 
 
-def repeated_floor(pair_for_seed: Callable[[int], tuple[pd.DataFrame, pd.DataFrame]], seeds: int, args) -> pd.DataFrame:
+def repeated_floor(pair_for_seed: FramePair, seeds: int, shots_per_chart: int, k: int) -> pd.DataFrame:
     """quality_floor for each seed's pair of frames, one row per seed."""
     rows = []
     for seed in range(seeds):
         reference, other = pair_for_seed(seed)
-        rows.append(quality_floor(reference, other, args.shots_per_chart, seed=2 * seed, by="POSITION_GROUP", k=args.k))
+        # quality_floor uses seed and seed + 1, so step by 2 to keep every subsample distinct
+        rows.append(quality_floor(reference, other, shots_per_chart, seed=2 * seed, by="POSITION_GROUP", k=k))
     return pd.DataFrame(rows)
 
 
@@ -101,7 +103,8 @@ def main() -> int:
 
     started = time.perf_counter()
     seasons = {season: load_shots(path)[0] for season, path in paths.items()}
-    print(f"loaded {', '.join(f'{s}: {len(f):,} shots' for s, f in seasons.items())} in {time.perf_counter() - started:.1f} s")
+    loaded = ", ".join(f"{season}: {len(shots):,} shots" for season, shots in seasons.items())
+    print(f"loaded {loaded} in {time.perf_counter() - started:.1f} s")
     print(f"K = {args.shots_per_chart} shots per chart (players with fewer are left out), k = {args.k}")
 
     early, late = seasons["2017-18"], seasons["2022-23"]
@@ -117,7 +120,7 @@ def main() -> int:
     }
     for name, pair_for_seed in pairs.items():
         pair_started = time.perf_counter()
-        runs = repeated_floor(pair_for_seed, args.seeds, args)
+        runs = repeated_floor(pair_for_seed, args.seeds, args.shots_per_chart, args.k)
         print_floor(name, runs, time.perf_counter() - pair_started)
     print(f"\ntotal {time.perf_counter() - started:.1f} s")
     return 0

@@ -18,6 +18,9 @@ from .losses import (
 from .metrics import mode_coverage, pixvar
 from .networks import build_critic, build_generator
 from .training import TrainingDiverged, TrainResult, TrainState, train
+from .checkpoint import CheckpointError, latest_checkpoint, load_checkpoint, save_checkpoint
+from .runs import run_training
+from .triage import triage
 
 __all__ = [
     "ConfigError", "GANConfig", "load_config", "validate_config",
@@ -27,4 +30,6 @@ __all__ = [
     "mode_coverage", "pixvar",
     "build_critic", "build_generator",
     "TrainingDiverged", "TrainResult", "TrainState", "train",
+    "CheckpointError", "latest_checkpoint", "load_checkpoint", "save_checkpoint",
+    "run_training", "triage",
 ]

@@ -41,6 +41,7 @@ class ModelConfig(_Section):
     base_channels: int = Field(64, gt=0, le=1024, description="Conv: channels of the widest-resolution layer; doubles at each halving.")
     critic_norm: Literal["none", "layer"] = Field("none", description="Critic normalisation; never BatchNorm, which breaks the per-sample gradient penalty.")
     num_classes: int = Field(0, ge=0, le=100000, description="Number of condition labels; 0 = unconditional.")
+    output: Literal["linear", "density"] = Field("linear", description="Generator output; 'density': a softmax distribution stored as 2*sqrt(p) - 1 (conv: over channel 0's grid, other channels tanh; mlp: over all features).")
 
     @model_validator(mode="after")
     def _check_shape(self) -> "ModelConfig":
@@ -50,6 +51,7 @@ class ModelConfig(_Section):
             rank = {"mlp": 1, "conv": 3}[self.kind]
             if len(self.data_shape) != rank:
                 raise ValueError(f"model.kind={self.kind!r} needs a data_shape of rank {rank}, got {self.data_shape}")
+        if self.data_shape is not None:
             if self.kind == "conv":
                 _, height, width = self.data_shape
                 if height != width or height < 8 or height & (height - 1):
@@ -64,12 +66,13 @@ class LossConfig(_Section):
     one_sided: bool = Field(False, description="Penalise only norms above the center: max(0, ||g|| - center)^2.")
     n_critic: int = Field(5, gt=0, le=100, description="Critic updates per generator update.")
     clip_value: float = Field(0.01, gt=0, description="wgan-clip: critic weights are clamped to [-c, c] after each step.")
+    gp_every: int = Field(1, gt=0, le=1000, description="Lazy regularisation: the penalty on every k-th critic step only, weighted by k (1 = every step).")
 
 
 class OptimConfig(_Section):
     lr_critic: float = Field(1e-4, gt=0, lt=1, description="Learning rate of the critic (discriminator) optimizer.")
     lr_generator: float = Field(1e-4, gt=0, lt=1, description="Learning rate of the generator optimizer.")
-    betas: Optional[tuple[float, float]] = Field(None, description="Adam betas; None = the paper's choice for loss.kind: (0.0, 0.9) for wgan-gp, (0.5, 0.999) for gan.")
+    betas: Optional[tuple[float, float]] = Field(None, description="Adam betas; None = the paper's choice for loss.kind: (0.0, 0.9) for wgan-gp, (0.5, 0.999) for gan; unused by wgan-clip (RMSprop).")
     lr_schedule: Literal["constant", "linear"] = Field("constant", description="'linear' decays both learning rates linearly to 0 over train.steps (the WGAN-GP paper's CIFAR setup).")
 
     @model_validator(mode="after")
@@ -87,6 +90,17 @@ class TrainConfig(_Section):
     loss_var_window: int = Field(50, ge=2, description="Generator iterations over which stability/loss_var is taken.")
     device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where to train; 'auto' picks cuda when available.")
     flush_denormal: bool = Field(True, description="torch.set_flush_denormal(True) on CPU: avoids several-fold slowdowns from denormal floats.")
+    ema_decay: Optional[float] = Field(None, gt=0, lt=1, description="Keep an exponential moving average of the generator weights with this decay (e.g. 0.999); None = off.")
+
+
+class LogConfig(_Section):
+    verbose: bool = Field(True, description="Progress bar and the per-logged-step console block (nba_ml.gan.console).")
+    quality_every: int = Field(1, gt=0, description="Logged steps between quality evaluations by run_training's callbacks (the last step always).")
+    checkpoint_every: int = Field(1000, gt=0, description="Generator iterations between checkpoints in the run directory (the last step always).")
+    tensorboard: bool = Field(False, description="Also write TensorBoard event files to <run_dir>/tensorboard (needs nba_ml[tensorboard]).")
+    wandb: bool = Field(False, description="Also log to Weights & Biases (needs nba_ml[wandb]; WANDB_MODE=offline works without an account).")
+    wandb_project: str = Field("nba_ml", min_length=1, description="W&B project name for wandb logging.")
+    experiment_log: Optional[str] = Field(None, description="Path of the markdown master experiment log that each run appends one row to; None = none.")
 
 
 class GANConfig(_Section):
@@ -94,6 +108,7 @@ class GANConfig(_Section):
     loss: LossConfig = Field(default_factory=LossConfig, description="Objective.")
     optim: OptimConfig = Field(default_factory=OptimConfig, description="Optimizers.")
     train: TrainConfig = Field(default_factory=TrainConfig, description="Training budget and bookkeeping.")
+    log: LogConfig = Field(default_factory=LogConfig, description="Run-directory logging: console, checkpoints, sinks, experiment log.")
 
     @property
     def betas(self) -> tuple[float, float]:
@@ -121,7 +136,7 @@ def validate_config(raw: Any) -> GANConfig:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise ConfigError(f"config must be a mapping of sections (model, loss, optim, train), got {type(raw).__name__}")
+        raise ConfigError(f"config must be a mapping of sections (model, loss, optim, train, log), got {type(raw).__name__}")
     try:
         return GANConfig.model_validate(raw)
     except ValidationError as err:
@@ -140,7 +155,7 @@ def load_config(path: str | Path) -> GANConfig:
     except yaml.YAMLError as err:
         raise ConfigError(f"{path} is not valid YAML: {err}") from None
     if raw is not None and not isinstance(raw, dict):
-        raise ConfigError(f"{path} must hold a YAML mapping of sections (model, loss, optim, train), got {type(raw).__name__}")
+        raise ConfigError(f"{path} must hold a YAML mapping of sections (model, loss, optim, train, log), got {type(raw).__name__}")
     return validate_config(raw)
 
 

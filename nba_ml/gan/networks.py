@@ -17,32 +17,34 @@ from torch import Tensor, nn
 from .config import GANConfig
 
 
-def _mlp(sizes: list[int], *, norm: str = "none", act: type[nn.Module] = nn.ReLU) -> nn.Sequential:
-    """Linear layers with activations between them (none after the last)."""
+def _mlp(sizes: list[int], *, norm: str = "none", act_last: bool = False) -> nn.Sequential:
+    """Linear layers, each followed by [LayerNorm] and ReLU except the last (unless act_last)."""
     layers: list[nn.Module] = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(n_in, n_out))
-        if i < len(sizes) - 2:
+        if act_last or i < len(sizes) - 2:
             if norm == "layer":
                 layers.append(nn.LayerNorm(n_out))
-            layers.append(act())
+            layers.append(nn.ReLU())
     return nn.Sequential(*layers)
 
 
 class MLPGenerator(nn.Module):
     """z (B, latent_dim) [+ label] -> sample (B, data_dim)."""
 
-    def __init__(self, latent_dim: int, data_dim: int, hidden_dim: int, depth: int, num_classes: int = 0):
+    def __init__(self, latent_dim: int, data_dim: int, hidden_dim: int, depth: int, num_classes: int = 0,
+                 output: str = "linear"):
         super().__init__()
         self.latent_dim = latent_dim
         self.embed = nn.Embedding(num_classes, latent_dim) if num_classes else None
         in_dim = latent_dim * (2 if num_classes else 1)
         self.net = _mlp([in_dim] + [hidden_dim] * depth + [data_dim])
+        self.output = sqrt_softmax if output == "density" else nn.Identity()
 
     def forward(self, z: Tensor, condition: Optional[Tensor] = None) -> Tensor:
         if self.embed is not None:
             z = torch.cat([z, self.embed(condition)], dim=1)
-        return self.net(z)
+        return self.output(self.net(z))
 
     @torch.no_grad()
     def sample(self, n: int, seed: Optional[int] = None, condition: Optional[Tensor] = None) -> Tensor:
@@ -54,8 +56,7 @@ class MLPCritic(nn.Module):
 
     def __init__(self, data_dim: int, hidden_dim: int, depth: int, norm: str = "none", num_classes: int = 0):
         super().__init__()
-        self.features = _mlp([data_dim] + [hidden_dim] * depth, norm=norm)
-        self.features.append(nn.ReLU())
+        self.features = _mlp([data_dim] + [hidden_dim] * depth, norm=norm, act_last=True)
         self.head = nn.Linear(hidden_dim, 1)
         self.embed = nn.Embedding(num_classes, hidden_dim) if num_classes else None
 
@@ -63,10 +64,27 @@ class MLPCritic(nn.Module):
         return _score(self, self.features(x), condition)
 
 
+def sqrt_softmax(logits: Tensor) -> Tensor:
+    """Logits (B, ...) -> a probability p over all non-batch dims, stored as 2*sqrt(p) - 1.
+
+    Matches nba_ml.shots.charts.encode_density: a generated chart is always a
+    proper distribution, and empty cells reach -1 (p -> 0) without the
+    generator having to hit -1 exactly in thousands of cells.
+    """
+    p = torch.softmax(logits.reshape(logits.shape[0], -1), dim=1).reshape_as(logits)
+    return 2 * p.sqrt() - 1
+
+
+def density_output(grids: Tensor) -> Tensor:
+    """Grids (B, C, S, S): channel 0 -> sqrt_softmax over the grid; other channels -> tanh."""
+    return torch.cat([sqrt_softmax(grids[:, :1]), torch.tanh(grids[:, 1:])], dim=1)
+
+
 class ConvGenerator(nn.Module):
     """z (B, latent_dim) [+ label] -> grid (B, C, S, S), S a power of two >= 8; DCGAN layout."""
 
-    def __init__(self, latent_dim: int, data_shape: tuple[int, int, int], base_channels: int, num_classes: int = 0):
+    def __init__(self, latent_dim: int, data_shape: tuple[int, int, int], base_channels: int, num_classes: int = 0,
+                 output: str = "linear"):
         super().__init__()
         channels, side, _ = data_shape
         n_up = side.bit_length() - 3  # 4x4 -> side in stride-2 steps
@@ -80,11 +98,12 @@ class ConvGenerator(nn.Module):
             blocks += [nn.ConvTranspose2d(w_in, w_out, 4, stride=2, padding=1), nn.BatchNorm2d(w_out), nn.ReLU()]
         blocks.append(nn.Conv2d(widths[-1], channels, 3, padding=1))
         self.net = nn.Sequential(*blocks)
+        self.output = density_output if output == "density" else nn.Identity()
 
     def forward(self, z: Tensor, condition: Optional[Tensor] = None) -> Tensor:
         if self.embed is not None:
             z = torch.cat([z, self.embed(condition)], dim=1)
-        return self.net(self.project(z))
+        return self.output(self.net(self.project(z)))
 
     @torch.no_grad()
     def sample(self, n: int, seed: Optional[int] = None, condition: Optional[Tensor] = None) -> Tensor:
@@ -137,8 +156,8 @@ def build_generator(cfg: GANConfig) -> nn.Module:
     if m.data_shape is None:
         raise ValueError("model.data_shape is not set: pass data to train(), or set it in the config")
     if m.kind == "mlp":
-        return MLPGenerator(m.latent_dim, m.data_shape[0], m.hidden_dim, m.depth, m.num_classes)
-    return ConvGenerator(m.latent_dim, m.data_shape, m.base_channels, m.num_classes)
+        return MLPGenerator(m.latent_dim, m.data_shape[0], m.hidden_dim, m.depth, m.num_classes, m.output)
+    return ConvGenerator(m.latent_dim, m.data_shape, m.base_channels, m.num_classes, m.output)
 
 
 def build_critic(cfg: GANConfig) -> nn.Module:

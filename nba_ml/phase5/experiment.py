@@ -46,10 +46,10 @@ def evaluate(result: TrainResult, data: PointData, n_samples: int, seed: int) ->
 
 def coverage_callback(data: PointData, n_samples: int, seed: int):
     """Mode coverage at every logged step, so that history shows whether coverage holds."""
-    def callback(state, _metrics):
-        if data.modes is None:
+    def callback(state, logged):
+        if data.modes is None or logged is None:
             return None
-        coverage = mode_coverage(state.generator.sample(n_samples, seed=seed), data.modes, data.mode_std)
+        coverage = mode_coverage(state.sampler.sample(n_samples, seed=seed), data.modes, data.mode_std)
         state.generator.train()
         return coverage
     return callback
@@ -73,7 +73,7 @@ def compare(gan: GANConfig, kinds: tuple[str, ...], data: PointData, out_dir: Pa
         try:
             result = train(cfg, data.samples, callbacks=(coverage_callback(data, eval_samples, cfg.train.seed + 1),))
         except RuntimeError as err:  # TrainingDiverged, or an error inside torch
-            metrics.update({f"{name}/{k}": v for k, v in getattr(err, "metrics", {}).items()})
+            metrics.update({f"{name}/final/{k}": v for k, v in getattr(err, "metrics", {}).items()})
             return Comparison(False, metrics, artifacts, f"{kind} run failed: {type(err).__name__}: {err}")
         metrics[f"{name}/time/train_s"] = time.perf_counter() - started
         metrics.update({f"{name}/final/{k}": v for k, v in result.metrics.items()})

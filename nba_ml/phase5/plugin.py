@@ -63,12 +63,18 @@ class PluginConfig(BaseModel):
     eval_samples: int = Field(2500, gt=0, le=1_000_000, description="Generated samples used for evaluation (2,500 as in the mode-coverage literature).")
     gan: GANConfig = Field(default_factory=GANConfig, description="GAN settings (model, loss, optim, train) over the mode preset; loss.kind is set per run.")
 
+    @property
+    def training_samples(self) -> int:
+        return self.n_samples or MODE_SAMPLES[self.mode]
+
     @model_validator(mode="before")
     @classmethod
     def _lay_gan_over_preset(cls, raw: Any) -> Any:
-        if not isinstance(raw, dict) or isinstance(raw.get("gan"), GANConfig):
+        if not isinstance(raw, dict):
             return raw
         gan = raw.get("gan") or {}
+        if isinstance(gan, GANConfig):
+            gan = gan.model_dump(exclude_unset=True)  # only what the caller set overrides the preset
         if not isinstance(gan, dict):
             raise ValueError(f"gan must be a mapping of GANConfig sections, got {type(gan).__name__}")
         if isinstance(gan.get("loss"), dict) and "kind" in gan["loss"]:
@@ -115,9 +121,8 @@ class Phase5Plugin:
 
     def _run(self, cfg: PluginConfig, rec: Recommendation) -> dict[str, Any]:
         out_dir = cfg.output_dir or Path("artifacts") / rec.rec_id
-        n_samples = cfg.n_samples or MODE_SAMPLES[cfg.mode]
         try:
-            data = make_points(cfg.data, n_samples, seed=cfg.gan.train.seed)
+            data = make_points(cfg.data, cfg.training_samples, seed=cfg.gan.train.seed)
             comparison = compare(cfg.gan, rec.kinds, data, out_dir, cfg.eval_samples)
         except Exception as err:  # the runner must get a result, not a traceback
             where = traceback.extract_tb(err.__traceback__)[-1]

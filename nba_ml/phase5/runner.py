@@ -6,6 +6,7 @@ import re
 from typing import Any, Optional
 
 from ..io import write_text_atomic
+from .experiment import run_name
 from .plugin import REPO_ROOT
 
 # rec_id -> "module:class" of its plugin (top-level modules, installed with the package).
@@ -50,7 +51,7 @@ def summary_lines(results: dict[str, dict[str, Any]]) -> list[str]:
         if result.get("error"):
             lines.append(f"    error: {result['error']}")
         for kind in rec.kinds:
-            run = kind.replace("-", "_")
+            run = run_name(kind)
             m = {k[len(run) + 1:]: v for k, v in result["metrics"].items() if k.startswith(run + "/")}
             if m:
                 lines.append(

@@ -14,9 +14,11 @@ y = 417.5 belong to the last column / row.
 
 Why S=64 by default: rasterising a season and drawing uniformly inside each
 cell moves shots across zone lines, because real shots bunch on one side of a
-line (just beyond the arc, just outside the restricted area). At S=32 that
-shifts pooled Mid-Range share by +0.8 to +0.9 percentage points; at S=64 every
-zone stays within 0.4 pp (`python bench/chart_roundtrip.py`).
+line (just beyond the arc, just outside the restricted area). On the two
+shared seasons, drawing 200 shots per player_season chart, S=32 inflates
+Mid-Range by 0.9 to 1.15 percentage points; at S=64 every zone stays within
+0.4 pp (`python bench/chart_roundtrip.py`). S=128 would cut that to ~0.1 pp
+at 4x the cells per chart.
 
 Encoding (channel 0, attempts). p = the chart's attempt counts / its total, so
 charts are scale-free across players of different volume; the GAN sees
@@ -30,7 +32,8 @@ then works in. Since sum(sqrt(p)^2) = 1, decoding is exact: p = ((e + 1) / 2)^2.
 Encoding (channel 1, makes; channels='attempts+makes'). The chart's make
 probability per cell, shrunk toward the league's: q = (makes + a * league) /
 (attempts + a), with a = `make_prior_shots` pseudo-attempts. The league map is
-itself the pooled cell rate of all charted shots in the frame, shrunk the same
+itself the pooled cell rate of every usable shot in the frame (dropped charts
+included: more shots behind the prior), shrunk the same
 way toward the pooled rate of the cell's zone (zone of the cell centre), so a
 cell no one shoots from gets its zone's rate. The GAN sees 2 * q - 1, in [-1, 1].
 
@@ -38,7 +41,8 @@ Labels are the position group index (G=0, F=1, C=2): the most common known
 POSITION_GROUP among the chart's shots (for a player this is the player's
 group; for 'team_game' it is only the dominant group). Charts with no known
 group are dropped and counted; nothing is dropped silently (see
-`ShotCharts.dropped`).
+`ShotCharts.dropped`). A team-game holds about 88 shots, so unit='team_game'
+needs a min_shots below the default 100.
 """
 
 from dataclasses import dataclass
@@ -170,12 +174,12 @@ def decode_density(charts: Tensor) -> Tensor:
     left (all -1 or below) becomes uniform over the grid rather than NaN.
     """
     _check_charts(charts, "charts")
-    sqrt_mass = (torch.nan_to_num(charts[:, 0].double(), nan=-1.0).clamp(-1.0, 1.0) + 1.0) / 2.0
-    mass = sqrt_mass.square()
+    encoded = charts[:, 0] if charts.is_floating_point() else charts[:, 0].float()
+    mass = ((torch.nan_to_num(encoded, nan=-1.0).clamp(-1.0, 1.0) + 1.0) / 2.0).square()
     total = mass.sum(dim=(1, 2), keepdim=True)
-    uniform = torch.full_like(mass, 1.0 / mass[0].numel()) if len(mass) else mass
-    density = torch.where(total > 0, mass / total.clamp(min=torch.finfo(mass.dtype).tiny), uniform)
-    return density.to(charts.dtype if charts.is_floating_point() else torch.float32)
+    density = mass / total.clamp(min=torch.finfo(mass.dtype).tiny)
+    density[total.flatten() == 0] = 1.0 / (charts.shape[2] * charts.shape[3])
+    return density
 
 
 def encode_make_prob(make_prob: Tensor) -> Tensor:
@@ -234,25 +238,12 @@ def make_charts(shots: pd.DataFrame, spec: ChartSpec = ChartSpec()) -> ShotChart
     dropped[IN_DROPPED_CHARTS] = int(unit_table["SHOTS"].to_numpy()[~keep_unit].sum())
     dropped = {reason: dropped.get(reason, 0) for reason in _DROP_ORDER}
 
-    kept_index = np.cumsum(keep_unit) - 1  # unit -> chart index, valid where keep_unit
-    shot_kept = keep_unit[unit_of_shot]
-    chart_of_shot = kept_index[unit_of_shot[shot_kept]]
-    n_charts = int(keep_unit.sum())
-    attempts = _cell_counts(chart_of_shot, cell[shot_kept], n_charts, spec.grid)
-    channels = [encode_density(attempts / attempts.sum(dim=(1, 2), keepdim=True).clamp(min=1))]
-
-    league_make_prob = None
-    if spec.channels == "attempts+makes":
-        made = shots["SHOT_MADE_FLAG"].to_numpy()[usable].astype(bool)
-        league_make_prob = _league_make_prob(cell, made, spec)
-        makes = _cell_counts(chart_of_shot[made[shot_kept]], cell[shot_kept & made], n_charts, spec.grid)
-        make_prob = _shrunk_rate(makes, attempts, league_make_prob, spec.make_prior_shots)
-        channels.append(encode_make_prob(make_prob))
-
+    made = shots["SHOT_MADE_FLAG"].to_numpy()[usable].astype(bool) if spec.channels == "attempts+makes" else None
+    charts, league_make_prob = _encoded_charts(unit_of_shot, cell, made, keep_unit, spec)
     kept_table = unit_table[keep_unit].reset_index(drop=True)
     return ShotCharts(
         spec=spec,
-        charts=torch.stack(channels, dim=1),
+        charts=charts,
         labels=torch.as_tensor(group_votes[keep_unit].argmax(axis=1), dtype=torch.long),
         position_groups=POSITION_GROUPS,
         units=_unit_ids(kept_table, spec),
@@ -261,6 +252,24 @@ def make_charts(shots: pd.DataFrame, spec: ChartSpec = ChartSpec()) -> ShotChart
         dropped=dropped,
         league_make_prob=league_make_prob,
     )
+
+
+def _encoded_charts(
+    unit_of_shot: np.ndarray, cell: np.ndarray, made: np.ndarray | None, keep_unit: np.ndarray, spec: ChartSpec
+) -> tuple[Tensor, Tensor | None]:
+    """(N, C, S, S) encoded charts of the kept units, and the league make map (None without makes)."""
+    kept_index = np.cumsum(keep_unit) - 1  # unit -> chart index, valid where keep_unit
+    shot_kept = keep_unit[unit_of_shot]
+    chart_of_shot = kept_index[unit_of_shot[shot_kept]]
+    n_charts = int(keep_unit.sum())
+    attempts = _cell_counts(chart_of_shot, cell[shot_kept], n_charts, spec.grid)
+    channels = [encode_density(attempts / attempts.sum(dim=(1, 2), keepdim=True).clamp(min=1))]
+    if made is None:
+        return torch.stack(channels, dim=1), None
+    league_make_prob = _league_make_prob(cell, made, spec)
+    makes = _cell_counts(chart_of_shot[made[shot_kept]], cell[shot_kept & made], n_charts, spec.grid)
+    channels.append(encode_make_prob(_shrunk_rate(makes, attempts, league_make_prob, spec.make_prior_shots)))
+    return torch.stack(channels, dim=1), league_make_prob
 
 
 _DROP_ORDER = (OFF_GRID, MISSING_UNIT_KEY, IN_DROPPED_CHARTS, PARTIAL_GAME_BLOCK, UNKNOWN_POSITION_GROUP, BELOW_MIN_SHOTS)
@@ -289,11 +298,10 @@ def _unit_keys(shots: pd.DataFrame, spec: ChartSpec) -> pd.DataFrame:
     if spec.unit != "player_games":
         return keys
     order = "GAME_DATE" if "GAME_DATE" in shots.columns else "GAME_ID"
-    games = keys.assign(ORDER=shots[order].to_numpy()).dropna().drop_duplicates(["SEASON", "PLAYER_ID", "GAME_ID"])
-    games = games.sort_values(["SEASON", "PLAYER_ID", "ORDER", "GAME_ID"])
+    games = keys.assign(ORDER=shots[order].to_numpy()).dropna(subset=list(keys.columns))
+    games = games.drop_duplicates(["SEASON", "PLAYER_ID", "GAME_ID"]).sort_values(["SEASON", "PLAYER_ID", "ORDER", "GAME_ID"])
     games["BLOCK"] = games.groupby(["SEASON", "PLAYER_ID"]).cumcount() // spec.games_per_chart
-    games_in_block = games.groupby(["SEASON", "PLAYER_ID", "BLOCK"])["GAME_ID"].transform("size")
-    games["BLOCK_GAMES"] = games_in_block
+    games["BLOCK_GAMES"] = games.groupby(["SEASON", "PLAYER_ID", "BLOCK"])["GAME_ID"].transform("size")
     merged = keys.merge(games.drop(columns="ORDER"), on=["SEASON", "PLAYER_ID", "GAME_ID"], how="left")
     return merged[["SEASON", "PLAYER_ID", "BLOCK", "BLOCK_GAMES"]]
 
@@ -392,7 +400,7 @@ def draw_shots(
     generator = torch.Generator().manual_seed(seed)
     charts = charts.detach().cpu()
 
-    density = decode_density(charts).reshape(n_charts, grid * grid).double()
+    density = decode_density(charts).reshape(n_charts, grid * grid)
     cell = torch.multinomial(density, shots_per_chart, replacement=True, generator=generator) if n_charts else torch.zeros(0, shots_per_chart, dtype=torch.long)
     row, column = cell // grid, cell % grid
     inside = torch.rand((n_charts, shots_per_chart, 2), generator=generator, dtype=torch.float64)

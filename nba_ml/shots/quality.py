@@ -33,6 +33,12 @@ share equally everywhere. Standardising would blow up rare features (the corner
 threes, the 32+ ft bin) whose spread between charts is mostly the binomial noise
 of K shots, and would make the metric depend on a scaler fitted to one side.
 
+Read metrics at similar chart counts on both sides: the Frechet estimate is
+biased upwards for few charts (with 15 features and ~30 charts a side, as for
+centres in half a season, it is about as large as between two seasons), and
+k-NN balls shrink as charts are added. Swapping the sides swaps precision and
+recall and leaves the other metrics unchanged.
+
 `quality_floor` gives the same metrics between two real seasons: the floor a
 model is read against (the project target: Frechet within 3x the floor, precision
 and recall >= 0.8 on a season not seen in training).
@@ -325,8 +331,8 @@ def shot_quality(
     real_groups = _chart_groups(real_shots, by, "real_shots")
     generated_groups = _chart_groups(generated_shots, by, "generated_shots")
     for group in sorted(set(real_groups.dropna()) | set(generated_groups.dropna())):
-        real_part = real_shots[real_shots["CHART_ID"].isin(real_groups.index[real_groups == group])]
-        generated_part = generated_shots[generated_shots["CHART_ID"].isin(generated_groups.index[generated_groups == group])]
+        real_part = _charts_in_group(real_shots, real_groups, group)
+        generated_part = _charts_in_group(generated_shots, generated_groups, group)
         metrics.update(_metrics_for(real_part, generated_part, k, prefix=f"shots/{group}/"))
     return metrics
 
@@ -386,6 +392,11 @@ def _chart_groups(shots: pd.DataFrame, by: str, name: str) -> pd.Series:
     if (per_chart.nunique(dropna=False) > 1).any():
         raise ValueError(f"{name}: column {by} must be constant within each CHART_ID")
     return per_chart.first()
+
+
+def _charts_in_group(shots: pd.DataFrame, chart_groups: pd.Series, group: object) -> pd.DataFrame:
+    """The shots of the charts whose group is `group` (possibly none)."""
+    return shots[shots["CHART_ID"].isin(chart_groups.index[chart_groups == group])]
 
 
 # --- Validation ---------------------------------------------------------------

@@ -12,7 +12,7 @@ player's zone weights, then a location from that zone's spatial component:
 | --- | --- |
 | Restricted Area | 10% tip-ins at (0, 0); else radius 39 * Beta(1.5, 1.8), angle N(80, 55) degrees |
 | In The Paint (Non-RA) | floaters and hooks: x ~ N(0, 40), y ~ N(65, 40) |
-| Mid-Range | elbows (+-95, 150), baseline (+-150, 20), top of the key (0, 190); player mix |
+| Mid-Range | elbows (+-95, 140), baseline (+-130, 20), top of the key (0, 185); per-player mix around 40/35/25% |
 | Left / Right Corner 3 | x = -+(223 + Exp(7)), clamped to the sideline; y ~ N(15, 30) |
 | Above the Break 3 | radius 241 + Gamma(2, 10) (just beyond 237.5, tail to ~29 ft); angle N(90 + player shift, 33) |
 

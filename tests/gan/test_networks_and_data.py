@@ -53,3 +53,27 @@ def test_25gaussians_grid_matches_the_paper():
 def test_unknown_point_dataset():
     with pytest.raises(ValueError, match="unknown point dataset 'moons'"):
         make_points("moons", 10)
+
+
+def test_mlp_critic_normalises_every_hidden_layer():
+    cfg = validate_config({"model": {"data_shape": [2], "hidden_dim": 8, "depth": 3, "critic_norm": "layer"}})
+    critic = build_critic(cfg)
+    assert sum(isinstance(m, nn.LayerNorm) for m in critic.modules()) == 3
+    assert sum(isinstance(m, nn.Linear) for m in critic.modules()) == 4  # 3 hidden + head
+
+
+def test_density_output_is_a_distribution_encoded_like_the_charts():
+    from nba_ml.shots.charts import decode_density, encode_density
+
+    cfg = validate_config({"model": {"kind": "conv", "data_shape": [2, 8, 8], "base_channels": 4, "output": "density"}})
+    grids = build_generator(cfg)(torch.randn(3, cfg.model.latent_dim))
+    p = ((grids[:, 0] + 1) / 2) ** 2
+    assert torch.allclose(p.sum(dim=(1, 2)), torch.ones(3), atol=1e-5)
+    assert torch.allclose(encode_density(decode_density(grids.detach())), grids[:, 0].detach(), atol=1e-5)
+    assert grids[:, 1].abs().max() <= 1
+
+
+def test_mlp_density_output_is_one_distribution_over_all_features():
+    cfg = validate_config({"model": {"kind": "mlp", "data_shape": [16], "hidden_dim": 8, "depth": 1, "output": "density"}})
+    out = build_generator(cfg)(torch.randn(4, cfg.model.latent_dim))
+    assert torch.allclose((((out + 1) / 2) ** 2).sum(dim=1), torch.ones(4), atol=1e-5)

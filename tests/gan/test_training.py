@@ -104,11 +104,11 @@ def test_callbacks_see_state_and_can_add_metrics(points):
     seen = []
 
     def callback(state, metrics):
-        seen.append(state.step)
+        seen.append((state.step, metrics is not None))
         return {"custom/value": float(state.step) * 2}
 
     result = train(tiny(), points, callbacks=(callback,))
-    assert seen == [2, 4]
+    assert seen == [(1, False), (2, True), (3, False), (4, True)]  # every step; metrics on logged ones
     assert [h["custom/value"] for h in result.history] == [4.0, 8.0]
 
 
@@ -171,6 +171,6 @@ def test_sample_is_seeded_and_switches_to_eval_mode(points):
 def test_linear_schedule_decays_both_learning_rates_to_zero(points):
     seen = []
     train(tiny(optim={"lr_schedule": "linear", "lr_critic": 1e-3, "lr_generator": 2e-3}), points,
-          callbacks=(lambda s, m: seen.append((s.opt_critic.param_groups[0]["lr"], s.opt_generator.param_groups[0]["lr"])),))
+          callbacks=(lambda s, m: m and seen.append((m["lr/critic"], m["lr/generator"])),))
     # after step 2 of 4 the factor is 1 - 2/4; after step 4 it is 0
     assert seen == [(pytest.approx(5e-4), pytest.approx(1e-3)), (0.0, 0.0)]

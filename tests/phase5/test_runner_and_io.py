@@ -58,3 +58,13 @@ def test_cli_rejects_an_unknown_mode(capsys):
     with pytest.raises(SystemExit):
         cli.main(["phase5", "--mode", "fast"])
     assert "invalid choice: 'fast'" in capsys.readouterr().err
+
+
+def test_json_is_strict_with_non_finite_numbers_as_null(tmp_path):
+    import json
+
+    from nba_ml.io import write_json_atomic
+
+    path = write_json_atomic(tmp_path / "m.json", {"a": float("inf"), "b": [float("nan"), 1.5], "c": 2})
+    assert json.loads(path.read_text()) == {"a": None, "b": [None, 1.5], "c": 2}
+    assert "Infinity" not in path.read_text() and "NaN" not in path.read_text()

@@ -1,0 +1,127 @@
+"""Checkpoints of a run: TrainState.state_dict() plus the config, saved atomically, loaded without unpickling code.
+
+Layout: <run_dir>/checkpoints/step_00001200.pt. A checkpoint appears only
+complete (written to a temp file beside it, then renamed), so the newest
+step_*.pt is always loadable. Loading uses torch.load(weights_only=True):
+tensors and plain containers only, never arbitrary pickled objects.
+"""
+from __future__ import annotations
+
+import pickle
+import re
+from pathlib import Path
+from typing import Any, Optional
+
+import torch
+
+from ..io import atomic_path
+from .config import GANConfig, validate_config
+from .networks import build_critic, build_generator
+
+FORMAT = 1  # bump when the saved layout changes; load_checkpoint refuses other formats
+CHECKPOINT_DIR = "checkpoints"
+_NAME = re.compile(r"step_(\d{8,})\.pt")  # temp files (.step_….pt.XXXX.tmp) never match
+_SIZE_FIELDS = ("latent_dim", "hidden_dim", "base_channels", "num_classes")  # model fields that are tensor dimensions
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used with this config; the message names the mismatch."""
+
+
+def checkpoint_path(run_dir: str | Path, step: int) -> Path:
+    return Path(run_dir) / CHECKPOINT_DIR / f"step_{step:08d}.pt"
+
+
+def save_checkpoint(state, run_dir: str | Path) -> Path:
+    """Write state.state_dict(), the config and the format to checkpoints/step_{step:08d}.pt atomically."""
+    path = checkpoint_path(run_dir, state.step)
+    payload = {**state.state_dict(), "config": state.cfg.model_dump(mode="json"), "format": FORMAT}
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return path
+
+
+def latest_checkpoint(run_dir: str | Path) -> Optional[Path]:
+    """The complete checkpoint with the highest step, or None."""
+    found = [(int(m.group(1)), p) for p in (Path(run_dir) / CHECKPOINT_DIR).glob("step_*.pt")
+             if (m := _NAME.fullmatch(p.name))]
+    return max(found)[1] if found else None
+
+
+def load_checkpoint(path: str | Path, cfg: GANConfig | dict) -> dict[str, Any]:
+    """The saved dict (for train(..., resume=...)), after checking it fits `cfg`'s networks."""
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        # torch names what the safe unpickler met: "Unsupported global: GLOBAL print ..." for
+        # an object, "Unsupported operand ..." for bytes that are no pickle at all.
+        reason = str(err).split("WeightsUnpickler error:")[-1].strip().splitlines()[0]
+        if "Unsupported global" in reason:
+            raise CheckpointError(f"{path} holds objects other than tensors and plain containers; "
+                                  f"refusing to unpickle them ({reason})") from None
+        raise CheckpointError(f"{path} is not a readable checkpoint ({reason})") from None
+    except OSError:
+        raise
+    except Exception as err:  # a damaged file: torch raises RuntimeError, KeyError, EOFError, ...
+        raise CheckpointError(f"{path} is not a readable checkpoint ({type(err).__name__}: {err})") from None
+    if not isinstance(saved, dict) or saved.get("format") != FORMAT:
+        found = saved.get("format") if isinstance(saved, dict) else type(saved).__name__
+        raise CheckpointError(f"{path} is not a nba_ml.gan checkpoint of format {FORMAT} (found {found!r})")
+    problems = mismatches(saved, validate_config(cfg))
+    if problems:
+        raise CheckpointError(f"{path} does not fit the config: " + "; ".join(problems))
+    return saved
+
+
+def mismatches(saved: dict[str, Any], cfg: GANConfig) -> list[str]:
+    """What differs between a checkpoint and the networks `cfg` builds, one phrase each."""
+    saved_model = saved["config"]["model"]
+    if cfg.model.data_shape is None:  # an unresolved config takes the checkpoint's data shape
+        cfg = cfg.with_data_shape(tuple(saved_model["data_shape"]))
+    wanted = cfg.model.model_dump(mode="json")
+    shapes = _shape_mismatches(saved, cfg)
+    problems = []
+    for name in (n for n in wanted if saved_model.get(n) != wanted[n]):
+        # Evidence for a size: the first tensor whose saved shape holds the saved value (hidden_dim 256 -> (256, 2)).
+        hit = next((s for s in shapes if name in _SIZE_FIELDS and saved_model.get(name) in (s[2] or ())), None)
+        where = f"{hit[0]} has {name} {saved_model.get(name)} ({hit[1]} {hit[2]})" if hit else f"has model.{name} {saved_model.get(name)!r}"
+        problems.append(f"checkpoint {where} but config model.{name} is {wanted[name]!r}")
+    if not problems:  # same model section yet other tensors: say which
+        problems += [_describe(*s) for s in shapes]
+    if (saved["ema"] is None) != (cfg.train.ema_decay is None):
+        problems.append(f"checkpoint {'has no' if saved['ema'] is None else 'has'} EMA weights "
+                        f"but config train.ema_decay is {cfg.train.ema_decay}")
+    return problems
+
+
+def _shape_mismatches(saved: dict[str, Any], cfg: GANConfig) -> list[tuple[str, str, Optional[tuple], Optional[tuple]]]:
+    """(network, key, saved shape, built shape) for each tensor that differs; None = absent on that side."""
+    with torch.device("meta"):  # shapes only: no memory, no init cost
+        built = {"generator": build_generator(cfg).state_dict(), "critic": build_critic(cfg).state_dict()}
+    out = []
+    for net, tensors in built.items():
+        theirs = {k: tuple(v.shape) for k, v in saved[net].items()}
+        ours = {k: tuple(v.shape) for k, v in tensors.items()}
+        out += [(net, k, theirs.get(k), ours.get(k)) for k in {**theirs, **ours} if theirs.get(k) != ours.get(k)]
+    return out
+
+
+def _describe(net: str, key: str, saved_shape: Optional[tuple], built_shape: Optional[tuple]) -> str:
+    if saved_shape is None:
+        return f"checkpoint {net} lacks {key} {built_shape} that the config builds"
+    if built_shape is None:
+        return f"checkpoint {net} has {key} {saved_shape} that the config does not build"
+    return f"checkpoint {net} {key} has shape {saved_shape} but the config builds {built_shape}"
+
+
+def checkpoint_callback(run_dir: str | Path, every: int):
+    """Training callback saving a checkpoint every `every` generator steps and at the last step.
+
+    Put it after every callback that draws from the global RNG: the checkpoint
+    captures the RNG state, and a resumed run continues from exactly there.
+    """
+    def callback(state, metrics):
+        if state.step % every == 0 or state.step == state.cfg.train.steps:
+            save_checkpoint(state, run_dir)
+        return None
+    return callback

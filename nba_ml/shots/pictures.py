@@ -1,0 +1,240 @@
+"""Shot charts as pictures: densities and drawn shots on a half court, saved as PNG.
+
+Every picture is drawn in the court frame of `nba_ml.shots.court` (tenths of a
+foot, hoop at (0, 0), baseline at the bottom), so a chart's image, the court
+lines and a scatter of shots share one set of axes. A chart (N, C, S, S) has
+row 0 on the baseline and column 0 on the left sideline, which is imshow's
+origin='lower' over `COURT_EXTENT`.
+
+Colours. Each panel shows its chart's decoded attempt density (`decode_density`)
+on a power-law scale (gamma 0.5: colour follows sqrt(p), the encoding the GAN
+sees). The top of the scale is set per panel so that the densest cells holding
+`SATURATED_MASS` (a fifth) of the chart's attempts share the brightest colour.
+With the top at the single busiest cell, a big man's chart is one bright rim
+cell on black and a forward's three-point arc is barely visible; a quantile of
+cells instead would depend on the grid size. Colours are therefore relative
+within a panel: the shape of a shot diet compares between panels, absolute
+cell probabilities do not.
+"""
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: CI and servers have no display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib import patheffects  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.colors import PowerNorm  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Arc, Circle, Rectangle  # noqa: E402
+from torch import Tensor  # noqa: E402
+
+from nba_ml.io import atomic_path  # noqa: E402
+from nba_ml.shots import court  # noqa: E402
+from nba_ml.shots.charts import decode_density  # noqa: E402
+
+COURT_EXTENT = (-court.SIDELINE_X, court.SIDELINE_X, court.BASELINE_Y, court.HALF_COURT_Y)  # imshow extent
+DENSITY_CMAP = "inferno"  # perceptual, dark where no one shoots: hot spots stand out
+DENSITY_GAMMA = 0.5  # colour ~ sqrt(p): the rim spike no longer hides the arc
+SATURATED_MASS = 0.2  # the densest cells holding this share of attempts get the top colour
+COURT_LINE_COLOUR = "0.85"  # light lines read on inferno's black background...
+COURT_LINE_HALO = "0.1"  # ...and a dark outline keeps them readable over bright cells
+PANEL_INCHES = 2.6  # width of one court panel; height follows the court's 470 / 500
+FREE_THROW_CIRCLE_RADIUS = 60.0  # 6 ft, also the centre circle at half court
+HOOP_RADIUS = 7.5  # 18 in rim
+BACKBOARD_Y = -7.5  # backboard face 4 ft in front of the baseline
+BACKBOARD_HALF_WIDTH = 30.0  # 6 ft wide
+
+# One fixed colour per SHOT_ZONE_BASIC name, so a zone looks the same in every picture.
+ZONE_COLOURS = {
+    court.RESTRICTED_AREA: "#d62728",
+    court.PAINT_NON_RA: "#ff7f0e",
+    court.MID_RANGE: "#2ca02c",
+    court.LEFT_CORNER_3: "#9467bd",
+    court.RIGHT_CORNER_3: "#e377c2",
+    court.ABOVE_THE_BREAK_3: "#1f77b4",
+    court.BACKCOURT: "#7f7f7f",
+}
+OTHER_ZONE_COLOUR = "#000000"  # a zone name outside court.ZONES
+SHOT_COLUMNS = ("CHART_ID", "LOC_X", "LOC_Y", "SHOT_ZONE_BASIC")
+
+
+# --- Court --------------------------------------------------------------------
+
+
+def draw_half_court(ax: Axes, color: str = "0.2", lw: float = 1.0, halo: str | None = None) -> Axes:
+    """Draw the half-court lines on `ax` in court units; equal aspect, axes off, limits = the court.
+
+    `halo`: colour of a thin outline behind each line, so the lines read over any
+    image (light lines on a saturated cell); None draws no outline.
+    """
+    arc_start = np.degrees(np.arctan2(court.ARC_MEETS_CORNER_Y, court.CORNER_THREE_X))  # ~22 degrees
+    free_throw_centre = (0.0, court.FREE_THROW_LINE_Y)
+    outline = [] if halo is None else [patheffects.withStroke(linewidth=2.5 * lw, foreground=halo)]
+    line = dict(color=color, lw=lw, zorder=3, path_effects=outline)  # zorder 3: above any chart image
+    patch = dict(edgecolor=color, lw=lw, fill=False, zorder=3, path_effects=outline)
+    paint_height = court.FREE_THROW_LINE_Y - court.BASELINE_Y
+    patches = [
+        # Court boundary: baseline, sidelines, half-court line (unclipped so the edges show whole).
+        Rectangle((-court.SIDELINE_X, court.BASELINE_Y), 2 * court.SIDELINE_X, court.HALF_COURT_Y - court.BASELINE_Y, clip_on=False, **patch),
+        Rectangle((-court.PAINT_HALF_WIDTH, court.BASELINE_Y), 2 * court.PAINT_HALF_WIDTH, paint_height, **patch),
+        Circle((court.HOOP_X, court.HOOP_Y), HOOP_RADIUS, **patch),
+        Arc(free_throw_centre, 2 * FREE_THROW_CIRCLE_RADIUS, 2 * FREE_THROW_CIRCLE_RADIUS, theta1=0, theta2=180, **patch),
+        Arc(free_throw_centre, 2 * FREE_THROW_CIRCLE_RADIUS, 2 * FREE_THROW_CIRCLE_RADIUS, theta1=180, theta2=360, linestyle="--", **patch),
+        Arc((0.0, 0.0), 2 * court.RESTRICTED_AREA_RADIUS, 2 * court.RESTRICTED_AREA_RADIUS, theta1=0, theta2=180, **patch),
+        Arc((0.0, 0.0), 2 * court.THREE_POINT_ARC_RADIUS, 2 * court.THREE_POINT_ARC_RADIUS, theta1=arc_start, theta2=180 - arc_start, **patch),
+        Arc((0.0, court.HALF_COURT_Y), 2 * FREE_THROW_CIRCLE_RADIUS, 2 * FREE_THROW_CIRCLE_RADIUS, theta1=180, theta2=360, **patch),
+    ]
+    for artist in patches:
+        ax.add_patch(artist)
+    ax.add_line(Line2D([-BACKBOARD_HALF_WIDTH, BACKBOARD_HALF_WIDTH], [BACKBOARD_Y, BACKBOARD_Y], **line))
+    for side in (-1, 1):  # straight corner-three lines, baseline up to where the arc starts
+        ax.add_line(Line2D([side * court.CORNER_THREE_X] * 2, [court.BASELINE_Y, court.ARC_MEETS_CORNER_Y], **line))
+    ax.set_xlim(COURT_EXTENT[0], COURT_EXTENT[1])
+    ax.set_ylim(COURT_EXTENT[2], COURT_EXTENT[3])
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    return ax
+
+
+# --- Charts -------------------------------------------------------------------
+
+
+def plot_chart_grid(
+    charts: Tensor, path: str | Path, *, titles: list[str] | None = None, ncols: int = 4, title: str = ""
+) -> Path:
+    """Each chart's attempt density on a court, `ncols` panels a row, saved as one PNG at `path`."""
+    densities = _densities(charts, "charts")
+    if titles is not None and len(titles) != len(densities):
+        raise ValueError(f"titles has {len(titles)} entries for {len(densities)} charts")
+    if ncols < 1:
+        raise ValueError(f"ncols must be at least 1, got {ncols}")
+    ncols = min(ncols, len(densities))
+    nrows = -(-len(densities) // ncols)
+    with _court_figure(nrows, ncols, path, title) as axes:
+        for i, ax in enumerate(axes.flat):
+            if i < len(densities):
+                _draw_density(ax, densities[i], None if titles is None else titles[i])
+            else:
+                ax.set_axis_off()
+    return Path(path)
+
+
+def plot_position_grid(
+    charts_by_position: dict[str, Tensor], path: str | Path, *, per_position: int = 4, title: str = ""
+) -> Path:
+    """One row per position group (dict order, e.g. G, F, C), its first `per_position` charts across."""
+    if not charts_by_position:
+        raise ValueError("charts_by_position is empty; give at least one position group")
+    if per_position < 1:
+        raise ValueError(f"per_position must be at least 1, got {per_position}")
+    rows = {group: _densities(charts, f"charts_by_position[{group!r}]", allow_empty=True)[:per_position]
+            for group, charts in charts_by_position.items()}
+    ncols = max(1, max(len(densities) for densities in rows.values()))
+    with _court_figure(len(rows), ncols, path, title) as axes:
+        for row_axes, (group, densities) in zip(axes, rows.items()):
+            _fill_row(row_axes, densities, group)
+    return Path(path)
+
+
+def plot_real_vs_generated(real: Tensor, generated: Tensor, path: str | Path, *, n: int = 4, title: str = "") -> Path:
+    """Top row: the first `n` real charts; bottom row: the first `n` generated ones."""
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    rows = {"real": _densities(real, "real")[:n], "generated": _densities(generated, "generated")[:n]}
+    with _court_figure(2, max(len(densities) for densities in rows.values()), path, title) as axes:
+        for row_axes, (label, densities) in zip(axes, rows.items()):
+            _fill_row(row_axes, densities, label)
+    return Path(path)
+
+
+# --- Drawn shots --------------------------------------------------------------
+
+
+def plot_shots(shots: pd.DataFrame, path: str | Path, *, title: str = "", max_charts: int = 4) -> Path:
+    """Scatter of drawn shots (the `draw_shots` frame) coloured by SHOT_ZONE_BASIC, one panel per CHART_ID."""
+    if not isinstance(shots, pd.DataFrame):
+        raise ValueError(f"shots must be a pandas DataFrame, got {type(shots).__name__}")
+    missing = [column for column in SHOT_COLUMNS if column not in shots.columns]
+    if missing:
+        raise ValueError(f"shots is missing column(s) {missing}; plot_shots needs {list(SHOT_COLUMNS)}")
+    if shots.empty:
+        raise ValueError("shots has no rows")
+    if max_charts < 1:
+        raise ValueError(f"max_charts must be at least 1, got {max_charts}")
+    chart_ids = pd.unique(shots["CHART_ID"])[:max_charts]  # order of first appearance
+    shown = shots[shots["CHART_ID"].isin(chart_ids)]
+    present = [zone for zone in ZONE_COLOURS if zone in set(shown["SHOT_ZONE_BASIC"])]
+    with _court_figure(1, len(chart_ids), path, title, legend_rows=-(-len(present) // 4)) as axes:
+        for ax, chart_id in zip(axes[0], chart_ids):
+            chart = shown[shown["CHART_ID"] == chart_id]
+            colours = chart["SHOT_ZONE_BASIC"].map(ZONE_COLOURS).fillna(OTHER_ZONE_COLOUR)
+            ax.scatter(chart["LOC_X"], chart["LOC_Y"], s=6, c=colours.tolist(), alpha=0.7, linewidths=0, zorder=2)
+            draw_half_court(ax)
+            ax.set_title(f"{chart_id} ({len(chart)} shots)", fontsize=8)
+        handles = [Line2D([], [], ls="", marker="o", color=ZONE_COLOURS[zone], label=zone) for zone in present]
+        axes[0, 0].figure.legend(handles=handles, loc="lower center", ncol=4, fontsize=7, frameon=False)
+    return Path(path)
+
+
+# --- Shared -------------------------------------------------------------------
+
+
+def _densities(charts: Tensor, name: str, allow_empty: bool = False) -> np.ndarray:
+    """Decoded attempt densities (N, S, S) as numpy; ValueError naming `name` for a bad shape."""
+    if not isinstance(charts, Tensor) or charts.dim() != 4 or charts.shape[1] < 1 or charts.shape[2] != charts.shape[3]:
+        shape = tuple(charts.shape) if isinstance(charts, Tensor) else type(charts).__name__
+        raise ValueError(f"{name} must be a tensor of shape (N, C, S, S) with C >= 1, got {shape}")
+    if charts.shape[0] == 0 and not allow_empty:
+        raise ValueError(f"{name} holds no charts (N = 0)")
+    return decode_density(charts.detach().cpu()).numpy()
+
+
+@contextmanager
+def _court_figure(nrows: int, ncols: int, path: str | Path, title: str, legend_rows: int = 0) -> Iterator[np.ndarray]:
+    """Yield nrows x ncols court-shaped axes (always 2-D); on exit save the PNG atomically. The figure is always closed."""
+    height = PANEL_INCHES * (COURT_EXTENT[3] - COURT_EXTENT[2]) / (COURT_EXTENT[1] - COURT_EXTENT[0])
+    legend_inches = 0.2 * legend_rows
+    fig, axes = plt.subplots(nrows, ncols, figsize=(PANEL_INCHES * ncols, (height + 0.3) * nrows + 0.4 + legend_inches), squeeze=False)
+    try:
+        yield axes
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout(rect=(0, legend_inches / fig.get_figheight(), 1, 1))  # keep the legend strip free
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110, format="png")
+    finally:
+        plt.close(fig)
+
+
+def _draw_density(ax: Axes, density: np.ndarray, label: str | None) -> None:
+    """One chart's density as an image under light court lines."""
+    norm = PowerNorm(DENSITY_GAMMA, vmin=0.0, vmax=_colour_top(density))
+    ax.imshow(density, extent=COURT_EXTENT, origin="lower", cmap=DENSITY_CMAP, norm=norm, interpolation="nearest", zorder=1)
+    draw_half_court(ax, color=COURT_LINE_COLOUR, lw=0.6, halo=COURT_LINE_HALO)
+    if label is not None:
+        ax.set_title(label, fontsize=8)
+
+
+def _colour_top(density: np.ndarray) -> float:
+    """Density of the cell at which the densest cells first hold SATURATED_MASS of the chart."""
+    descending = np.sort(density.ravel())[::-1]
+    cell = min(int(np.searchsorted(np.cumsum(descending), SATURATED_MASS)), descending.size - 1)
+    return max(float(descending[cell]), float(np.finfo(np.float32).tiny))  # > 0: PowerNorm needs vmax > vmin
+
+
+def _fill_row(row_axes: np.ndarray, densities: np.ndarray, label: str) -> None:
+    """Densities across one row of panels (blank panels past the last), `label` left of the row."""
+    for i, ax in enumerate(row_axes):
+        if i < len(densities):
+            _draw_density(ax, densities[i], None)
+        else:
+            ax.set_axis_off()
+    if len(densities) == 0:
+        row_axes[0].text(0.5, 0.5, "no charts", transform=row_axes[0].transAxes, ha="center", va="center", color="0.5")
+    row_axes[0].text(-0.04, 0.5, label, transform=row_axes[0].transAxes, rotation=90, ha="right", va="center", fontsize=10)
