@@ -13,7 +13,7 @@ class TestRec098(PluginContract, unittest.TestCase):
 
     def test_compares_the_standard_gan_with_wgan_gp(self):
         self.assertEqual(self.plugin_class.recommendation.kinds, ("gan", "wgan-gp"))
-        self.assertIn("gan/stability/modes_covered_late_min", self.result["metrics"])
+        self.assertIn("gan/shots/frechet", self.result["metrics"])
         self.assertNotIn("gan/final/loss/gp", self.result["metrics"])
 
     def test_wgan_gp_uses_lambda_10_and_separate_adam_with_betas_0_09(self):

@@ -1,11 +1,131 @@
-"""Command line: `nba-ml phase5` (also `python -m nba_ml phase5`) runs the Phase 5 GAN recommendations."""
+"""Command line (`nba-ml ...`, the same as `python -m nba_ml ...`).
+
+    nba-ml phase5 [--mode production|development|test]        run rec_115 and rec_098, update STATUS.md
+    nba-ml train --config FILE --out DIR [--data FILE] [--set key.path=value ...] [--resume]
+    nba-ml sample --checkpoint DIR --charts N [--shots-per-chart K] [--position G|F|C] [--seed S] --out FILE
+
+A config with a `charts` section trains a shot-chart model (on --data, a shot
+file, or on the built-in synthetic league); otherwise a GAN on points (--data, a
+numeric CSV/Parquet, or the built-in 25-Gaussian benchmark).
+"""
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Optional
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
 
 from .gan import ConfigError
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """'gan.train.steps=500' -> (['gan', 'train', 'steps'], 500); the value is read as YAML."""
+    if "=" not in text or text.startswith("="):
+        raise argparse.ArgumentTypeError(f"--set takes KEY.PATH=VALUE, got {text!r}")
+    key, value = text.split("=", 1)
+    return key.split("."), yaml.safe_load(value) if value else None
+
+
+def apply_overrides(raw: dict, overrides: list[tuple[list[str], Any]]) -> dict:
+    """raw with each dotted key set (sections created as needed); validation happens afterwards, once."""
+    for path, value in overrides:
+        node = raw
+        for part in path[:-1]:
+            if not isinstance(node.setdefault(part, {}), dict):
+                raise ConfigError(f"--set {'.'.join(path)}: {part} is not a section")
+            node = node[part]
+        node[path[-1]] = value
+    return raw
+
+
+def read_yaml_mapping(path: str) -> dict:
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError(f"cannot read config file {path}: {err.strerror or err}") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path} is not valid YAML: {err}") from None
+    if raw is not None and not isinstance(raw, dict):
+        raise ConfigError(f"{path} must hold a YAML mapping, got {type(raw).__name__}")
+    return raw or {}
+
+
+def _train(args: argparse.Namespace) -> int:
+    raw = apply_overrides(read_yaml_mapping(args.config), args.set or [])
+    out = Path(args.out)
+    if "charts" in raw:
+        _train_shots(raw, args, out)
+    else:
+        _train_points(raw, args, out)
+    print(f"run directory: {out}  (model: {out / 'model'})")
+    return 0
+
+
+def _train_shots(raw: dict, args: argparse.Namespace, out: Path) -> None:
+    from .shots import load_shots
+    from .shots.model import train_shot_model, validate_shot_config
+    from .shots.pictures import plot_position_grid
+    from .shots.synthetic import synthetic_league
+
+    cfg = validate_shot_config(raw)
+    if args.data:
+        shots, report = load_shots(args.data)
+        print(report)
+    else:
+        shots = synthetic_league(seed=cfg.gan.train.seed)
+        print(f"no --data: training on the built-in synthetic league ({len(shots):,} shots)")
+    model, _, _ = train_shot_model(cfg, shots, run_dir=out, resume=args.resume, verbose=not args.quiet)
+    model.save(out / "model")
+    per_position = {g: model.generate_charts(4, position=g, seed=0)[0] for g in model.position_groups} \
+        if model.conditional else {"all": model.generate_charts(4, seed=0)[0]}
+    plot_position_grid(per_position, out / "plots" / "generated_charts.png", title="Generated charts")
+
+
+def _train_points(raw: dict, args: argparse.Namespace, out: Path) -> None:
+    from .gan import make_points, run_training, validate_config
+    from .gan.data import load_points
+    from .gan.export import export_generator
+    from .plots import plot_points
+
+    cfg = validate_config(raw)
+    if args.data:
+        samples = load_points(args.data)
+    else:
+        samples = make_points("25gaussians", 100_000, seed=cfg.train.seed).samples
+        print("no --data: training on the built-in 25-Gaussian benchmark (100,000 points)")
+    result = run_training(cfg, samples, out, resume=args.resume, verbose=not args.quiet)
+    export_generator(out / "model", result.config, result.generator, {"kind": "points"})
+    if samples.shape[1] == 2:
+        plot_points(samples[:2500], {"generated": result.generator.sample(2500, seed=0)}, out / "plots" / "samples.png")
+
+
+def _sample(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .gan.export import load_export
+    from .io import atomic_path
+
+    _, generator, meta = load_export(args.checkpoint)
+    if meta.get("kind") == "shot_charts":
+        from .shots.model import ShotChartModel
+
+        if args.shots_per_chart is None:
+            raise ConfigError("--shots-per-chart is required for a shot-chart model")
+        table = ShotChartModel.load(args.checkpoint).sample_shots(
+            args.charts, args.shots_per_chart, position=args.position, seed=args.seed)
+    else:
+        if args.position is not None:
+            raise ConfigError("--position applies to shot-chart models only")
+        points = generator.sample(args.charts, seed=args.seed).numpy()
+        columns = ["X", "Y"] if points.shape[1] == 2 else [f"X{i}" for i in range(points.shape[1])]
+        table = pd.DataFrame(points, columns=columns)
+    out = Path(args.out)
+    with atomic_path(out) as tmp:
+        table.to_parquet(tmp, index=False) if out.suffix == ".parquet" else table.to_csv(tmp, index=False)
+    print(f"wrote {len(table):,} rows to {out}")
+    return 0
 
 
 def _phase5(args: argparse.Namespace) -> int:
@@ -19,14 +139,35 @@ def _phase5(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nba-ml", description=__doc__)
+    parser = argparse.ArgumentParser(prog="nba-ml", description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+
     phase5 = commands.add_parser("phase5", help="run rec_115 and rec_098, print a summary, update their STATUS.md")
     phase5.add_argument("--mode", choices=["production", "development", "test"], default="production",
                         help="training budget: production (minutes), development (about a minute), test (seconds)")
     phase5.add_argument("--only", nargs="+", choices=["rec_115", "rec_098"], help="run only these recommendations")
     phase5.add_argument("--artifacts", metavar="DIR", help="artifacts go to DIR/<rec_id> (default: artifacts/<rec_id>)")
     phase5.set_defaults(func=_phase5)
+
+    train = commands.add_parser("train", help="train a model into a run directory")
+    train.add_argument("--config", required=True, help="YAML config (docs/configs/points2d.yaml, docs/configs/shot_charts.yaml)")
+    train.add_argument("--out", required=True, help="run directory (config, metrics.jsonl, checkpoints, plots, model/)")
+    train.add_argument("--data", help="shot file (CSV, CSV.gz, Parquet) for shot-chart configs; numeric CSV/Parquet for points")
+    train.add_argument("--set", action="append", type=parse_override, metavar="KEY.PATH=VALUE",
+                       help="override a config field, validated like the file (repeatable)")
+    train.add_argument("--resume", action="store_true", help="continue from the newest complete checkpoint in --out")
+    train.add_argument("--quiet", action="store_true", help="print nothing while training but errors")
+    train.set_defaults(func=_train)
+
+    sample = commands.add_parser("sample", help="draw from a trained model")
+    sample.add_argument("--checkpoint", required=True, help="a run directory or its model/ folder")
+    sample.add_argument("--charts", type=int, required=True, help="charts to generate (points, for point models)")
+    sample.add_argument("--shots-per-chart", type=int, help="shots drawn from each chart (shot-chart models)")
+    sample.add_argument("--position", choices=["G", "F", "C"], help="generate charts for this position group")
+    sample.add_argument("--seed", type=int, help="makes the draw reproducible")
+    sample.add_argument("--out", required=True, help="CSV (or .parquet) to write")
+    sample.set_defaults(func=_sample)
     return parser
 
 
@@ -34,8 +175,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except ConfigError as err:
-        print(f"nba-ml: {err}", file=sys.stderr)
+    except (ConfigError, ValueError, FileNotFoundError, FileExistsError) as err:
+        print(f"nba-ml {args.command}: {err}", file=sys.stderr)
         return 2
 
 

@@ -42,6 +42,7 @@ class PluginContract:
         self.assertEqual(cfg.mode, "test")
         self.assertEqual(cfg.gan.train.steps, 20)  # the test preset
         self.assertEqual(cfg.gan.loss.gp_weight, 10.0)
+        self.assertEqual((cfg.data, cfg.charts.grid, cfg.shots_per_chart), ("shot_charts", 16, 50))
 
     def test_default_config_is_production_and_valid(self):
         cfg = self.plugin_class().setup()
@@ -51,6 +52,10 @@ class PluginContract:
     def test_gan_section_overrides_the_preset(self):
         cfg = self.plugin_class({"mode": "test", "gan": {"train": {"steps": 7}, "loss": {"n_critic": 3}}}).setup()
         self.assertEqual((cfg.gan.train.steps, cfg.gan.loss.n_critic, cfg.gan.model.hidden_dim), (7, 3, 32))
+
+    def test_missing_data_file_is_rejected_at_setup(self):
+        with self.assertRaisesRegex(ConfigError, r"(?m)^\s+data_file: Path does not point to a file"):
+            self.plugin_class({"data_file": str(self.tmp / "absent.csv.gz")}).setup()
 
     def test_invalid_config_names_every_bad_field_and_trains_nothing(self):
         out = self.tmp / "never"
@@ -77,10 +82,26 @@ class PluginContract:
     def test_execute_succeeds_with_metrics_for_both_runs(self):
         self.assertTrue(self.result["success"], self.result.get("error"))
         for run in self.runs():
-            for key in ("quality/modes_covered", "quality/hq_pct", "quality/pixvar", "final/grad_norm/mean",
-                        "final/loss/critic", "final/loss/generator", "final/wdist", "time/train_s"):
+            for key in ("shots/zone_mae_pp", "shots/frechet", "shots/precision", "shots/recall", "shots/G/frechet",
+                        "final/grad_norm/mean", "final/loss/critic", "final/loss/generator", "final/wdist", "time/train_s"):
                 self.assertIn(f"{run}/{key}", self.result["metrics"])
-        self.assertEqual(self.result["metrics"][f"{self.runs()[1]}/quality/modes_total"], 25.0)
+        # the floor: the same metrics between the training league and a second, unseen one
+        for key in ("shots/zone_mae_pp", "shots/frechet", "shots/precision", "shots/recall"):
+            self.assertIn(f"floor/{key}", self.result["metrics"])
+        self.assertEqual(self.result["metrics"]["floor/shots/n_real_charts"], self.result["metrics"][f"{self.runs()[1]}/shots/n_real_charts"])
+
+    def test_point_benchmark_reports_mode_coverage(self):
+        out = self.tmp / "points"
+        impl = self.plugin_class({"mode": "test", "data": "25gaussians", "output_dir": str(out), "status_path": str(out / "STATUS.md")})
+        impl.setup()
+        result = impl.execute()
+        self.assertTrue(result["success"], result.get("error"))
+        for run in self.runs():
+            for key in ("quality/modes_covered", "quality/hq_pct", "quality/pixvar", "stability/modes_covered_late_min"):
+                self.assertIn(f"{run}/{key}", result["metrics"])
+            self.assertEqual(result["metrics"][f"{run}/quality/modes_total"], 25.0)
+        covered = [f"{result['metrics'][f'{run}/quality/modes_covered']:.4g}" for run in self.runs()]
+        self.assertIn(f"| modes covered (of quality/modes_total) | {' | '.join(covered)} | — |", (out / "STATUS.md").read_text())
 
     def test_artifacts_exist_and_metrics_json_matches_the_result(self):
         artifacts = self.result["artifacts"]
@@ -96,9 +117,10 @@ class PluginContract:
         self.assertIn("**Status:** ✅ COMPLETE", self.status_text)
         self.assertRegex(self.status_text, r"\*\*Last run:\*\* \d{4}-\d\d-\d\d \d\d:\d\d UTC")
         self.assertIn("| mode | test |", self.status_text)
-        self.assertIn(f"| metric | {' | '.join(self.runs())} |", self.status_text)
-        covered = [f"{self.result['metrics'][f'{run}/quality/modes_covered']:.4g}" for run in self.runs()]
-        self.assertIn(f"| modes covered (of quality/modes_total) | {' | '.join(covered)} |", self.status_text)
+        self.assertIn(f"| metric | {' | '.join(self.runs())} | real floor |", self.status_text)
+        cells = [f"{self.result['metrics'][f'{key}/shots/frechet']:.4g}" for key in (*self.runs(), "floor")]
+        self.assertIn(f"| Frechet distance of per-chart features (lower is better) | {' | '.join(cells)} |", self.status_text)
+        self.assertIn("shot charts from built-in synthetic league", self.status_text)
         self.assertIn(f"- samples_plot: `{self.result['artifacts']['samples_plot']}`", self.status_text)
 
     def test_default_status_path_is_the_recommendation_folder(self):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, Optional
 
 import numpy as np
@@ -88,3 +89,27 @@ def dataset_to_tensors(dataset: Dataset) -> tuple[Tensor, Optional[Tensor]]:
         labels = torch.as_tensor([int(y) for _, y in items], dtype=torch.long)
         return samples.float(), labels
     return torch.stack([torch.as_tensor(x) for x in items]).float(), None
+
+
+def load_points(path: str | Path) -> Tensor:
+    """Samples (N, d) from a CSV or Parquet file whose columns are all numeric (a header row is expected)."""
+    import pandas as pd
+
+    path = Path(path)
+    readers = {".csv": pd.read_csv, ".parquet": pd.read_parquet}
+    if path.suffix.lower() not in readers:
+        raise ValueError(f"{path}: point data must be .csv or .parquet, got {path.suffix or 'no extension'}")
+    try:
+        table = readers[path.suffix.lower()](path)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except Exception as err:  # pandas/pyarrow raise many types for a corrupt file
+        raise ValueError(f"{path}: cannot read it as {path.suffix[1:]}: {err}") from None
+    non_numeric = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
+    if non_numeric:
+        raise ValueError(f"{path}: point data must be numeric; non-numeric columns: {non_numeric}")
+    if table.empty:
+        raise ValueError(f"{path}: no rows")
+    samples = torch.as_tensor(table.to_numpy(dtype="float32"))
+    check_samples(samples, "mlp", where=str(path))
+    return samples

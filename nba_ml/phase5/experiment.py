@@ -1,16 +1,18 @@
 """Side-by-side comparison of GAN objectives on the same data, networks, budget and seed.
 
 Both Phase 5 plugins are such a comparison: rec_115 trains the weight-clipping
-WGAN against WGAN-GP, rec_098 the standard GAN against WGAN-GP. This module
-trains each run, evaluates it on fresh samples and returns flat metrics whose
-keys are namespaced by run: `wgan_gp/quality/modes_covered`.
+WGAN against WGAN-GP, rec_098 the standard GAN against WGAN-GP. A task says
+what the data is and how a trained run is judged: shot charts (the default;
+shot metrics against a reference season, next to their real-vs-real floor) or
+a 2-D point benchmark (mode coverage). Metrics come back flat, namespaced by
+run: `wgan_gp/shots/frechet`, `wgan_gp/quality/modes_covered`.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import pandas as pd
 from torch import Tensor
@@ -20,6 +22,10 @@ from ..gan.config import deep_merge, validate_config
 from ..gan.data import PointData
 from ..io import atomic_path, write_json_atomic
 from ..plots import plot_points
+from ..shots.charts import ShotCharts
+from ..shots.model import ShotModelConfig, evaluate_shot_model, model_from_result, training_data
+from ..shots.pictures import plot_position_grid
+from ..shots.quality import quality_floor
 
 
 def run_name(kind: str) -> str:
@@ -35,24 +41,71 @@ class Comparison:
     error: Optional[str] = None
 
 
-def evaluate(result: TrainResult, data: PointData, n_samples: int, seed: int) -> dict[str, float]:
-    """Quality of a trained generator on n_samples fresh samples (seeded)."""
-    samples = result.generator.sample(n_samples, seed=seed)
-    out = {"quality/pixvar": pixvar(samples), "quality/pixvar_real": pixvar(data.samples[:n_samples])}
-    if data.modes is not None:
-        out.update(mode_coverage(samples, data.modes, data.mode_std))
-    return out
+@dataclass
+class PointTask:
+    """A 2-D benchmark: mode coverage at every logged step and at the end."""
+
+    data: PointData
+    eval_samples: int
+
+    def training_data(self, gan: GANConfig):
+        return self.data.samples
+
+    def floor(self) -> dict[str, float]:
+        return {"quality/pixvar": pixvar(self.data.samples[: self.eval_samples])}
+
+    def callbacks(self, seed: int) -> tuple:
+        def coverage(state, logged):
+            if self.data.modes is None or logged is None:
+                return None
+            found = mode_coverage(state.sampler.sample(self.eval_samples, seed=seed), self.data.modes, self.data.mode_std)
+            state.generator.train()
+            return found
+        return (coverage,)
+
+    def evaluate(self, result: TrainResult, seed: int) -> dict[str, float]:
+        samples = result.generator.sample(self.eval_samples, seed=seed)
+        out = {"quality/pixvar": pixvar(samples)}
+        if self.data.modes is not None:
+            out.update(mode_coverage(samples, self.data.modes, self.data.mode_std))
+            out["stability/modes_covered_late_min"] = late_min(result.history, "quality/modes_covered")
+        return out
+
+    def picture(self, results: dict[str, TrainResult], path: Path, seed: int) -> Path:
+        samples = {name: r.generator.sample(self.eval_samples, seed=seed) for name, r in results.items()}
+        return plot_points(self.data.samples[: self.eval_samples], samples, path, title=self.data.name)
 
 
-def coverage_callback(data: PointData, n_samples: int, seed: int):
-    """Mode coverage at every logged step, so that history shows whether coverage holds."""
-    def callback(state, logged):
-        if data.modes is None or logged is None:
-            return None
-        coverage = mode_coverage(state.sampler.sample(n_samples, seed=seed), data.modes, data.mode_std)
-        state.generator.train()
-        return coverage
-    return callback
+@dataclass
+class ShotTask:
+    """Shot charts: shots drawn from generated charts judged against a reference season."""
+
+    config: ShotModelConfig  # charts spec and K; its gan section is replaced per run
+    charts: ShotCharts  # training charts, rasterised once
+    training_shots: pd.DataFrame
+    reference: pd.DataFrame  # the real (or synthetic) season the shots are judged against
+
+    def training_data(self, gan: GANConfig):
+        return training_data(self.charts, gan)
+
+    def floor(self) -> dict[str, float]:
+        """The same metrics between the training shots and the reference: how close two real seasons are."""
+        return quality_floor(self.reference, self.training_shots, self.config.shots_per_chart, by="POSITION_GROUP")
+
+    def callbacks(self, seed: int) -> tuple:
+        return ()
+
+    def model(self, result: TrainResult):
+        return model_from_result(self.config, result, self.charts)
+
+    def evaluate(self, result: TrainResult, seed: int) -> dict[str, float]:
+        return evaluate_shot_model(self.model(result), self.reference, seed=seed)
+
+    def picture(self, results: dict[str, TrainResult], path: Path, seed: int) -> Path:
+        rows = {"real": self.charts.charts[:4]}
+        for name, result in results.items():
+            rows[name] = self.model(result).generate_charts(4, seed=seed)[0]
+        return plot_position_grid(rows, path, title="Real and generated shot charts (rows: run)")
 
 
 def late_min(history: list[dict[str, float]], key: str) -> float:
@@ -61,32 +114,30 @@ def late_min(history: list[dict[str, float]], key: str) -> float:
     return min(values) if values else float("nan")
 
 
-def compare(gan: GANConfig, kinds: tuple[str, ...], data: PointData, out_dir: Path, eval_samples: int) -> Comparison:
+def compare(gan: GANConfig, kinds: tuple[str, ...], task: Any, out_dir: Path) -> Comparison:
     """Train one run per loss kind with everything else equal, evaluate, and save artifacts."""
-    metrics: dict[str, float] = {}
-    samples: dict[str, Tensor] = {}
+    metrics: dict[str, float] = {f"floor/{k}": v for k, v in task.floor().items()}
+    results: dict[str, TrainResult] = {}
     artifacts: dict[str, str] = {}
+    seed = gan.train.seed + 1  # evaluation draws, distinct from training's
     for kind in kinds:
         name = run_name(kind)
         cfg = validate_config(deep_merge(gan.model_dump(), {"loss": {"kind": kind}}))
         started = time.perf_counter()
         try:
-            result = train(cfg, data.samples, callbacks=(coverage_callback(data, eval_samples, cfg.train.seed + 1),))
+            result = train(cfg, task.training_data(cfg), callbacks=task.callbacks(seed))
         except RuntimeError as err:  # TrainingDiverged, or an error inside torch
             metrics.update({f"{name}/final/{k}": v for k, v in getattr(err, "metrics", {}).items()})
             return Comparison(False, metrics, artifacts, f"{kind} run failed: {type(err).__name__}: {err}")
         metrics[f"{name}/time/train_s"] = time.perf_counter() - started
         metrics.update({f"{name}/final/{k}": v for k, v in result.metrics.items()})
-        metrics.update({f"{name}/{k}": v for k, v in evaluate(result, data, eval_samples, cfg.train.seed + 1).items()})
-        if data.modes is not None:
-            metrics[f"{name}/stability/modes_covered_late_min"] = late_min(result.history, "quality/modes_covered")
-        samples[name] = result.generator.sample(eval_samples, seed=cfg.train.seed + 1)
+        metrics.update({f"{name}/{k}": v for k, v in task.evaluate(result, seed).items()})
+        results[name] = result
         history_path = out_dir / f"history_{name}.csv"
         with atomic_path(history_path) as tmp:
             pd.DataFrame(result.history).to_csv(tmp, index=False)
         artifacts[f"history_{name}"] = str(history_path)
 
-    artifacts["samples_plot"] = str(plot_points(data.samples[:eval_samples], samples, out_dir / "samples.png", title=data.name))
+    artifacts["samples_plot"] = str(task.picture(results, out_dir / "samples.png", seed))
     artifacts["metrics"] = str(write_json_atomic(out_dir / "metrics.json", metrics))
     return Comparison(True, metrics, artifacts)
-

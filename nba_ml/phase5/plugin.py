@@ -15,22 +15,30 @@ from pathlib import Path
 from typing import Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, FilePath, ValidationError, model_validator
 
 from ..gan import ConfigError, GANConfig, make_points
+from ..shots import load_shots
+from ..shots.charts import ChartSpec, make_charts
+from ..shots.model import ShotModelConfig
+from ..shots.synthetic import synthetic_league
 from ..gan.config import deep_merge, format_validation_error
-from .experiment import compare
+from .experiment import PointTask, ShotTask, compare
 from ..io import write_text_atomic
 from .status import render_status
 
-# Budget presets per mode, laid over the recommended config for the data.
-# 'test' finishes in seconds (unit tests), 'development' in about a minute.
+# Budget presets per mode, laid over the recommended config for the data
+# (`gan` over its GAN section, `charts` over its chart spec). 'test' finishes
+# in seconds (unit tests), 'development' in about a minute per run.
 MODE_PRESETS: dict[str, dict[str, Any]] = {
-    "production": {},
-    "development": {"train": {"steps": 1000, "log_every": 100}},
-    "test": {"model": {"hidden_dim": 32, "depth": 2}, "train": {"steps": 20, "batch_size": 64, "log_every": 10}},
+    "production": {"gan": {}, "charts": {}},
+    "development": {"gan": {"train": {"steps": 300, "log_every": 50}}, "charts": {}},
+    "test": {"gan": {"model": {"hidden_dim": 32, "depth": 2}, "train": {"steps": 20, "batch_size": 32, "log_every": 10}},
+             "charts": {"grid": 16, "min_shots": 50}, "shots_per_chart": 50},
 }
-MODE_SAMPLES = {"production": 100_000, "development": 20_000, "test": 2_000}
+MODE_SAMPLES = {"production": 100_000, "development": 20_000, "test": 2_000}  # point benchmarks
+MODE_LEAGUE = {"production": (300, 400), "development": (300, 400), "test": (60, 120)}  # synthetic (players, shots each)
+RECOMMENDED = {"shot_charts": "shot_charts", "25gaussians": "points2d", "8gaussians": "points2d", "swissroll": "points2d"}
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -58,10 +66,14 @@ class PluginConfig(BaseModel):
     mode: Literal["production", "development", "test"] = Field("production", description="Training budget preset: 'test' runs in seconds.")
     output_dir: Optional[Path] = Field(None, description="Where artifacts go; None = artifacts/<rec_id> under the working directory.")
     status_path: Optional[Path] = Field(None, description="STATUS.md to keep; None = the recommendation's docs folder.")
-    data: Literal["25gaussians", "8gaussians", "swissroll"] = Field("25gaussians", description="Built-in 2-D benchmark to train on.")
-    n_samples: Optional[int] = Field(None, gt=0, le=10_000_000, description="Training samples to generate; None = the mode's preset.")
-    eval_samples: int = Field(2500, gt=0, le=1_000_000, description="Generated samples used for evaluation (2,500 as in the mode-coverage literature).")
-    gan: GANConfig = Field(default_factory=GANConfig, description="GAN settings (model, loss, optim, train) over the mode preset; loss.kind is set per run.")
+    data: Literal["shot_charts", "25gaussians", "8gaussians", "swissroll"] = Field("shot_charts", description="What to train on: shot charts (default) or a built-in 2-D benchmark.")
+    data_file: Optional[FilePath] = Field(None, description="shot_charts: a real shot file (CSV, CSV.gz, Parquet); None = the built-in synthetic league.")
+    reference_file: Optional[FilePath] = Field(None, description="shot_charts: the season generated shots are judged against; None = the training shots (synthetic: a second league).")
+    charts: ChartSpec = Field(default_factory=ChartSpec, description="shot_charts: how shots become charts (over docs/configs/shot_charts.yaml).")
+    shots_per_chart: int = Field(200, gt=0, le=100_000, description="shot_charts: K shots drawn per chart when evaluating.")
+    n_samples: Optional[int] = Field(None, gt=0, le=10_000_000, description="Points: training samples to generate; None = the mode's preset.")
+    eval_samples: int = Field(2500, gt=0, le=1_000_000, description="Points: generated samples used for evaluation (2,500 as in the mode-coverage literature).")
+    gan: GANConfig = Field(default_factory=GANConfig, description="GAN settings (model, loss, optim, train, log) over the recommended config and mode preset; loss.kind is set per run.")
 
     @property
     def training_samples(self) -> int:
@@ -79,8 +91,14 @@ class PluginConfig(BaseModel):
             raise ValueError(f"gan must be a mapping of GANConfig sections, got {type(gan).__name__}")
         if isinstance(gan.get("loss"), dict) and "kind" in gan["loss"]:
             raise ValueError("gan.loss.kind is chosen by the plugin for each of its runs; remove it")
-        preset = MODE_PRESETS.get(raw.get("mode", "production"), {})  # an unknown mode is reported by its field
-        return {**raw, "gan": deep_merge(deep_merge(recommended_config("points2d"), preset), gan)}
+        preset = MODE_PRESETS.get(raw.get("mode", "production"), MODE_PRESETS["production"])  # a bad mode is reported by its field
+        recommended = recommended_config(RECOMMENDED.get(raw.get("data", "shot_charts"), "shot_charts"))
+        merged = {**raw, "gan": deep_merge(deep_merge(recommended.get("gan", recommended), preset["gan"]), gan)}
+        charts = raw.get("charts") or {}
+        if "charts" in recommended and isinstance(charts, dict):
+            merged["charts"] = deep_merge(deep_merge(recommended["charts"], preset["charts"]), charts)
+            merged.setdefault("shots_per_chart", preset.get("shots_per_chart", recommended.get("shots_per_chart", 200)))
+        return merged
 
 
 class Phase5Plugin:
@@ -122,8 +140,7 @@ class Phase5Plugin:
     def _run(self, cfg: PluginConfig, rec: Recommendation) -> dict[str, Any]:
         out_dir = cfg.output_dir or Path("artifacts") / rec.rec_id
         try:
-            data = make_points(cfg.data, cfg.training_samples, seed=cfg.gan.train.seed)
-            comparison = compare(cfg.gan, rec.kinds, data, out_dir, cfg.eval_samples)
+            comparison = compare(cfg.gan, rec.kinds, make_task(cfg), out_dir)
         except Exception as err:  # the runner must get a result, not a traceback
             where = traceback.extract_tb(err.__traceback__)[-1]
             return {"success": False, "metrics": {}, "artifacts": {},
@@ -133,3 +150,23 @@ class Phase5Plugin:
             result["error"] = comparison.error
         return result
 
+
+
+def make_task(cfg: PluginConfig):
+    """The data of a comparison and how its runs are judged (nba_ml.phase5.experiment)."""
+    seed = cfg.gan.train.seed
+    if cfg.data != "shot_charts":
+        return PointTask(make_points(cfg.data, cfg.training_samples, seed=seed), cfg.eval_samples)
+    if cfg.data_file is not None:
+        shots, _ = load_shots(cfg.data_file)
+    else:
+        players, per_player = MODE_LEAGUE[cfg.mode]
+        shots = synthetic_league(players, per_player, seed=seed)
+    if cfg.reference_file is not None:
+        reference, _ = load_shots(cfg.reference_file)
+    elif cfg.data_file is None:
+        reference = synthetic_league(*MODE_LEAGUE[cfg.mode], seed=seed + 1)  # a second league, never trained on
+    else:
+        reference = shots
+    shot_cfg = ShotModelConfig(charts=cfg.charts, gan=cfg.gan, shots_per_chart=cfg.shots_per_chart)
+    return ShotTask(shot_cfg, make_charts(shots, cfg.charts), shots, reference)

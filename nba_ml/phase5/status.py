@@ -12,10 +12,20 @@ if TYPE_CHECKING:
 
 # Rows of the results table, in reading order: (metric key without the run prefix, label).
 RESULT_ROWS = [
+    ("shots/zone_mae_pp", "pooled zone-share error, pp (lower is better)"),
+    ("shots/frechet", "Frechet distance of per-chart features (lower is better)"),
+    ("shots/precision", "k-NN precision, k=5 (higher is better)"),
+    ("shots/recall", "k-NN recall, k=5 (higher is better)"),
+    ("shots/G/frechet", "Frechet distance, guards"),
+    ("shots/F/frechet", "Frechet distance, forwards"),
+    ("shots/C/frechet", "Frechet distance, centres"),
+    ("shots/G/recall", "k-NN recall, guards"),
+    ("shots/F/recall", "k-NN recall, forwards"),
+    ("shots/C/recall", "k-NN recall, centres"),
     ("quality/modes_covered", "modes covered (of quality/modes_total)"),
     ("quality/hq_pct", "high-quality samples, % (within 3 std of a mode)"),
     ("stability/modes_covered_late_min", "fewest modes covered, second half of training"),
-    ("quality/pixvar", "PixVar of generated samples (real: quality/pixvar_real)"),
+    ("quality/pixvar", "PixVar of generated samples"),
     ("final/grad_norm/mean", "critic gradient norm at interpolates, mean (target 1)"),
     ("final/grad_norm/std", "critic gradient norm at interpolates, std"),
     ("final/wdist", "critic score gap E[f(real)] - E[f(fake)]"),
@@ -36,13 +46,24 @@ def _fmt(value: Any) -> str:
 
 
 def results_table(metrics: dict[str, float], runs: list[str]) -> str:
-    """Markdown table: one row per metric, one column per run; rows no run has are left out."""
-    lines = ["| metric | " + " | ".join(runs) + " |", "|---|" + "---|" * len(runs)]
+    """Markdown table: one row per metric, one column per run, then the real-data floor
+    (the same metric between two real samples) where there is one; rows no run has are left out."""
+    columns = [*runs, "floor"]
+    lines = ["| metric | " + " | ".join(runs) + " | real floor |", "|---|" + "---|" * len(columns)]
     for key, label in RESULT_ROWS:
-        cells = [metrics.get(f"{run}/{key}") for run in runs]
-        if any(c is not None for c in cells):
+        cells = [metrics.get(f"{run}/{key}") for run in columns]
+        if any(c is not None for c in cells[:-1]):
             lines.append(f"| {label} | " + " | ".join("—" if c is None else _fmt(c) for c in cells) + " |")
     return "\n".join(lines)
+
+
+def data_summary(cfg: "PluginConfig") -> str:
+    if cfg.data != "shot_charts":
+        return f"{cfg.data} ({cfg.training_samples:,} samples; evaluation on {cfg.eval_samples})"
+    source = cfg.data_file or "built-in synthetic league"
+    reference = cfg.reference_file or ("a second synthetic league" if cfg.data_file is None else "the training shots")
+    return (f"shot charts from {source}: {cfg.charts.unit}, grid {cfg.charts.grid}, min {cfg.charts.min_shots} shots; "
+            f"judged against {reference} at K={cfg.shots_per_chart} shots per chart")
 
 
 def render_status(rec: "Recommendation", cfg: "PluginConfig", result: dict[str, Any], started: datetime) -> str:
@@ -71,7 +92,7 @@ def render_status(rec: "Recommendation", cfg: "PluginConfig", result: dict[str, 
         "| setting | value |",
         "|---|---|",
         f"| mode | {cfg.mode} |",
-        f"| data | {cfg.data} ({cfg.training_samples:,} samples; evaluation on {cfg.eval_samples}) |",
+        f"| data | {data_summary(cfg)} |",
         f"| runs compared | {' vs '.join(rec.kinds)} (same data, networks, budget, seed) |",
         f"| model | {gan.model.kind}, hidden {gan.model.hidden_dim} x {gan.model.depth}, latent {gan.model.latent_dim} |",
         f"| loss | gp_weight (lambda) {gan.loss.gp_weight}, n_critic {gan.loss.n_critic}, clip_value {gan.loss.clip_value} |",

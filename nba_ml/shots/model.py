@@ -6,8 +6,8 @@
     model = ShotChartModel.load("models/shots")
     model.sample_shots(100, 200, position="G", seed=0)   # CHART_ID, LOC_X, LOC_Y, SHOT_ZONE_BASIC, ...
 
-A directory holds `model.yaml` (config, label names, label frequencies) and
-`generator.pt` (tensors only; loaded with weights_only=True).
+A saved model is an export (nba_ml.gan.export): `model.yaml` (config, label
+names, label frequencies) and `generator.pt` (tensors only; weights_only=True).
 """
 from __future__ import annotations
 
@@ -19,15 +19,13 @@ import torch
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from torch import Tensor, nn
+from torch.utils.data import TensorDataset
 
-from ..gan import GANConfig, TrainResult, train
+from ..gan import GANConfig, TrainResult, run_training, train
 from ..gan.config import ConfigError, format_validation_error
-from ..gan.networks import build_generator
-from ..io import atomic_path, write_text_atomic
+from ..gan.export import export_generator, load_export
 from .charts import ChartSpec, ShotCharts, draw_shots, make_charts
-
-FORMAT_VERSION = 1
-
+from .quality import real_charts, shot_quality
 
 class ShotModelConfig(BaseModel):
     """A shot-chart model: how shots become charts, and the GAN that learns them."""
@@ -36,7 +34,8 @@ class ShotModelConfig(BaseModel):
 
     charts: ChartSpec = Field(default_factory=ChartSpec, description="Rasterisation of shots into charts.")
     gan: GANConfig = Field(default_factory=lambda: GANConfig.model_validate(
-        {"model": {"kind": "conv", "num_classes": 3, "output": "density"}}), description="The conditional GAN; model.kind must be 'conv'.")
+        {"model": {"kind": "mlp", "num_classes": 3, "output": "density", "latent_dim": 64}}),
+        description="The conditional GAN: 'mlp' on flattened charts (fast on CPU) or 'conv' (DCGAN) on the grids.")
     shots_per_chart: int = Field(200, gt=0, le=100_000, description="Shots drawn per generated chart when evaluating (the real reference uses the same K).")
 
 
@@ -50,8 +49,6 @@ def validate_shot_config(raw: Any) -> ShotModelConfig:
         cfg = ShotModelConfig.model_validate(raw)
     except ValidationError as err:
         raise ConfigError(format_validation_error(err)) from None
-    if cfg.gan.model.kind != "conv":
-        raise ConfigError("invalid config:\n  gan.model.kind: shot charts are grids; use 'conv'")
     return cfg
 
 
@@ -99,7 +96,9 @@ class ShotChartModel:
         if n_charts <= 0:
             raise ValueError(f"n_charts must be positive, got {n_charts}")
         labels = self.labels_for(n_charts, position, seed)
-        return self.generator.sample(n_charts, seed=seed, condition=labels), labels
+        spec = self.config.charts
+        charts = self.generator.sample(n_charts, seed=seed, condition=labels)
+        return charts.reshape(n_charts, spec.num_channels, spec.grid, spec.grid), labels  # mlp models generate flat charts
 
     def sample_shots(self, n_charts: int, shots_per_chart: int, *, position: Optional[str] = None,
                      seed: Optional[int] = None) -> pd.DataFrame:
@@ -113,50 +112,80 @@ class ShotChartModel:
         return shots
 
     def save(self, directory: str | Path) -> Path:
-        """Write model.yaml and generator.pt (atomically) into `directory`."""
-        directory = Path(directory)
-        meta = {"format": FORMAT_VERSION, "config": self.config.model_dump(mode="json"),
+        """Export to `directory` (model.yaml + generator.pt, atomically)."""
+        meta = {"kind": "shot_charts", "charts": self.config.charts.model_dump(mode="json"),
+                "shots_per_chart": self.config.shots_per_chart,
                 "position_groups": list(self.position_groups), "label_freqs": self.label_freqs}
-        with atomic_path(directory / "generator.pt") as tmp:
-            torch.save(self.generator.state_dict(), tmp)
-        write_text_atomic(directory / "model.yaml", yaml.safe_dump(meta, sort_keys=False))
-        return directory
+        return export_generator(directory, self.config.gan, self.generator, meta)
 
     @classmethod
     def load(cls, directory: str | Path) -> "ShotChartModel":
-        """Load a saved model; tensors only are unpickled."""
-        directory = Path(directory)
-        meta_path, weights_path = directory / "model.yaml", directory / "generator.pt"
-        for path in (meta_path, weights_path):
-            if not path.is_file():
-                raise FileNotFoundError(f"{directory} is not a saved shot model: {path.name} is missing")
-        meta = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
-            raise ValueError(f"{meta_path}: not a shot-model file of format {FORMAT_VERSION}")
-        config = validate_shot_config(meta["config"])
-        generator = build_generator(config.gan)
-        try:
-            generator.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
-        except RuntimeError as err:
-            raise ValueError(f"{weights_path} does not match the model in {meta_path.name}: {err}") from None
+        """Load an export (or a run directory holding model/); tensors only are unpickled."""
+        gan, generator, meta = load_export(directory)
+        if meta.get("kind") != "shot_charts":
+            raise ValueError(f"{directory} holds a {meta.get('kind')!r} model, not a shot-chart model")
+        config = validate_shot_config({"charts": meta["charts"], "gan": gan.model_dump(),
+                                       "shots_per_chart": meta["shots_per_chart"]})
         return cls(config, generator, tuple(meta["position_groups"]), meta["label_freqs"])
 
 
 def train_shot_model(cfg: ShotModelConfig | dict, shots: pd.DataFrame, *, callbacks=(),
-                     resume: Optional[dict] = None) -> tuple[ShotChartModel, TrainResult, ShotCharts]:
-    """Rasterise `shots` into charts and train the conditional GAN on them."""
+                     run_dir: Optional[str | Path] = None, resume: bool = False,
+                     verbose: bool = False) -> tuple[ShotChartModel, TrainResult, ShotCharts]:
+    """Rasterise `shots` into charts and train the conditional GAN on them.
+
+    With `run_dir`, training is a run (nba_ml.gan.run_training: console, metrics.jsonl,
+    checkpoints, plots, summary; `resume` continues it); otherwise a plain train().
+    """
     cfg = validate_shot_config(cfg)
     charts = make_charts(shots, cfg.charts)
+    data = training_data(charts, cfg.gan)
+    if run_dir is None:
+        result = train(cfg.gan, data, callbacks=callbacks)
+    else:
+        result = run_training(cfg.gan, data, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
+    return model_from_result(cfg, result, charts), result, charts
+
+
+def training_data(charts: ShotCharts, gan: GANConfig):
+    """What train() takes for these charts: flat for the MLP pair, with labels for a conditional model."""
     if len(charts) < 2:
         raise ValueError(f"only {len(charts)} charts after filtering (dropped: {charts.dropped}); "
                          f"lower charts.min_shots or give more shots")
-    num_classes = cfg.gan.model.num_classes
+    num_classes = gan.model.num_classes
     if num_classes and num_classes != len(charts.position_groups):
         raise ConfigError(f"invalid config:\n  gan.model.num_classes: {num_classes}, but the charts have "
                           f"{len(charts.position_groups)} position groups {charts.position_groups}")
-    data = charts.dataset() if num_classes else charts.charts
-    result = train(cfg.gan, data, callbacks=callbacks, resume=resume)
+    grids = charts.charts.flatten(1) if gan.model.kind == "mlp" else charts.charts
+    return TensorDataset(grids, charts.labels) if num_classes else grids
+
+
+def model_from_result(cfg: ShotModelConfig, result: TrainResult, charts: ShotCharts) -> ShotChartModel:
+    """The sampler of a finished run, with the label frequencies of its training charts."""
     counts = torch.bincount(charts.labels, minlength=len(charts.position_groups)).double()
     resolved = cfg.model_copy(update={"gan": result.config})
-    model = ShotChartModel(resolved, result.generator, charts.position_groups, (counts / counts.sum()).tolist())
-    return model, result, charts
+    return ShotChartModel(resolved, result.generator, charts.position_groups, (counts / counts.sum()).tolist())
+
+
+def evaluate_shot_model(model: ShotChartModel, reference: pd.DataFrame, *, seed: int = 0) -> dict[str, float]:
+    """Shot metrics of the model against a reference season (nba_ml.shots.quality), overall and per position.
+
+    The reference is cut into charts of K = config.shots_per_chart shots (one
+    per player-season with at least K shots); the model draws as many charts
+    per position group as the reference has, K shots each.
+    """
+    k = model.config.shots_per_chart
+    real = real_charts(reference, k, seed=seed)
+    by = "POSITION_GROUP" if model.conditional and "POSITION_GROUP" in real else None
+    if by is None:
+        generated = model.sample_shots(real["CHART_ID"].nunique(), k, seed=seed)
+    else:
+        counts = real.groupby("CHART_ID")[by].first().value_counts()
+        parts = []
+        for i, (group, n) in enumerate(counts.items()):
+            if group in model.position_groups:
+                part = model.sample_shots(int(n), k, position=group, seed=seed + i)
+                part["CHART_ID"] = part["CHART_ID"].map(lambda c, g=group: f"{g}:{c}")
+                parts.append(part)
+        generated = pd.concat(parts, ignore_index=True)
+    return shot_quality(real, generated, by=by)

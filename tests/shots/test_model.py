@@ -1,0 +1,90 @@
+"""The shot-chart model: train on a tiny synthetic league, save, load, draw shots, evaluate."""
+import pandas as pd
+import pytest
+import torch
+
+from nba_ml.gan import ConfigError
+from nba_ml.shots.model import (ShotChartModel, evaluate_shot_model, load_shot_config, train_shot_model,
+                                validate_shot_config)
+from nba_ml.shots.synthetic import synthetic_league
+
+TINY = {"charts": {"grid": 16, "min_shots": 50, "channels": "attempts"}, "shots_per_chart": 50,
+        "gan": {"model": {"kind": "mlp", "num_classes": 3, "output": "density", "hidden_dim": 16, "depth": 1, "latent_dim": 8},
+                "train": {"steps": 3, "batch_size": 16, "log_every": 3}}}
+
+
+@pytest.fixture(scope="module")
+def trained():
+    shots = synthetic_league(40, 100, seed=0)
+    model, result, charts = train_shot_model(TINY, shots)
+    return model, result, charts
+
+
+def test_training_resolves_the_flat_chart_shape(trained):
+    model, result, charts = trained
+    assert result.config.model.data_shape == (16 * 16,)
+    assert charts.position_groups == ("G", "F", "C")
+    assert sum(model.label_freqs) == pytest.approx(1.0)
+
+
+def test_generated_charts_are_densities_on_the_grid(trained):
+    model, _, _ = trained
+    charts, labels = model.generate_charts(5, position="F", seed=0)
+    assert charts.shape == (5, 1, 16, 16)
+    assert labels.tolist() == [1] * 5
+    assert torch.allclose((((charts + 1) / 2) ** 2).sum(dim=(1, 2, 3)), torch.ones(5), atol=1e-5)
+
+
+def test_sample_shots_table(trained):
+    model, _, _ = trained
+    shots = model.sample_shots(4, 25, position="C", seed=3)
+    assert list(shots.columns[:4]) == ["CHART_ID", "LOC_X", "LOC_Y", "SHOT_ZONE_BASIC"]
+    assert len(shots) == 100 and shots["CHART_ID"].nunique() == 4
+    assert set(shots["POSITION_GROUP"]) == {"C"}
+    assert shots["LOC_X"].between(-250, 250).all() and shots["LOC_Y"].between(-52.5, 417.5).all()
+    pd.testing.assert_frame_equal(shots, model.sample_shots(4, 25, position="C", seed=3))
+
+
+def test_unknown_position_is_rejected(trained):
+    with pytest.raises(ValueError, match="position must be one of G, F, C; got 'PG'"):
+        trained[0].sample_shots(2, 5, position="PG")
+
+
+def test_save_and_load_give_the_same_shots(trained, tmp_path):
+    model = trained[0]
+    model.save(tmp_path / "m")
+    loaded = ShotChartModel.load(tmp_path / "m")
+    pd.testing.assert_frame_equal(model.sample_shots(3, 10, seed=1), loaded.sample_shots(3, 10, seed=1))
+    assert loaded.position_groups == ("G", "F", "C")
+
+
+def test_load_refuses_missing_or_mismatched_files(trained, tmp_path):
+    with pytest.raises(FileNotFoundError, match="no saved model"):
+        ShotChartModel.load(tmp_path / "nothing")
+    trained[0].save(tmp_path / "m")
+    text = (tmp_path / "m" / "model.yaml").read_text().replace("hidden_dim: 16", "hidden_dim: 32")
+    (tmp_path / "m" / "model.yaml").write_text(text)
+    with pytest.raises(ValueError, match="does not hold the generator"):
+        ShotChartModel.load(tmp_path / "m")
+
+
+def test_evaluate_reports_overall_and_per_position(trained):
+    metrics = evaluate_shot_model(trained[0], synthetic_league(40, 100, seed=1))
+    for key in ("shots/zone_mae_pp", "shots/frechet", "shots/precision", "shots/recall", "shots/G/frechet", "shots/C/recall"):
+        assert key in metrics
+    assert metrics["shots/n_generated_charts"] == metrics["shots/n_real_charts"]
+
+
+def test_bad_config_names_the_field():
+    with pytest.raises(ConfigError, match=r"charts.grid"):
+        validate_shot_config({"charts": {"grid": 20}})
+
+
+def test_shipped_config_is_valid_and_mirrored():
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    shipped = repo / "nba_ml" / "configs" / "shot_charts.yaml"
+    assert (repo / "docs" / "configs" / "shot_charts.yaml").read_text() == shipped.read_text()
+    cfg = load_shot_config(shipped)
+    assert (cfg.gan.model.num_classes, cfg.gan.model.output, cfg.gan.loss.gp_weight) == (3, "density", 10.0)
