@@ -175,7 +175,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, ValueError, FileNotFoundError, FileExistsError) as err:
+    except (ConfigError, ValueError, FileNotFoundError, FileExistsError, ImportError) as err:
         print(f"nba-ml {args.command}: {err}", file=sys.stderr)
         return 2
 

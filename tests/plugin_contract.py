@@ -150,4 +150,12 @@ class PluginContract:
         self.assertFalse(result["success"])
         self.assertRegex(result["error"], r"wgan-gp run failed: TrainingDiverged: training diverged at step 1")
         self.assertIn("**Status:** ❌ FAILED", status.read_text())
+        self.assertEqual(result["triage"]["wgan_gp"]["verdict"], "diverging")
         self.assertIn("diverged at step 1", status.read_text())
+
+    def test_result_and_status_carry_the_triage_verdict(self):
+        for run in self.runs():
+            report = self.result["triage"][run]
+            self.assertIn(report["verdict"], ("stable", "unstable", "mode_collapse", "diverging"))
+            self.assertIn(f"{run}/triage/verdict_code", self.result["metrics"])
+            self.assertIn(f"- **{run}: {report['verdict']}**", self.status_text)

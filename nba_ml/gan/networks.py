@@ -71,8 +71,10 @@ def sqrt_softmax(logits: Tensor) -> Tensor:
     proper distribution, and empty cells reach -1 (p -> 0) without the
     generator having to hit -1 exactly in thousands of cells.
     """
-    p = torch.softmax(logits.reshape(logits.shape[0], -1), dim=1).reshape_as(logits)
-    return 2 * p.sqrt() - 1
+    # sqrt(p) as exp(log_softmax / 2): sqrt(softmax(.)) has an infinite gradient
+    # where p underflows to 0, which turned a training run into NaN at step 815.
+    root_p = torch.exp(0.5 * torch.log_softmax(logits.reshape(logits.shape[0], -1), dim=1))
+    return 2 * root_p.reshape_as(logits) - 1
 
 
 def density_output(grids: Tensor) -> Tensor:

@@ -28,6 +28,7 @@ from ..plots import plt  # the headless Agg backend, chosen once in nba_ml.plots
 from .checkpoint import CHECKPOINT_DIR, checkpoint_callback, latest_checkpoint, load_checkpoint
 from .config import ConfigError, GANConfig, validate_config
 from .console import console_callback
+from .data import dataset_to_tensors
 from .metrics import pixvar
 from .sinks import JsonlSink, TensorBoardSink, WandbSink, read_jsonl
 from .training import Callback, Data, TrainingDiverged, TrainResult, train
@@ -122,7 +123,7 @@ def resume_state(cfg: GANConfig, run_dir: Path) -> dict[str, Any]:
     differences = config_differences(yaml.safe_load((run_dir / CONFIG_FILE).read_text(encoding="utf-8")), cfg)
     if differences:
         raise ConfigError(f"cannot resume {run_dir}: the config differs from its {CONFIG_FILE} in "
-                          + ", ".join(differences) + "; only train.steps may change")
+                          + ", ".join(differences) + "; only train.steps and log.* may change")
     saved = load_checkpoint(path, cfg)
     if saved["counters"]["step"] > cfg.train.steps:
         raise ConfigError(f"cannot resume {run_dir}: its checkpoint is at step {saved['counters']['step']} "
@@ -183,9 +184,8 @@ def open_sinks(cfg: GANConfig, run_dir: Path, resumed_step: int) -> list:
 
 def real_pixvar(data: Data) -> Optional[float]:
     """Diversity of the real data, the baseline triage compares generated pixvar with (tensors only)."""
-    if not isinstance(data, Tensor):
-        return None
-    return pixvar(data[:: max(1, data.shape[0] // PIXVAR_REAL_SAMPLES)])
+    samples = data if isinstance(data, Tensor) else dataset_to_tensors(data)[0]
+    return pixvar(samples[:: max(1, samples.shape[0] // PIXVAR_REAL_SAMPLES)])
 
 
 def write_summary(run_dir: Path, history: list[dict], report: dict, result: Optional[TrainResult],

@@ -17,7 +17,8 @@ from typing import Any, Optional
 import pandas as pd
 from torch import Tensor
 
-from ..gan import GANConfig, TrainResult, mode_coverage, pixvar, train
+from ..gan import GANConfig, TrainResult, mode_coverage, pixvar, train, triage
+from ..gan.triage import triage_metrics
 from ..gan.config import deep_merge, validate_config
 from ..gan.data import PointData
 from ..io import atomic_path, write_json_atomic
@@ -39,6 +40,7 @@ class Comparison:
     metrics: dict[str, float]
     artifacts: dict[str, str] = field(default_factory=dict)
     error: Optional[str] = None
+    triage: dict[str, dict] = field(default_factory=dict)  # run -> nba_ml.gan.triage report
 
 
 @dataclass
@@ -51,8 +53,11 @@ class PointTask:
     def training_data(self, gan: GANConfig):
         return self.data.samples
 
+    def real_pixvar(self) -> float:
+        return pixvar(self.data.samples[: self.eval_samples])
+
     def floor(self) -> dict[str, float]:
-        return {"quality/pixvar": pixvar(self.data.samples[: self.eval_samples])}
+        return {"quality/pixvar": self.real_pixvar()}
 
     def callbacks(self, seed: int) -> tuple:
         def coverage(state, logged):
@@ -88,9 +93,13 @@ class ShotTask:
     def training_data(self, gan: GANConfig):
         return training_data(self.charts, gan)
 
+    def real_pixvar(self) -> float:
+        return pixvar(self.charts.charts)
+
     def floor(self) -> dict[str, float]:
         """The same metrics between the training shots and the reference: how close two real seasons are."""
-        return quality_floor(self.reference, self.training_shots, self.config.shots_per_chart, by="POSITION_GROUP")
+        return quality_floor(self.reference, self.training_shots, self.config.shots_per_chart,
+                             seed=self.config.gan.train.seed, by="POSITION_GROUP")
 
     def callbacks(self, seed: int) -> tuple:
         return ()
@@ -118,6 +127,7 @@ def compare(gan: GANConfig, kinds: tuple[str, ...], task: Any, out_dir: Path) ->
     """Train one run per loss kind with everything else equal, evaluate, and save artifacts."""
     metrics: dict[str, float] = {f"floor/{k}": v for k, v in task.floor().items()}
     results: dict[str, TrainResult] = {}
+    reports: dict[str, dict] = {}
     artifacts: dict[str, str] = {}
     seed = gan.train.seed + 1  # evaluation draws, distinct from training's
     for kind in kinds:
@@ -126,12 +136,18 @@ def compare(gan: GANConfig, kinds: tuple[str, ...], task: Any, out_dir: Path) ->
         started = time.perf_counter()
         try:
             result = train(cfg, task.training_data(cfg), callbacks=task.callbacks(seed))
-        except RuntimeError as err:  # TrainingDiverged, or an error inside torch
-            metrics.update({f"{name}/final/{k}": v for k, v in getattr(err, "metrics", {}).items()})
-            return Comparison(False, metrics, artifacts, f"{kind} run failed: {type(err).__name__}: {err}")
+        except Exception as err:  # TrainingDiverged, or any error: keep what was measured so far
+            last = getattr(err, "metrics", {})
+            metrics.update({f"{name}/final/{k}": v for k, v in last.items()})
+            if hasattr(err, "step"):
+                reports[name] = triage([last] if last else [], extra={"train/diverged_at_step": float(err.step)})
+            return Comparison(False, metrics, artifacts, f"{kind} run failed: {type(err).__name__}: {err}", reports)
         metrics[f"{name}/time/train_s"] = time.perf_counter() - started
         metrics.update({f"{name}/final/{k}": v for k, v in result.metrics.items()})
-        metrics.update({f"{name}/{k}": v for k, v in task.evaluate(result, seed).items()})
+        evaluation = task.evaluate(result, seed)
+        metrics.update({f"{name}/{k}": v for k, v in evaluation.items()})
+        reports[name] = triage(result.history, pixvar_real=task.real_pixvar(), extra=evaluation)
+        metrics.update({f"{name}/{k}": v for k, v in triage_metrics(reports[name]).items()})
         results[name] = result
         history_path = out_dir / f"history_{name}.csv"
         with atomic_path(history_path) as tmp:
@@ -140,4 +156,4 @@ def compare(gan: GANConfig, kinds: tuple[str, ...], task: Any, out_dir: Path) ->
 
     artifacts["samples_plot"] = str(task.picture(results, out_dir / "samples.png", seed))
     artifacts["metrics"] = str(write_json_atomic(out_dir / "metrics.json", metrics))
-    return Comparison(True, metrics, artifacts)
+    return Comparison(True, metrics, artifacts, triage=reports)

@@ -145,7 +145,8 @@ class Phase5Plugin:
             where = traceback.extract_tb(err.__traceback__)[-1]
             return {"success": False, "metrics": {}, "artifacts": {},
                     "error": f"{type(err).__name__}: {err} (at {Path(where.filename).name}:{where.lineno})"}
-        result = {"success": comparison.success, "metrics": comparison.metrics, "artifacts": comparison.artifacts}
+        result = {"success": comparison.success, "metrics": comparison.metrics, "artifacts": comparison.artifacts,
+                  "triage": comparison.triage}
         if comparison.error:
             result["error"] = comparison.error
         return result

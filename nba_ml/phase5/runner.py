@@ -41,6 +41,15 @@ def run_all(config: Optional[dict[str, Any]] = None, only: Optional[list[str]] =
     return {rec_id: plugin.execute() for rec_id, plugin in plugins.items()}
 
 
+# The figures a summary line shows, where the run has them: (metric key, label, format).
+HEADLINE = [
+    ("shots/zone_mae_pp", "zone-err", ".2f"), ("shots/frechet", "frechet", ".4f"),
+    ("shots/precision", "precision", ".3f"), ("shots/recall", "recall", ".3f"),
+    ("quality/modes_covered", "modes", ".0f"), ("quality/hq_pct", "hq%", ".1f"),
+    ("final/grad_norm/mean", "grad-norm", ".3f"), ("time/train_s", "train-s", ".0f"),
+]
+
+
 def summary_lines(results: dict[str, dict[str, Any]]) -> list[str]:
     """One block per recommendation: status, then the headline figures of each run."""
     lines = []
@@ -50,15 +59,11 @@ def summary_lines(results: dict[str, dict[str, Any]]) -> list[str]:
         lines.append(f"{rec_id} ({rec.sub_phase}) {rec.title}: {verdict}")
         if result.get("error"):
             lines.append(f"    error: {result['error']}")
-        for kind in rec.kinds:
-            run = run_name(kind)
-            m = {k[len(run) + 1:]: v for k, v in result["metrics"].items() if k.startswith(run + "/")}
-            if m:
-                lines.append(
-                    f"    {kind:<10} modes {m.get('quality/modes_covered', float('nan')):>4.0f}/{m.get('quality/modes_total', float('nan')):.0f}"
-                    f"  hq {m.get('quality/hq_pct', float('nan')):5.1f}%"
-                    f"  grad-norm {m.get('final/grad_norm/mean', float('nan')):.3f}"
-                    f"  train {m.get('time/train_s', float('nan')):.0f}s")
+        for name in (*map(run_name, rec.kinds), "floor"):
+            m = {k[len(name) + 1:]: v for k, v in result["metrics"].items() if k.startswith(name + "/")}
+            cells = [f"{label} {m[key]:{fmt}}" for key, label, fmt in HEADLINE if key in m]
+            if cells:
+                lines.append(f"    {'real floor' if name == 'floor' else name:<10} " + "  ".join(cells))
         lines.append(f"    status: {result['artifacts'].get('status', '-')}")
     return lines
 

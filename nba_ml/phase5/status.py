@@ -57,6 +57,16 @@ def results_table(metrics: dict[str, float], runs: list[str]) -> str:
     return "\n".join(lines)
 
 
+def triage_lines(reports: dict[str, dict]) -> list[str]:
+    """Per run: the verdict, what was seen, and the training guide's next steps."""
+    lines = []
+    for run, report in reports.items():
+        lines.append(f"- **{run}: {report['verdict']}**")
+        lines += [f"  - seen: {finding}" for finding in report["findings"]]
+        lines += [f"  - try: {suggestion}" for suggestion in report["suggestions"]]
+    return lines
+
+
 def data_summary(cfg: "PluginConfig") -> str:
     if cfg.data != "shot_charts":
         return f"{cfg.data} ({cfg.training_samples:,} samples; evaluation on {cfg.eval_samples})"
@@ -104,6 +114,8 @@ def render_status(rec: "Recommendation", cfg: "PluginConfig", result: dict[str, 
         parts += ["## Error", "", "```", result["error"], "```", ""]
     if result["metrics"]:
         parts += ["## Results", "", results_table(result["metrics"], runs), ""]
+    if result.get("triage"):
+        parts += ["## Triage", ""] + triage_lines(result["triage"]) + [""]
     if result["artifacts"]:
         parts += ["## Artifacts", ""] + [f"- {name}: `{path}`" for name, path in result["artifacts"].items()] + [""]
     return "\n".join(parts)

@@ -92,6 +92,7 @@ class ChartSpec(BaseModel):
     min_shots: int = Field(100, ge=1, description="Charts with fewer shots are dropped (counted in dropped['charts/below_min_shots']).")
     channels: ChartChannels = Field("attempts+makes", description="'attempts': density only; 'attempts+makes': plus smoothed make probability (needs SHOT_MADE_FLAG).")
     make_prior_shots: float = Field(20.0, gt=0, le=10_000, description="Pseudo-attempts at the league rate added to each cell's make rate (shrinkage strength).")
+    smoothing: float = Field(0.0, ge=0, le=8, description="Std of a Gaussian blur of each chart's attempt density, in cells (0 = none): a GAN learns smooth densities more easily than speckled counts.")
 
     @field_validator("grid")
     @classmethod
@@ -263,13 +264,30 @@ def _encoded_charts(
     chart_of_shot = kept_index[unit_of_shot[shot_kept]]
     n_charts = int(keep_unit.sum())
     attempts = _cell_counts(chart_of_shot, cell[shot_kept], n_charts, spec.grid)
-    channels = [encode_density(attempts / attempts.sum(dim=(1, 2), keepdim=True).clamp(min=1))]
+    density = attempts / attempts.sum(dim=(1, 2), keepdim=True).clamp(min=1)
+    channels = [encode_density(blur_density(density, spec.smoothing))]
     if made is None:
         return torch.stack(channels, dim=1), None
     league_make_prob = _league_make_prob(cell, made, spec)
     makes = _cell_counts(chart_of_shot[made[shot_kept]], cell[shot_kept & made], n_charts, spec.grid)
     channels.append(encode_make_prob(_shrunk_rate(makes, attempts, league_make_prob, spec.make_prior_shots)))
     return torch.stack(channels, dim=1), league_make_prob
+
+
+def blur_density(density: Tensor, sigma: float) -> Tensor:
+    """Densities (N, S, S) blurred by a Gaussian of std `sigma` cells, renormalised to sum to 1
+    (the mass a blur pushes off the court edge is given back to what stays on it)."""
+    if sigma == 0:
+        return density
+    radius = max(1, int(3 * sigma + 0.5))
+    offsets = torch.arange(-radius, radius + 1, dtype=density.dtype)
+    kernel = torch.exp(-0.5 * (offsets / sigma) ** 2)
+    kernel = kernel / kernel.sum()
+    blurred = density.unsqueeze(1)
+    blurred = torch.nn.functional.conv2d(blurred, kernel.reshape(1, 1, 1, -1), padding=(0, radius))  # along x
+    blurred = torch.nn.functional.conv2d(blurred, kernel.reshape(1, 1, -1, 1), padding=(radius, 0))  # along y
+    blurred = blurred.squeeze(1)
+    return blurred / blurred.sum(dim=(1, 2), keepdim=True).clamp(min=torch.finfo(density.dtype).tiny)
 
 
 _DROP_ORDER = (OFF_GRID, MISSING_UNIT_KEY, IN_DROPPED_CHARTS, PARTIAL_GAME_BLOCK, UNKNOWN_POSITION_GROUP, BELOW_MIN_SHOTS)

@@ -32,7 +32,7 @@ class ShotModelConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    charts: ChartSpec = Field(default_factory=ChartSpec, description="Rasterisation of shots into charts.")
+    charts: ChartSpec = Field(default_factory=lambda: ChartSpec(grid=32, channels="attempts"), description="Rasterisation of shots into charts.")
     gan: GANConfig = Field(default_factory=lambda: GANConfig.model_validate(
         {"model": {"kind": "mlp", "num_classes": 3, "output": "density", "latent_dim": 64}}),
         description="The conditional GAN: 'mlp' on flattened charts (fast on CPU) or 'conv' (DCGAN) on the grids.")
@@ -49,6 +49,9 @@ def validate_shot_config(raw: Any) -> ShotModelConfig:
         cfg = ShotModelConfig.model_validate(raw)
     except ValidationError as err:
         raise ConfigError(format_validation_error(err)) from None
+    if cfg.gan.model.kind == "mlp" and cfg.gan.model.output == "density" and cfg.charts.channels != "attempts":
+        raise ConfigError("invalid config:\n  charts.channels: the mlp 'density' output is one distribution over all "
+                          "features, so it needs channels='attempts' (use model.kind='conv' for a makes channel)")
     return cfg
 
 
@@ -87,7 +90,8 @@ class ShotChartModel:
             if position not in self.position_groups:
                 raise ValueError(f"position must be one of {', '.join(self.position_groups)}; got {position!r}")
             return torch.full((n,), self.position_groups.index(position), dtype=torch.long)
-        rng = torch.Generator().manual_seed(seed if seed is not None else torch.seed())
+        rng = torch.Generator()
+        rng.manual_seed(seed) if seed is not None else rng.seed()  # never reseeds the global generator
         return torch.multinomial(torch.tensor(self.label_freqs), n, replacement=True, generator=rng)
 
     @torch.no_grad()

@@ -77,3 +77,13 @@ def test_mlp_density_output_is_one_distribution_over_all_features():
     cfg = validate_config({"model": {"kind": "mlp", "data_shape": [16], "hidden_dim": 8, "depth": 1, "output": "density"}})
     out = build_generator(cfg)(torch.randn(4, cfg.model.latent_dim))
     assert torch.allclose((((out + 1) / 2) ** 2).sum(dim=1), torch.ones(4), atol=1e-5)
+
+
+def test_density_output_gradient_is_finite_where_probability_underflows():
+    from nba_ml.gan.networks import sqrt_softmax
+
+    logits = torch.tensor([[0.0, -200.0, 5.0]], requires_grad=True)  # softmax of -200 underflows to 0 in float32
+    out = sqrt_softmax(logits)
+    out.sum().backward()
+    assert torch.isfinite(logits.grad).all()
+    assert out[0, 1].item() == pytest.approx(-1.0)

@@ -9,6 +9,7 @@ import pydantic
 import pytest
 import torch
 
+from tests.shots.shared_data import SHARED_DATA
 from nba_ml.gan.data import dataset_to_tensors
 from nba_ml.shots.charts import (
     ChartSpec,
@@ -20,7 +21,6 @@ from nba_ml.shots.charts import (
     make_charts,
 )
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 # At grid 8 a cell is 62.5 tenths wide and 58.75 tall: (0, 0) is in row 0, column 4,
 # and (-230, 10) in row 1, column 0.
@@ -300,3 +300,15 @@ def test_real_season_round_trip_keeps_zone_shares():
     round_trip = drawn["SHOT_ZONE_BASIC"].value_counts(normalize=True).reindex(real.index, fill_value=0)
     assert len(charts) == 397
     assert (round_trip - real).abs().max() < 0.01
+
+
+def test_blur_keeps_a_density_and_spreads_a_point_symmetrically():
+    from nba_ml.shots.charts import blur_density
+
+    density = torch.zeros(1, 9, 9)
+    density[0, 4, 4] = 1.0
+    blurred = blur_density(density, 1.0)
+    assert blurred.sum().item() == pytest.approx(1.0)
+    assert blurred[0, 4, 4] < 1.0 and blurred[0, 4, 5].item() == pytest.approx(blurred[0, 5, 4].item())
+    assert blurred[0, 4, 3].item() == pytest.approx(blurred[0, 4, 5].item())
+    assert torch.equal(blur_density(density, 0.0), density)

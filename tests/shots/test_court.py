@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.shots.shared_data import SHARED_DATA
 from nba_ml.shots.court import (
     ARC_MEETS_CORNER_Y,
     FREE_THROW_LINE_Y,
@@ -13,7 +14,6 @@ from nba_ml.shots.court import (
     zone_of,
 )
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 SEASONS = ("2017-18", "2022-23")
 
 

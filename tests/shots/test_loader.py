@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.shots.shared_data import SHARED_DATA
 from nba_ml.shots.loader import ShotDataError, load_shots
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 # Nine rows, mixed-case header: 4 kept (one an exact duplicate) and 5 dropped.
 MIXED_CSV = """game_id,Player_ID,loc_x,Loc_Y,shot_made_flag,GAME_DATE,SHOT_ZONE_BASIC

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.shots.shared_data import SHARED_DATA
 from nba_ml.shots import quality
 from nba_ml.shots.loader import load_shots
 from nba_ml.shots.quality import (
@@ -20,7 +21,6 @@ from nba_ml.shots.quality import (
     zone_share_error,
 )
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 SEASON_FILES = ("nba_shots_2017-18_regular_season.csv.gz", "nba_shots_2022-23_regular_season.csv.gz")
 METRIC_NAMES = ("zone_mae_pp", "frechet", "precision", "recall", "n_real_charts", "n_generated_charts")
 
