@@ -65,3 +65,34 @@ def test_malformed_set_is_an_argparse_error(capsys):
     with pytest.raises(SystemExit):
         cli.main(["train", "--config", "c.yaml", "--out", "o", "--set", "novalue"])
     assert "--set takes KEY.PATH=VALUE" in capsys.readouterr().err
+
+
+def test_killed_run_resumes_to_the_same_weights(tmp_path):
+    """SIGKILL a training process after its first checkpoint, resume it, compare with an uninterrupted run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import torch
+
+    cfg = {**POINTS, "train": {"steps": 60, "batch_size": 16, "log_every": 5}, "log": {"checkpoint_every": 5}}
+    config = write(tmp_path, "p.yaml", cfg)
+    killed, whole = tmp_path / "killed", tmp_path / "whole"
+    command = [sys.executable, "-m", "nba_ml", "train", "--config", config, "--quiet", "--out"]
+    process = subprocess.Popen(command + [str(killed)], env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + 120
+    while not list((killed / "checkpoints").glob("step_*.pt")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    checkpoints = sorted((killed / "checkpoints").glob("step_*.pt"))
+    assert checkpoints and checkpoints[-1].name != "step_00000060.pt", "the run finished before it was killed"
+
+    assert cli.main(["train", "--config", config, "--out", str(killed), "--quiet", "--resume"]) == 0
+    assert cli.main(["train", "--config", config, "--out", str(whole), "--quiet"]) == 0
+    resumed = torch.load(killed / "model" / "generator.pt", weights_only=True)
+    uninterrupted = torch.load(whole / "model" / "generator.pt", weights_only=True)
+    assert resumed.keys() == uninterrupted.keys()
+    assert all(torch.equal(resumed[k], uninterrupted[k]) for k in resumed)

@@ -27,14 +27,23 @@ from .experiment import PointTask, ShotTask, compare
 from ..io import write_text_atomic
 from .status import render_status
 
-# Budget presets per mode, laid over the recommended config for the data
-# (`gan` over its GAN section, `charts` over its chart spec). 'test' finishes
-# in seconds (unit tests), 'development' in about a minute per run.
-MODE_PRESETS: dict[str, dict[str, Any]] = {
-    "production": {"gan": {}, "charts": {}},
-    "development": {"gan": {"train": {"steps": 300, "log_every": 50}}, "charts": {}},
-    "test": {"gan": {"model": {"hidden_dim": 32, "depth": 2}, "train": {"steps": 20, "batch_size": 32, "log_every": 10}},
-             "charts": {"grid": 16, "min_shots": 50}, "shots_per_chart": 50},
+# Budget presets per data family and mode, laid over the recommended config for
+# the data (`gan` over its GAN section, `charts` over its chart spec). Production
+# trains each of a plugin's two runs in about 2-3 minutes on a 2-core CPU,
+# development in well under a minute, test in seconds (unit tests).
+TEST_PRESET = {"gan": {"model": {"hidden_dim": 32, "depth": 2}, "train": {"steps": 20, "batch_size": 32, "log_every": 10}},
+               "charts": {"grid": 16, "min_shots": 50}, "shots_per_chart": 50}
+MODE_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "shot_charts": {
+        "production": {"gan": {"train": {"steps": 1000}}, "charts": {}},
+        "development": {"gan": {"train": {"steps": 200, "log_every": 50}}, "charts": {}},
+        "test": TEST_PRESET,
+    },
+    "points": {
+        "production": {"gan": {}, "charts": {}},
+        "development": {"gan": {"train": {"steps": 2000, "log_every": 250}}, "charts": {}},
+        "test": TEST_PRESET,
+    },
 }
 MODE_SAMPLES = {"production": 100_000, "development": 20_000, "test": 2_000}  # point benchmarks
 MODE_LEAGUE = {"production": (300, 400), "development": (300, 400), "test": (60, 120)}  # synthetic (players, shots each)
@@ -91,7 +100,9 @@ class PluginConfig(BaseModel):
             raise ValueError(f"gan must be a mapping of GANConfig sections, got {type(gan).__name__}")
         if isinstance(gan.get("loss"), dict) and "kind" in gan["loss"]:
             raise ValueError("gan.loss.kind is chosen by the plugin for each of its runs; remove it")
-        preset = MODE_PRESETS.get(raw.get("mode", "production"), MODE_PRESETS["production"])  # a bad mode is reported by its field
+        family = "shot_charts" if raw.get("data", "shot_charts") == "shot_charts" else "points"
+        presets = MODE_PRESETS[family]
+        preset = presets.get(raw.get("mode", "production"), presets["production"])  # a bad mode is reported by its field
         recommended = recommended_config(RECOMMENDED.get(raw.get("data", "shot_charts"), "shot_charts"))
         merged = {**raw, "gan": deep_merge(deep_merge(recommended.get("gan", recommended), preset["gan"]), gan)}
         charts = raw.get("charts") or {}
