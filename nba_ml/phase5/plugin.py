@@ -32,7 +32,7 @@ from .status import render_status
 # trains each of a plugin's two runs in about 2-3 minutes on a 2-core CPU,
 # development in well under a minute, test in seconds (unit tests).
 TEST_PRESET = {"gan": {"model": {"hidden_dim": 32, "depth": 2}, "train": {"steps": 20, "batch_size": 32, "log_every": 10}},
-               "charts": {"grid": 16, "min_shots": 50}, "shots_per_chart": 50}
+               "charts": {"grid": 16, "unit": "player_season", "min_shots": 50}, "shots_per_chart": 50}
 MODE_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "shot_charts": {
         "production": {"gan": {"train": {"steps": 1000}}, "charts": {}},
