@@ -18,6 +18,7 @@ from typing import Any, Optional
 import yaml
 
 from .gan import ConfigError
+from .gan.config import read_yaml_mapping
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -38,18 +39,6 @@ def apply_overrides(raw: dict, overrides: list[tuple[list[str], Any]]) -> dict:
             node = node[part]
         node[path[-1]] = value
     return raw
-
-
-def read_yaml_mapping(path: str) -> dict:
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ConfigError(f"cannot read config file {path}: {err.strerror or err}") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path} is not valid YAML: {err}") from None
-    if raw is not None and not isinstance(raw, dict):
-        raise ConfigError(f"{path} must hold a YAML mapping, got {type(raw).__name__}")
-    return raw or {}
 
 
 def _train(args: argparse.Namespace) -> int:

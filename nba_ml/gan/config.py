@@ -152,8 +152,8 @@ def validate_config(raw: Any) -> GANConfig:
         raise ConfigError(format_validation_error(err)) from None
 
 
-def load_config(path: str | Path) -> GANConfig:
-    """Read a YAML file (safe loader) into a validated GANConfig."""
+def read_yaml_mapping(path: str | Path) -> dict:
+    """The mapping in a YAML file (safe loader; an empty file is {}), or ConfigError saying what is wrong."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -164,8 +164,13 @@ def load_config(path: str | Path) -> GANConfig:
     except yaml.YAMLError as err:
         raise ConfigError(f"{path} is not valid YAML: {err}") from None
     if raw is not None and not isinstance(raw, dict):
-        raise ConfigError(f"{path} must hold a YAML mapping of sections (model, loss, optim, train, log), got {type(raw).__name__}")
-    return validate_config(raw)
+        raise ConfigError(f"{path} must hold a YAML mapping of config sections, got {type(raw).__name__}")
+    return raw or {}
+
+
+def load_config(path: str | Path) -> GANConfig:
+    """Read a YAML file (safe loader) into a validated GANConfig."""
+    return validate_config(read_yaml_mapping(path))
 
 
 def deep_merge(base: dict, override: dict) -> dict:

@@ -16,13 +16,12 @@ from typing import Any, Optional
 
 import pandas as pd
 import torch
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from torch import Tensor, nn
 from torch.utils.data import TensorDataset
 
 from ..gan import GANConfig, TrainResult, run_training, train
-from ..gan.config import ConfigError, format_validation_error
+from ..gan.config import ConfigError, format_validation_error, read_yaml_mapping
 from ..gan.export import export_generator, load_export
 from .charts import ChartSpec, ShotCharts, draw_shots, make_charts
 from .quality import real_charts, shot_quality
@@ -56,14 +55,8 @@ def validate_shot_config(raw: Any) -> ShotModelConfig:
 
 
 def load_shot_config(path: str | Path) -> ShotModelConfig:
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ConfigError(f"cannot read config file {path}: {err.strerror or err}") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path} is not valid YAML: {err}") from None
-    return validate_shot_config(raw or {})
+    """Read a YAML file (safe loader) into a validated ShotModelConfig."""
+    return validate_shot_config(read_yaml_mapping(path))
 
 
 class ShotChartModel:
