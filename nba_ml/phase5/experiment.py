@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pandas as pd
-from torch import Tensor
 
 from ..gan import GANConfig, TrainResult, mode_coverage, pixvar, train, triage
 from ..gan.triage import triage_metrics

@@ -1,7 +1,6 @@
 """Tests for nba_ml.shots.charts: grid cells, encoding, make_charts on hand-built frames, draw_shots, real data."""
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

@@ -1,6 +1,5 @@
 """Tests for nba_ml.shots.court: constants, zone_of on hand-picked points, real labels."""
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

@@ -1,6 +1,5 @@
 """Tests for nba_ml.shots.quality: features, Frechet distance, k-NN precision/recall, the floor."""
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
