@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pandas as pd
+from torch.utils.data import TensorDataset
 
 from ..gan import GANConfig, TrainResult, mode_coverage, pixvar, train, triage
 from ..gan.triage import triage_metrics
@@ -23,6 +24,7 @@ from ..gan.data import PointData
 from ..io import atomic_path, write_json_atomic
 from ..plots import plot_points
 from ..shots.charts import ShotCharts
+from ..shots.basis import ChartBasis
 from ..shots.model import ShotModelConfig, evaluate_shot_model, model_from_result, training_data
 from ..shots.pictures import plot_position_grid
 from ..shots.quality import quality_floor
@@ -88,12 +90,15 @@ class ShotTask:
     charts: ShotCharts  # training charts, rasterised once
     training_shots: pd.DataFrame
     reference: pd.DataFrame  # the real (or synthetic) season the shots are judged against
+    basis: Optional[ChartBasis] = None  # fitted once: both runs of a comparison share it
 
     def training_data(self, gan: GANConfig):
-        return training_data(self.charts, gan)
+        return training_data(self.charts, gan, self.basis)
 
     def real_pixvar(self) -> float:
-        return pixvar(self.charts.charts)
+        """PixVar of what the generator learns to produce: encoded mixture weights, or the charts."""
+        data = self.training_data(self.config.gan)
+        return pixvar(data.tensors[0] if isinstance(data, TensorDataset) else data)
 
     def floor(self) -> dict[str, float]:
         """The same metrics between the training shots and the reference: how close two real seasons are."""
@@ -104,7 +109,7 @@ class ShotTask:
         return ()
 
     def model(self, result: TrainResult):
-        return model_from_result(self.config, result, self.charts)
+        return model_from_result(self.config, result, self.charts, self.basis)
 
     def evaluate(self, result: TrainResult, seed: int) -> dict[str, float]:
         return evaluate_shot_model(self.model(result), self.reference, seed=seed)

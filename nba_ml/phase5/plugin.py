@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, FilePath, ValidationError, mo
 from ..gan import ConfigError, GANConfig, make_points
 from ..shots import load_shots
 from ..shots.charts import ChartSpec, make_charts
-from ..shots.model import ShotModelConfig
+from ..shots.model import chart_basis, validate_shot_config
 from ..shots.synthetic import synthetic_league
 from ..gan.config import deep_merge, format_validation_error
 from .experiment import PointTask, ShotTask, compare
@@ -32,7 +32,7 @@ from .status import render_status
 # trains each of a plugin's two runs in about 2-3 minutes on a 2-core CPU,
 # development in well under a minute, test in seconds (unit tests).
 TEST_PRESET = {"gan": {"model": {"hidden_dim": 32, "depth": 2}, "train": {"steps": 20, "batch_size": 32, "log_every": 10}},
-               "charts": {"grid": 16, "unit": "player_season", "min_shots": 50}, "shots_per_chart": 50}
+               "charts": {"grid": 16, "unit": "player_season", "min_shots": 50}, "shots_per_chart": 50, "basis": 8}
 MODE_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "shot_charts": {
         "production": {"gan": {"train": {"steps": 1000}}, "charts": {}},
@@ -80,6 +80,7 @@ class PluginConfig(BaseModel):
     reference_file: Optional[FilePath] = Field(None, description="shot_charts: the season generated shots are judged against; None = the training shots (synthetic: a second league).")
     charts: ChartSpec = Field(default_factory=ChartSpec, description="shot_charts: how shots become charts (over docs/configs/shot_charts.yaml).")
     shots_per_chart: int = Field(200, gt=0, le=100_000, description="shot_charts: K shots drawn per chart when evaluating.")
+    basis: int = Field(16, ge=0, le=256, description="shot_charts: the GAN generates mixture weights over this many basis maps fitted to the training charts; 0 = it generates the cells.")
     n_samples: Optional[int] = Field(None, gt=0, le=10_000_000, description="Points: training samples to generate; None = the mode's preset.")
     eval_samples: int = Field(2500, gt=0, le=1_000_000, description="Points: generated samples used for evaluation (2,500 as in the mode-coverage literature).")
     gan: GANConfig = Field(default_factory=GANConfig, description="GAN settings (model, loss, optim, train, log) over the recommended config and mode preset; loss.kind is set per run.")
@@ -108,7 +109,8 @@ class PluginConfig(BaseModel):
         charts = raw.get("charts") or {}
         if "charts" in recommended and isinstance(charts, dict):
             merged["charts"] = deep_merge(deep_merge(recommended["charts"], preset["charts"]), charts)
-            merged.setdefault("shots_per_chart", preset.get("shots_per_chart", recommended.get("shots_per_chart", 200)))
+            for key, default in (("shots_per_chart", 200), ("basis", 16)):
+                merged.setdefault(key, preset.get(key, recommended.get(key, default)))
         return merged
 
 
@@ -180,5 +182,7 @@ def make_task(cfg: PluginConfig):
         reference = synthetic_league(*MODE_LEAGUE[cfg.mode], seed=seed + 1)  # a second league, never trained on
     else:
         reference = shots
-    shot_cfg = ShotModelConfig(charts=cfg.charts, gan=cfg.gan, shots_per_chart=cfg.shots_per_chart)
-    return ShotTask(shot_cfg, make_charts(shots, cfg.charts), shots, reference)
+    shot_cfg = validate_shot_config({"charts": cfg.charts, "gan": cfg.gan, "shots_per_chart": cfg.shots_per_chart,
+                                     "basis": cfg.basis})
+    charts = make_charts(shots, cfg.charts)
+    return ShotTask(shot_cfg, charts, shots, reference, chart_basis(charts, shot_cfg))

@@ -7,7 +7,12 @@
     model.sample_shots(100, 200, position="G", seed=0)   # CHART_ID, LOC_X, LOC_Y, SHOT_ZONE_BASIC, ...
 
 A saved model is an export (nba_ml.gan.export): `model.yaml` (config, label
-names, label frequencies) and `generator.pt` (tensors only; weights_only=True).
+names, label frequencies), `generator.pt` and, for a model on a chart basis
+(`basis: K`, the default), `basis.pt` (tensors only; weights_only=True).
+
+With `basis: K` the GAN does not generate the S x S cells: it generates a chart's
+mixture weights over K basis maps fitted to the training charts
+(nba_ml.shots.basis), and generate_charts() turns them into charts.
 """
 from __future__ import annotations
 
@@ -22,8 +27,10 @@ from torch.utils.data import TensorDataset
 
 from ..gan import GANConfig, TrainResult, run_training, train
 from ..gan.config import ConfigError, format_validation_error, read_yaml_mapping
-from ..gan.export import export_generator, load_export
-from .charts import ChartSpec, ShotCharts, draw_shots, make_charts
+from ..gan.export import export_generator, find_export, load_export
+from ..io import atomic_path
+from .basis import ChartBasis, fit_basis
+from .charts import ChartSpec, ShotCharts, draw_shots, encode_density, make_charts
 from .quality import real_charts, shot_quality
 
 class ShotModelConfig(BaseModel):
@@ -36,6 +43,9 @@ class ShotModelConfig(BaseModel):
         {"model": {"kind": "mlp", "num_classes": 3, "output": "density", "latent_dim": 64}}),
         description="The conditional GAN: 'mlp' on flattened charts (fast on CPU) or 'conv' (DCGAN) on the grids.")
     shots_per_chart: int = Field(200, gt=0, le=100_000, description="Shots drawn per generated chart when evaluating (the real reference uses the same K).")
+    basis: int = Field(16, ge=0, le=256, description="K: the GAN generates mixture weights over K basis maps fitted to the training charts (NMF), not the S x S cells; 0 = the GAN generates the cells.")
+
+BASIS_FILE = "basis.pt"
 
 
 def validate_shot_config(raw: Any) -> ShotModelConfig:
@@ -48,6 +58,11 @@ def validate_shot_config(raw: Any) -> ShotModelConfig:
         cfg = ShotModelConfig.model_validate(raw)
     except ValidationError as err:
         raise ConfigError(format_validation_error(err)) from None
+    if cfg.basis and (cfg.gan.model.kind, cfg.gan.model.output, cfg.charts.channels) != ("mlp", "density", "attempts"):
+        raise ConfigError("invalid config:\n  basis: a basis model generates mixture weights, so it needs "
+                          "gan.model.kind='mlp', gan.model.output='density' and charts.channels='attempts' "
+                          f"(got {cfg.gan.model.kind!r}, {cfg.gan.model.output!r}, {cfg.charts.channels!r}); "
+                          "set basis: 0 for a GAN on the cells")
     if cfg.gan.model.kind == "mlp" and cfg.gan.model.output == "density" and cfg.charts.channels != "attempts":
         raise ConfigError("invalid config:\n  charts.channels: the mlp 'density' output is one distribution over all "
                           "features, so it needs channels='attempts' (use model.kind='conv' for a makes channel)")
@@ -63,8 +78,12 @@ class ShotChartModel:
     """A trained chart generator with what it needs to draw shots: chart spec and label names."""
 
     def __init__(self, config: ShotModelConfig, generator: nn.Module, position_groups: tuple[str, ...],
-                 label_freqs: list[float]):
+                 label_freqs: list[float], basis: Optional[ChartBasis] = None):
+        if bool(config.basis) != (basis is not None) or (basis is not None and basis.size != config.basis):
+            raise ValueError(f"config.basis={config.basis} but the model was given "
+                             f"{'no basis' if basis is None else f'a basis of {basis.size} maps'}")
         self.config = config
+        self.basis = basis
         self.generator = generator.eval()
         self.position_groups = tuple(position_groups)
         self.label_freqs = list(label_freqs)  # how often each label occurs in training (position=None draws from it)
@@ -94,8 +113,10 @@ class ShotChartModel:
             raise ValueError(f"n_charts must be positive, got {n_charts}")
         labels = self.labels_for(n_charts, position, seed)
         spec = self.config.charts
-        charts = self.generator.sample(n_charts, seed=seed, condition=labels)
-        return charts.reshape(n_charts, spec.num_channels, spec.grid, spec.grid), labels  # mlp models generate flat charts
+        samples = self.generator.sample(n_charts, seed=seed, condition=labels)
+        if self.basis is not None:  # mixture weights, encoded as 2 * sqrt(w) - 1
+            return self.basis.charts(((samples + 1) / 2).square()), labels
+        return samples.reshape(n_charts, spec.num_channels, spec.grid, spec.grid), labels  # mlp models generate flat charts
 
     def sample_shots(self, n_charts: int, shots_per_chart: int, *, position: Optional[str] = None,
                      seed: Optional[int] = None) -> pd.DataFrame:
@@ -111,8 +132,12 @@ class ShotChartModel:
     def save(self, directory: str | Path) -> Path:
         """Export to `directory` (model.yaml + generator.pt, atomically)."""
         meta = {"kind": "shot_charts", "charts": self.config.charts.model_dump(mode="json"),
-                "shots_per_chart": self.config.shots_per_chart,
+                "shots_per_chart": self.config.shots_per_chart, "basis": self.config.basis,
                 "position_groups": list(self.position_groups), "label_freqs": self.label_freqs}
+        if self.basis is not None:  # before model.yaml, which is written last: a directory with it is complete
+            Path(directory).mkdir(parents=True, exist_ok=True)
+            with atomic_path(Path(directory) / BASIS_FILE) as tmp:
+                torch.save({"maps": self.basis.maps}, tmp)
         return export_generator(directory, self.config.gan, self.generator, meta)
 
     @classmethod
@@ -122,8 +147,15 @@ class ShotChartModel:
         if meta.get("kind") != "shot_charts":
             raise ValueError(f"{directory} holds a {meta.get('kind')!r} model, not a shot-chart model")
         config = validate_shot_config({"charts": meta["charts"], "gan": gan.model_dump(),
-                                       "shots_per_chart": meta["shots_per_chart"]})
-        return cls(config, generator, tuple(meta["position_groups"]), meta["label_freqs"])
+                                       "shots_per_chart": meta["shots_per_chart"], "basis": meta.get("basis", 0)})
+        basis = None
+        if config.basis:
+            path = find_export(directory) / BASIS_FILE
+            try:
+                basis = ChartBasis(torch.load(path, map_location="cpu", weights_only=True)["maps"])
+            except (OSError, RuntimeError, KeyError, TypeError, ValueError) as err:
+                raise ValueError(f"{path}: expected the chart basis of this model ({config.basis} maps): {err}") from None
+        return cls(config, generator, tuple(meta["position_groups"]), meta["label_freqs"], basis)
 
 
 def train_shot_model(cfg: ShotModelConfig | dict, shots: pd.DataFrame, *, callbacks=(),
@@ -136,16 +168,28 @@ def train_shot_model(cfg: ShotModelConfig | dict, shots: pd.DataFrame, *, callba
     """
     cfg = validate_shot_config(cfg)
     charts = make_charts(shots, cfg.charts)
-    data = training_data(charts, cfg.gan)
+    basis = chart_basis(charts, cfg)
+    data = training_data(charts, cfg.gan, basis)
     if run_dir is None:
         result = train(cfg.gan, data, callbacks=callbacks)
     else:
         result = run_training(cfg.gan, data, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
-    return model_from_result(cfg, result, charts), result, charts
+    return model_from_result(cfg, result, charts, basis), result, charts
 
 
-def training_data(charts: ShotCharts, gan: GANConfig):
-    """What train() takes for these charts: flat for the MLP pair, with labels for a conditional model."""
+def chart_basis(charts: ShotCharts, cfg: ShotModelConfig) -> Optional[ChartBasis]:
+    """The basis of cfg.basis maps fitted to the training charts (None for a GAN on the cells)."""
+    if not cfg.basis:
+        return None
+    if cfg.basis > len(charts):
+        raise ConfigError(f"invalid config:\n  basis: {cfg.basis} maps, but there are only {len(charts)} "
+                          f"training charts; use at most {len(charts)}")
+    return fit_basis(charts.charts, cfg.basis)
+
+
+def training_data(charts: ShotCharts, gan: GANConfig, basis: Optional[ChartBasis] = None):
+    """What train() takes for these charts: the encoded mixture weights on `basis`, else the charts
+    (flat for the MLP pair); with labels for a conditional model."""
     if len(charts) < 2:
         raise ValueError(f"only {len(charts)} charts after filtering (dropped: {charts.dropped}); "
                          f"lower charts.min_shots or give more shots")
@@ -153,15 +197,19 @@ def training_data(charts: ShotCharts, gan: GANConfig):
     if num_classes and num_classes != len(charts.position_groups):
         raise ConfigError(f"invalid config:\n  gan.model.num_classes: {num_classes}, but the charts have "
                           f"{len(charts.position_groups)} position groups {charts.position_groups}")
-    grids = charts.charts.flatten(1) if gan.model.kind == "mlp" else charts.charts
-    return TensorDataset(grids, charts.labels) if num_classes else grids
+    if basis is not None:
+        samples = encode_density(basis.weights(charts.charts))
+    else:
+        samples = charts.charts.flatten(1) if gan.model.kind == "mlp" else charts.charts
+    return TensorDataset(samples, charts.labels) if num_classes else samples
 
 
-def model_from_result(cfg: ShotModelConfig, result: TrainResult, charts: ShotCharts) -> ShotChartModel:
+def model_from_result(cfg: ShotModelConfig, result: TrainResult, charts: ShotCharts,
+                      basis: Optional[ChartBasis] = None) -> ShotChartModel:
     """The sampler of a finished run, with the label frequencies of its training charts."""
     counts = torch.bincount(charts.labels, minlength=len(charts.position_groups)).double()
     resolved = cfg.model_copy(update={"gan": result.config})
-    return ShotChartModel(resolved, result.generator, charts.position_groups, (counts / counts.sum()).tolist())
+    return ShotChartModel(resolved, result.generator, charts.position_groups, (counts / counts.sum()).tolist(), basis)
 
 
 def evaluate_shot_model(model: ShotChartModel, reference: pd.DataFrame, *, seed: int = 0) -> dict[str, float]:

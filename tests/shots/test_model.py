@@ -13,16 +13,18 @@ TINY = {"charts": {"grid": 16, "min_shots": 50, "channels": "attempts"}, "shots_
                 "train": {"steps": 3, "batch_size": 16, "log_every": 3}}}
 
 
-@pytest.fixture(scope="module")
-def trained():
+@pytest.fixture(scope="module", params=[16, 0], ids=["basis16", "cells"])
+def trained(request):
     shots = synthetic_league(40, 100, seed=0)
-    model, result, charts = train_shot_model(TINY, shots)
+    model, result, charts = train_shot_model({**TINY, "basis": request.param}, shots)
     return model, result, charts
 
 
-def test_training_resolves_the_flat_chart_shape(trained):
+def test_training_resolves_the_sample_shape(trained):
     model, result, charts = trained
-    assert result.config.model.data_shape == (16 * 16,)
+    # a basis model generates K mixture weights; a cell model the flattened 16 x 16 chart
+    assert result.config.model.data_shape == ((model.config.basis,) if model.config.basis else (16 * 16,))
+    assert (model.basis is None) == (model.config.basis == 0)
     assert charts.position_groups == ("G", "F", "C")
     assert sum(model.label_freqs) == pytest.approx(1.0)
 

@@ -1,0 +1,95 @@
+"""Chart basis: NMF maps fitted to charts, mixture weights, and charts rebuilt from weights."""
+import pytest
+import torch
+
+from nba_ml.gan import ConfigError
+from nba_ml.shots.basis import ChartBasis, fit_basis
+from nba_ml.shots.charts import decode_density, encode_density
+from nba_ml.shots.model import ShotChartModel, train_shot_model, validate_shot_config
+from nba_ml.shots.synthetic import synthetic_league
+
+GRID = 8
+
+
+def two_habits() -> torch.Tensor:
+    """Two disjoint densities over an 8 x 8 grid: the left half and the right half, uniform."""
+    left = torch.zeros(GRID, GRID)
+    left[:, : GRID // 2] = 1.0
+    return torch.stack([left / left.sum(), left.flip(-1) / left.sum()])
+
+
+def mixtures(weights: torch.Tensor) -> torch.Tensor:
+    """Encoded charts (N, 1, 8, 8) that are exactly `weights` (N, 2) of the two habits."""
+    return encode_density((weights @ two_habits().flatten(1)).reshape(-1, 1, GRID, GRID))
+
+
+def test_fit_recovers_exact_mixtures():
+    share = torch.linspace(0.0, 1.0, 12)  # the pure habits included, so the factorisation is unique
+    weights = torch.stack([share, 1 - share], dim=1)
+    charts = mixtures(weights)
+    basis = fit_basis(charts, 2)
+    assert basis.maps.shape == (2, GRID, GRID) and basis.size == 2 and basis.grid == GRID
+    assert torch.allclose(basis.maps.sum(dim=(1, 2)), torch.ones(2), atol=1e-6)
+    found = basis.weights(charts)
+    assert torch.allclose(decode_density(basis.charts(found)), decode_density(charts), atol=1e-4)
+    swapped = found[0].argmax() != weights[0].argmax()  # NMF may list the habits in either order
+    assert torch.allclose(found.flip(1) if swapped else found, weights, atol=1e-3)
+
+
+def test_charts_are_densities_and_weights_rows_are_renormalised():
+    basis = ChartBasis(two_habits())
+    charts = basis.charts(torch.tensor([[2.0, 2.0], [0.0, 0.0], [-1.0, 3.0]]))
+    assert charts.shape == (3, 1, GRID, GRID)
+    density = decode_density(charts)
+    assert torch.allclose(density.sum(dim=(1, 2)), torch.ones(3))
+    assert torch.allclose(density[0], density[1])  # [2, 2] -> [0.5, 0.5]; all-zero -> uniform weights
+    assert torch.allclose(density[2], two_habits()[1], atol=1e-7)  # a negative weight counts as 0
+
+
+def test_fit_is_deterministic():
+    charts = mixtures(torch.rand(20, 2, generator=torch.Generator().manual_seed(0)))
+    assert torch.equal(fit_basis(charts, 3).maps, fit_basis(charts, 3).maps)
+
+
+def test_bad_sizes_and_maps_are_rejected():
+    charts = mixtures(torch.full((4, 2), 0.5))
+    with pytest.raises(ValueError, match=r"basis size must be between 1 and min\(charts, cells\) = 4, got 5"):
+        fit_basis(charts, 5)
+    with pytest.raises(ValueError, match=r"shape \(K, S, S\)"):
+        ChartBasis(torch.ones(2, 3, 4))
+    with pytest.raises(ValueError, match="non-negative"):
+        ChartBasis(-two_habits())
+    basis = ChartBasis(two_habits())
+    with pytest.raises(ValueError, match="charts are 16 x 16; the basis is 8 x 8"):
+        basis.weights(torch.zeros(1, 1, 16, 16))
+    with pytest.raises(ValueError, match=r"weights must have shape \(N, 2\)"):
+        basis.charts(torch.ones(3, 4))
+
+
+def test_config_refuses_a_basis_for_a_conv_model_or_makes():
+    with pytest.raises(ConfigError, match="basis: a basis model generates mixture weights"):
+        validate_shot_config({"basis": 8, "gan": {"model": {"kind": "conv", "output": "density"}}})
+    with pytest.raises(ConfigError, match="basis: a basis model"):
+        validate_shot_config({"basis": 8, "charts": {"channels": "attempts+makes"}})
+    assert validate_shot_config({"basis": 0, "gan": {"model": {"kind": "conv", "output": "density"}},
+                                 "charts": {"channels": "attempts+makes"}}).basis == 0
+
+
+def test_more_maps_than_charts_is_a_config_error():
+    cfg = {"charts": {"grid": 16, "min_shots": 50, "channels": "attempts"}, "basis": 64,
+           "gan": {"model": {"num_classes": 3, "output": "density", "hidden_dim": 8, "depth": 1}, "train": {"steps": 1}}}
+    with pytest.raises(ConfigError, match="basis: 64 maps, but there are only 20 training charts"):
+        train_shot_model(cfg, synthetic_league(20, 100, seed=0))
+
+
+def test_a_saved_model_without_its_basis_file_is_refused(tmp_path):
+    cfg = {"charts": {"grid": 16, "min_shots": 50, "channels": "attempts"}, "basis": 4, "shots_per_chart": 20,
+           "gan": {"model": {"num_classes": 3, "output": "density", "hidden_dim": 8, "depth": 1, "latent_dim": 4},
+                   "train": {"steps": 2, "batch_size": 8, "log_every": 2}}}
+    model, _, _ = train_shot_model(cfg, synthetic_league(20, 100, seed=0))
+    model.save(tmp_path / "m")
+    loaded = ShotChartModel.load(tmp_path / "m")
+    assert torch.equal(loaded.basis.maps, model.basis.maps)
+    (tmp_path / "m" / "basis.pt").unlink()
+    with pytest.raises(ValueError, match=r"basis.pt: expected the chart basis of this model \(4 maps\)"):
+        ShotChartModel.load(tmp_path / "m")
