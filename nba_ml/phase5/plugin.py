@@ -35,8 +35,8 @@ TEST_PRESET = {"gan": {"model": {"hidden_dim": 32, "depth": 2}, "train": {"steps
                "charts": {"grid": 16, "unit": "player_season", "min_shots": 50}, "shots_per_chart": 50, "basis": 8}
 MODE_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "shot_charts": {
-        "production": {"gan": {"train": {"steps": 1000}}, "charts": {}},
-        "development": {"gan": {"train": {"steps": 200, "log_every": 50}}, "charts": {}},
+        "production": {"gan": {}, "charts": {}},  # the shipped shot_charts.yaml as it is
+        "development": {"gan": {"train": {"steps": 500, "log_every": 50}}, "charts": {}},
         "test": TEST_PRESET,
     },
     "points": {

@@ -15,8 +15,9 @@ players; the basis, fitted once, supplies the spatial detail, and every generate
 chart is a proper density.
 
 The factorisation is sklearn's NMF with the Kullback-Leibler loss (the Poisson
-likelihood of shot counts) and multiplicative updates, initialised by NNDSVDa:
-deterministic for given charts. Each map is a density over the grid (sums to 1),
+likelihood of shot counts) and multiplicative updates, initialised by NNDSVDa
+with a fixed random_state: the same charts give the same maps in any process
+(a resumed run refits them). Each map is a density over the grid (sums to 1),
 so a chart's weights are the shares of its shots that each habit accounts for.
 The GAN sees the weights encoded as 2 * sqrt(w) - 1 (encode_density), the same
 Hellinger geometry as the raw charts.
@@ -85,7 +86,9 @@ def fit_basis(charts: Tensor, k: int) -> ChartBasis:
         raise ValueError(f"basis size must be between 1 and min(charts, cells) = "
                          f"{min(charts.shape[0], charts.shape[-1] ** 2)}, got {k}")
     densities = decode_density(charts).flatten(1).double().numpy()
-    nmf = NMF(k, beta_loss="kullback-leibler", solver="mu", init="nndsvda", max_iter=NMF_MAX_ITER, tol=NMF_TOL)
+    # random_state: NNDSVD starts from a randomized SVD, which would otherwise draw from numpy's global RNG
+    nmf = NMF(k, beta_loss="kullback-leibler", solver="mu", init="nndsvda", max_iter=NMF_MAX_ITER, tol=NMF_TOL,
+              random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         nmf.fit(densities)
