@@ -20,7 +20,7 @@ import yaml
 from nba_ml.cli import apply_overrides, parse_override
 from nba_ml.shots import load_shots
 from nba_ml.shots.model import evaluate_shot_model, train_shot_model, validate_shot_config
-from nba_ml.shots.quality import quality_floor
+from nba_ml.shots.quality import HALF_COURT_ZONES, quality_floor
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
@@ -63,6 +63,21 @@ def main() -> None:
         cells = [f"{metrics[f'shots/{group}{k}']:9.4f} ({floor[f'shots/{group}{k}']:8.4f})" for k in KEYS]
         print(f"{(group[:-1] or 'all'):<6}" + "".join(f"{c:>22}" for c in cells))
     print("cells: model (floor)")
+    if cfg.charts.channels == "attempts+makes":
+        print_make_rates(model, train_shots, judge_shots, args.train, args.judge)
+
+
+def print_make_rates(model, train_shots, judge_shots, train_name: str, judge_name: str) -> None:
+    """Field-goal percentage per zone: generated shots' mean MAKE_PROB against both real seasons."""
+    generated = model.sample_shots(2000, model.config.shots_per_chart, seed=0)
+    rows = {"generated": generated.groupby("SHOT_ZONE_BASIC")["MAKE_PROB"].mean(),
+            train_name: train_shots.groupby("SHOT_ZONE_BASIC")["SHOT_MADE_FLAG"].mean(),
+            judge_name: judge_shots.groupby("SHOT_ZONE_BASIC")["SHOT_MADE_FLAG"].mean()}
+    zones = [zone for zone in HALF_COURT_ZONES if zone in rows["generated"].index]
+    print(f"\nmake rate per zone (generated: mean MAKE_PROB of 2,000 charts x {model.config.shots_per_chart} shots)")
+    print(f"{'':<12}" + "".join(f"{zone[:16]:>18}" for zone in zones))
+    for name, rates in rows.items():
+        print(f"{name:<12}" + "".join(f"{rates.get(zone, float('nan')):18.3f}" for zone in zones))
 
 
 if __name__ == "__main__":

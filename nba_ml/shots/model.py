@@ -29,7 +29,7 @@ from ..gan import GANConfig, TrainResult, run_training, train
 from ..gan.config import ConfigError, format_validation_error, read_yaml_mapping
 from ..gan.export import export_generator, find_export, load_export
 from ..io import atomic_path
-from .basis import ChartBasis, fit_basis
+from .basis import ChartBasis, fit_basis, with_make_rates
 from .charts import ChartSpec, ShotCharts, draw_shots, encode_density, make_charts
 from .quality import real_charts, shot_quality
 
@@ -58,12 +58,11 @@ def validate_shot_config(raw: Any) -> ShotModelConfig:
         cfg = ShotModelConfig.model_validate(raw)
     except ValidationError as err:
         raise ConfigError(format_validation_error(err)) from None
-    if cfg.basis and (cfg.gan.model.kind, cfg.gan.model.output, cfg.charts.channels) != ("mlp", "density", "attempts"):
+    if cfg.basis and (cfg.gan.model.kind, cfg.gan.model.output) != ("mlp", "density"):
         raise ConfigError("invalid config:\n  basis: a basis model generates mixture weights, so it needs "
-                          "gan.model.kind='mlp', gan.model.output='density' and charts.channels='attempts' "
-                          f"(got {cfg.gan.model.kind!r}, {cfg.gan.model.output!r}, {cfg.charts.channels!r}); "
-                          "set basis: 0 for a GAN on the cells")
-    if cfg.gan.model.kind == "mlp" and cfg.gan.model.output == "density" and cfg.charts.channels != "attempts":
+                          "gan.model.kind='mlp' and gan.model.output='density' "
+                          f"(got {cfg.gan.model.kind!r}, {cfg.gan.model.output!r}); set basis: 0 for a GAN on the cells")
+    if not cfg.basis and cfg.gan.model.kind == "mlp" and cfg.gan.model.output == "density" and cfg.charts.channels != "attempts":
         raise ConfigError("invalid config:\n  charts.channels: the mlp 'density' output is one distribution over all "
                           "features, so it needs channels='attempts' (use model.kind='conv' for a makes channel)")
     return cfg
@@ -82,6 +81,9 @@ class ShotChartModel:
         if bool(config.basis) != (basis is not None) or (basis is not None and basis.size != config.basis):
             raise ValueError(f"config.basis={config.basis} but the model was given "
                              f"{'no basis' if basis is None else f'a basis of {basis.size} maps'}")
+        if basis is not None and (basis.make_maps is not None) != (config.charts.num_channels == 2):
+            raise ValueError(f"charts.channels={config.charts.channels!r} but the basis has "
+                             f"{'make rates' if basis.make_maps is not None else 'no make rates'}")
         self.config = config
         self.basis = basis
         self.generator = generator.eval()
@@ -137,7 +139,10 @@ class ShotChartModel:
         if self.basis is not None:  # before model.yaml, which is written last: a directory with it is complete
             Path(directory).mkdir(parents=True, exist_ok=True)
             with atomic_path(Path(directory) / BASIS_FILE) as tmp:
-                torch.save({"maps": self.basis.maps}, tmp)
+                saved = {"maps": self.basis.maps}
+                if self.basis.make_maps is not None:
+                    saved["make_maps"] = self.basis.make_maps
+                torch.save(saved, tmp)
         return export_generator(directory, self.config.gan, self.generator, meta)
 
     @classmethod
@@ -152,8 +157,9 @@ class ShotChartModel:
         if config.basis:
             path = find_export(directory) / BASIS_FILE
             try:
-                basis = ChartBasis(torch.load(path, map_location="cpu", weights_only=True)["maps"])
-            except (OSError, RuntimeError, KeyError, TypeError, ValueError) as err:
+                saved = torch.load(path, map_location="cpu", weights_only=True)
+                basis = ChartBasis(saved["maps"], saved.get("make_maps"))
+            except (OSError, RuntimeError, KeyError, TypeError, ValueError, AttributeError) as err:
                 raise ValueError(f"{path}: expected the chart basis of this model ({config.basis} maps): {err}") from None
         return cls(config, generator, tuple(meta["position_groups"]), meta["label_freqs"], basis)
 
@@ -178,13 +184,15 @@ def train_shot_model(cfg: ShotModelConfig | dict, shots: pd.DataFrame, *, callba
 
 
 def chart_basis(charts: ShotCharts, cfg: ShotModelConfig) -> Optional[ChartBasis]:
-    """The basis of cfg.basis maps fitted to the training charts (None for a GAN on the cells)."""
+    """The basis of cfg.basis maps fitted to the training charts, with its habits' make rates when
+    the charts have makes (None for a GAN on the cells)."""
     if not cfg.basis:
         return None
     if cfg.basis > len(charts):
         raise ConfigError(f"invalid config:\n  basis: {cfg.basis} maps, but there are only {len(charts)} "
                           f"training charts; use at most {len(charts)}")
-    return fit_basis(charts.charts, cfg.basis)
+    basis = fit_basis(charts.charts, cfg.basis)
+    return with_make_rates(basis, charts) if charts.league_make_prob is not None else basis
 
 
 def training_data(charts: ShotCharts, gan: GANConfig, basis: Optional[ChartBasis] = None):

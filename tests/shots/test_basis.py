@@ -1,5 +1,6 @@
 """Chart basis: NMF maps fitted to charts, mixture weights, and charts rebuilt from weights."""
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -71,11 +72,13 @@ def test_bad_sizes_and_maps_are_rejected():
         basis.charts(torch.ones(3, 4))
 
 
-def test_config_refuses_a_basis_for_a_conv_model_or_makes():
+def test_config_refuses_a_basis_for_a_conv_model_or_a_linear_output():
     with pytest.raises(ConfigError, match="basis: a basis model generates mixture weights"):
         validate_shot_config({"basis": 8, "gan": {"model": {"kind": "conv", "output": "density"}}})
-    with pytest.raises(ConfigError, match="basis: a basis model"):
-        validate_shot_config({"basis": 8, "charts": {"channels": "attempts+makes"}})
+    with pytest.raises(ConfigError, match=r"basis: .*\(got 'mlp', 'linear'\)"):
+        validate_shot_config({"basis": 8, "gan": {"model": {"output": "linear"}}})
+    assert validate_shot_config({"basis": 8, "gan": {"model": {"output": "density"}},
+                                 "charts": {"channels": "attempts+makes"}}).basis == 8
     assert validate_shot_config({"basis": 0, "gan": {"model": {"kind": "conv", "output": "density"}},
                                  "charts": {"channels": "attempts+makes"}}).basis == 0
 
@@ -119,3 +122,60 @@ def test_a_resumed_basis_run_equals_an_uninterrupted_one(tmp_path, monkeypatch):
     assert torch.equal(resumed.basis.maps, whole.basis.maps)
     ours, theirs = resumed.generator.state_dict(), whole.generator.state_dict()
     assert all(torch.equal(ours[k], theirs[k]) for k in theirs)
+
+
+def left_makes_right_misses() -> pd.DataFrame:
+    """20 players shooting from two spots, left of the hoop (always made) and right (always missed),
+    in shares from 10% to 90% left."""
+    rows = []
+    for player in range(20):
+        left = 20 + 3 * player  # of 80 shots
+        for shot in range(80):
+            x = -150.0 if shot < left else 150.0
+            rows.append({"PLAYER_ID": player, "SEASON": "2022-23", "GAME_ID": f"g{shot % 10}",
+                         "POSITION_GROUP": "GFC"[player % 3], "LOC_X": x, "LOC_Y": 100.0,
+                         "SHOT_MADE_FLAG": int(x < 0)})
+    return pd.DataFrame(rows)
+
+
+def test_habit_make_rates_follow_the_habits():
+    from nba_ml.shots.basis import with_make_rates
+    from nba_ml.shots.charts import ChartSpec, cell_of, decode_make_prob, make_charts
+    charts = make_charts(left_makes_right_misses(), ChartSpec(grid=8, min_shots=50, make_prior_shots=1.0))
+    basis = with_make_rates(fit_basis(charts.charts, 2), charts)
+    rebuilt = basis.charts(basis.weights(charts.charts))
+    assert rebuilt.shape == (20, 2, 8, 8)
+    density, rate = decode_density(rebuilt), decode_make_prob(rebuilt)
+    rows, (left, right) = cell_of(np.array([-150.0, 150.0]), np.array([100.0, 100.0]), 8)
+    row = rows[0]
+    # every chart's left spot keeps a rate near 1 and its right spot near 0, whatever its mix
+    # (about 1,000 attributed attempts per spot against 1 pseudo-attempt at the league rate)
+    assert (rate[:, row, left] > 0.99).all() and (rate[:, row, right] < 0.01).all()
+    assert torch.allclose(density[:, row, left] + density[:, row, right], torch.ones(20), atol=1e-4)
+
+
+def test_make_maps_are_checked():
+    with pytest.raises(ValueError, match="make_maps must have the shape of maps"):
+        ChartBasis(two_habits(), torch.full((3, GRID, GRID), 0.5))
+    with pytest.raises(ValueError, match=r"make_maps must be probabilities in \[0, 1\]"):
+        ChartBasis(two_habits(), torch.full((2, GRID, GRID), 1.5))
+    charts = mixtures(torch.full((4, 2), 0.5))
+    from nba_ml.shots.basis import with_make_rates
+    from nba_ml.shots.charts import ChartSpec, ShotCharts
+    attempts_only = ShotCharts(ChartSpec(grid=GRID, channels="attempts"), charts, torch.zeros(4, dtype=torch.long),
+                               ("G", "F", "C"), ["u"] * 4, ["s"] * 4, torch.full((4,), 10), {}, None)
+    with pytest.raises(ValueError, match="charts have no makes channel"):
+        with_make_rates(ChartBasis(two_habits()), attempts_only)
+
+
+def test_a_basis_model_on_makes_draws_make_probabilities(tmp_path):
+    cfg = {"charts": {"grid": 16, "min_shots": 50, "channels": "attempts+makes"}, "basis": 4, "shots_per_chart": 20,
+           "gan": {"model": {"num_classes": 3, "output": "density", "hidden_dim": 8, "depth": 1, "latent_dim": 4},
+                   "train": {"steps": 2, "batch_size": 8, "log_every": 2}}}
+    model, _, _ = train_shot_model(cfg, synthetic_league(20, 100, seed=0))
+    shots = model.sample_shots(3, 50, seed=0)
+    assert shots["MAKE_PROB"].between(0, 1).all() and shots["MAKE_PROB"].nunique() > 1
+    model.save(tmp_path / "m")
+    loaded = ShotChartModel.load(tmp_path / "m")
+    assert torch.equal(loaded.basis.make_maps, model.basis.make_maps)
+    pd.testing.assert_frame_equal(loaded.sample_shots(3, 50, seed=0), shots)
