@@ -41,7 +41,6 @@ class ModelConfig(_Section):
     base_channels: int = Field(64, gt=0, le=1024, description="Conv: channels of the widest-resolution layer; doubles at each halving.")
     critic_norm: Literal["none", "layer"] = Field("none", description="Critic normalisation; never BatchNorm, which breaks the per-sample gradient penalty.")
     num_classes: int = Field(0, ge=0, le=100000, description="Number of condition labels; 0 = unconditional.")
-    minibatch_std: int = Field(0, ge=0, le=64, description="MLP critic: group size of a minibatch-std feature (Karras et al. 2018) that lets it see a batch's diversity, against mode collapse; 0 = off.")
     output: Literal["linear", "density"] = Field("linear", description="Generator output; 'density': a softmax distribution stored as 2*sqrt(p) - 1 (conv: over channel 0's grid, other channels tanh; mlp: over all features).")
 
     @model_validator(mode="after")
@@ -110,14 +109,6 @@ class GANConfig(_Section):
     optim: OptimConfig = Field(default_factory=OptimConfig, description="Optimizers.")
     train: TrainConfig = Field(default_factory=TrainConfig, description="Training budget and bookkeeping.")
     log: LogConfig = Field(default_factory=LogConfig, description="Run-directory logging: console, checkpoints, sinks, experiment log.")
-
-    @model_validator(mode="after")
-    def _check_groups(self) -> "GANConfig":
-        group = self.model.minibatch_std
-        if group and self.train.batch_size % group:
-            raise ValueError(f"train.batch_size ({self.train.batch_size}) must be a multiple of model.minibatch_std ({group}), "
-                             "so that no group mixes real and generated samples")
-        return self
 
     @property
     def betas(self) -> tuple[float, float]:

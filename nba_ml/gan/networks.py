@@ -9,7 +9,6 @@ label embedding to z, the critic adds a projection term <embed(y), h(x)>
 """
 from __future__ import annotations
 
-import math
 from typing import Optional
 
 import torch
@@ -55,30 +54,14 @@ class MLPGenerator(nn.Module):
 class MLPCritic(nn.Module):
     """sample (B, data_dim) [+ label] -> score (B,)."""
 
-    def __init__(self, data_dim: int, hidden_dim: int, depth: int, norm: str = "none", num_classes: int = 0,
-                 minibatch_std: int = 0):
+    def __init__(self, data_dim: int, hidden_dim: int, depth: int, norm: str = "none", num_classes: int = 0):
         super().__init__()
         self.features = _mlp([data_dim] + [hidden_dim] * depth, norm=norm, act_last=True)
-        self.minibatch_std = minibatch_std
-        self.head = nn.Linear(hidden_dim + (1 if minibatch_std else 0), 1)
+        self.head = nn.Linear(hidden_dim, 1)
         self.embed = nn.Embedding(num_classes, hidden_dim) if num_classes else None
 
     def forward(self, x: Tensor, condition: Optional[Tensor] = None) -> Tensor:
-        features = self.features(x)
-        score = self.head(with_minibatch_std(features, self.minibatch_std) if self.minibatch_std else features).squeeze(1)
-        if self.embed is not None:
-            score = score + (self.embed(condition) * features).sum(dim=1)
-        return score
-
-
-def with_minibatch_std(features: Tensor, group: int) -> Tensor:
-    """features (B, F) plus one column: the mean over features of their std within each group of
-    `group` consecutive samples. Consecutive groups never straddle the real and fake halves of a
-    critic pass when the batch size is a multiple of `group` (GANConfig checks it)."""
-    batch, width = features.shape
-    group = math.gcd(batch, group)
-    spread = (features.reshape(batch // group, group, width).var(dim=1, unbiased=False) + 1e-8).sqrt()  # eps: finite grad at 0
-    return torch.cat([features, spread.mean(dim=1, keepdim=True).repeat_interleave(group, dim=0)], dim=1)
+        return _score(self, self.features(x), condition)
 
 
 def sqrt_softmax(logits: Tensor) -> Tensor:
@@ -185,5 +168,5 @@ def build_critic(cfg: GANConfig) -> nn.Module:
     if m.data_shape is None:
         raise ValueError("model.data_shape is not set: pass data to train(), or set it in the config")
     if m.kind == "mlp":
-        return MLPCritic(m.data_shape[0], m.hidden_dim, m.depth, m.critic_norm, m.num_classes, m.minibatch_std)
+        return MLPCritic(m.data_shape[0], m.hidden_dim, m.depth, m.critic_norm, m.num_classes)
     return ConvCritic(m.data_shape, m.base_channels, m.critic_norm, m.num_classes)

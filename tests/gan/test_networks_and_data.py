@@ -87,19 +87,3 @@ def test_density_output_gradient_is_finite_where_probability_underflows():
     out.sum().backward()
     assert torch.isfinite(logits.grad).all()
     assert out[0, 1].item() == pytest.approx(-1.0)
-
-
-def test_minibatch_std_sees_each_group_of_consecutive_samples_only():
-    from nba_ml.gan.networks import with_minibatch_std
-
-    features = torch.tensor([[0.0, 0.0], [2.0, 4.0], [1.0, 1.0], [1.0, 1.0]])
-    out = with_minibatch_std(features, 2)
-    # group 1: stds 1 and 2 -> 1.5; group 2: identical rows -> ~0
-    assert out[:, 2].tolist() == pytest.approx([1.5, 1.5, 1e-4, 1e-4], abs=1e-6)
-
-
-def test_minibatch_std_needs_a_batch_it_divides():
-    from nba_ml.gan import ConfigError
-
-    with pytest.raises(ConfigError, match=r"train.batch_size \(30\) must be a multiple of model.minibatch_std \(4\)"):
-        validate_config({"model": {"minibatch_std": 4}, "train": {"batch_size": 30}})
