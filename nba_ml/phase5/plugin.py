@@ -29,7 +29,7 @@ from .status import render_status
 
 # Budget presets per data family and mode, laid over the recommended config for
 # the data (`gan` over its GAN section, `charts` over its chart spec). Production
-# trains each of a plugin's two runs in about 2-3 minutes on a 2-core CPU,
+# trains each of a plugin's two runs in about 1-2 minutes on a 2-core CPU,
 # development in well under a minute, test in seconds (unit tests).
 TEST_PRESET = {"gan": {"model": {"hidden_dim": 32, "depth": 2}, "train": {"steps": 20, "batch_size": 32, "log_every": 10}},
                "charts": {"grid": 16, "unit": "player_season", "min_shots": 50}, "shots_per_chart": 50, "basis": 8}

@@ -40,12 +40,13 @@ class ShotModelConfig(BaseModel):
 
     charts: ChartSpec = Field(default_factory=lambda: ChartSpec(grid=32, channels="attempts"), description="Rasterisation of shots into charts.")
     gan: GANConfig = Field(default_factory=lambda: GANConfig.model_validate(
-        {"model": {"kind": "mlp", "num_classes": 3, "output": "density", "latent_dim": 64}}),
-        description="The conditional GAN: 'mlp' on flattened charts (fast on CPU) or 'conv' (DCGAN) on the grids.")
+        {"model": {"kind": "mlp", "num_classes": 3, "output": "density", "latent_dim": 32, "hidden_dim": 256}}),
+        description="The conditional GAN: 'mlp' on the basis weights (or, with basis 0, on flattened charts) or 'conv' (DCGAN) on the grids (basis 0).")
     shots_per_chart: int = Field(200, gt=0, le=100_000, description="Shots drawn per generated chart when evaluating (the real reference uses the same K).")
     basis: int = Field(16, ge=0, le=256, description="K: the GAN generates mixture weights over K basis maps fitted to the training charts (NMF), not the S x S cells; 0 = the GAN generates the cells.")
 
-BASIS_FILE = "basis.pt"
+
+BASIS_FILE = "basis.pt"  # a saved basis model's maps (and make rates), beside generator.pt
 
 
 def validate_shot_config(raw: Any) -> ShotModelConfig:
@@ -132,7 +133,7 @@ class ShotChartModel:
         return shots
 
     def save(self, directory: str | Path) -> Path:
-        """Export to `directory` (model.yaml + generator.pt, atomically)."""
+        """Export to `directory` (model.yaml + generator.pt [+ basis.pt], each written atomically)."""
         meta = {"kind": "shot_charts", "charts": self.config.charts.model_dump(mode="json"),
                 "shots_per_chart": self.config.shots_per_chart, "basis": self.config.basis,
                 "position_groups": list(self.position_groups), "label_freqs": self.label_freqs}
