@@ -51,7 +51,6 @@ class ModelConfig(_Section):
             rank = {"mlp": 1, "conv": 3}[self.kind]
             if len(self.data_shape) != rank:
                 raise ValueError(f"model.kind={self.kind!r} needs a data_shape of rank {rank}, got {self.data_shape}")
-        if self.data_shape is not None:
             if self.kind == "conv":
                 _, height, width = self.data_shape
                 if height != width or height < 8 or height & (height - 1):
