@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pandas as pd
-from torch.utils.data import TensorDataset
+from torch import Tensor
 
 from ..gan import GANConfig, TrainResult, mode_coverage, pixvar, train, triage
+from ..gan.runs import real_pixvar
 from ..gan.triage import triage_metrics
 from ..gan.config import deep_merge, validate_config
 from ..gan.data import PointData
@@ -91,14 +92,14 @@ class ShotTask:
     training_shots: pd.DataFrame
     reference: pd.DataFrame  # the real (or synthetic) season the shots are judged against
     basis: Optional[ChartBasis] = None  # fitted once: both runs of a comparison share it
+    weights: Optional[Tensor] = None  # the training charts' mixture weights on the basis
 
     def training_data(self, gan: GANConfig):
-        return training_data(self.charts, gan, self.basis)
+        return training_data(self.charts, gan, self.weights)
 
     def real_pixvar(self) -> float:
         """PixVar of what the generator learns to produce: encoded mixture weights, or the charts."""
-        data = self.training_data(self.config.gan)
-        return pixvar(data.tensors[0] if isinstance(data, TensorDataset) else data)
+        return real_pixvar(self.training_data(self.config.gan))
 
     def floor(self) -> dict[str, float]:
         """The same metrics between the training shots and the reference: how close two real seasons are."""

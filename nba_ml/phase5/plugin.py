@@ -185,4 +185,4 @@ def make_task(cfg: PluginConfig):
     shot_cfg = validate_shot_config({"charts": cfg.charts, "gan": cfg.gan, "shots_per_chart": cfg.shots_per_chart,
                                      "basis": cfg.basis})
     charts = make_charts(shots, cfg.charts)
-    return ShotTask(shot_cfg, charts, shots, reference, chart_basis(charts, shot_cfg))
+    return ShotTask(shot_cfg, charts, shots, reference, *chart_basis(charts, shot_cfg))

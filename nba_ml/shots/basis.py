@@ -3,7 +3,7 @@
     basis = fit_basis(charts.charts, k=16)      # non-negative matrix factorisation (KL) of the densities
     weights = basis.weights(charts.charts)      # (N, K) mixture weights, each row on the simplex
     charts = basis.charts(weights)              # (N, 1, S, S) encoded charts again, smooth
-    basis = with_make_rates(basis, charts)      # charts with a makes channel: + each habit's make rates
+    basis = with_make_rates(basis, charts, weights)  # charts with makes: + each habit's make rates
 
 Why. A player's chart is a handful of shot habits in different proportions (at
 the rim, the short corners, the corner threes, above the break...). A GAN on the
@@ -124,8 +124,9 @@ def fit_basis(charts: Tensor, k: int) -> ChartBasis:
     return ChartBasis(torch.from_numpy(maps).float().reshape(k, grid, grid))
 
 
-def with_make_rates(basis: ChartBasis, charts: ShotCharts) -> ChartBasis:
-    """The basis plus each habit's make probability per cell, from charts with a makes channel.
+def with_make_rates(basis: ChartBasis, charts: ShotCharts, weights: Tensor) -> ChartBasis:
+    """The basis plus each habit's make probability per cell, from charts with a makes channel
+    and their mixture weights on the basis (`basis.weights(charts.charts)`).
 
     A chart's attempts per cell are its density times its shot count, and its makes
     are recovered from the shrunk rate of channel 1 (exactly, for unblurred charts).
@@ -138,7 +139,7 @@ def with_make_rates(basis: ChartBasis, charts: ShotCharts) -> ChartBasis:
     league = charts.league_make_prob.flatten()
     attempts = decode_density(charts.charts).flatten(1) * charts.shot_counts[:, None].float()
     makes = (decode_make_prob(charts.charts).flatten(1) * (attempts + prior) - prior * league).clamp(min=0)
-    weights, maps = basis.weights(charts.charts), basis.maps.flatten(1)
+    maps = basis.maps.flatten(1)
     mix = (weights @ maps).clamp(min=torch.finfo(maps.dtype).tiny)
     habit_attempts = maps * (weights.T @ (attempts / mix))
     habit_makes = maps * (weights.T @ (makes / mix))

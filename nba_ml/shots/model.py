@@ -175,8 +175,8 @@ def train_shot_model(cfg: ShotModelConfig | dict, shots: pd.DataFrame, *, callba
     """
     cfg = validate_shot_config(cfg)
     charts = make_charts(shots, cfg.charts)
-    basis = chart_basis(charts, cfg)
-    data = training_data(charts, cfg.gan, basis)
+    basis, weights = chart_basis(charts, cfg)
+    data = training_data(charts, cfg.gan, weights)
     if run_dir is None:
         result = train(cfg.gan, data, callbacks=callbacks)
     else:
@@ -184,21 +184,24 @@ def train_shot_model(cfg: ShotModelConfig | dict, shots: pd.DataFrame, *, callba
     return model_from_result(cfg, result, charts, basis), result, charts
 
 
-def chart_basis(charts: ShotCharts, cfg: ShotModelConfig) -> Optional[ChartBasis]:
-    """The basis of cfg.basis maps fitted to the training charts, with its habits' make rates when
-    the charts have makes (None for a GAN on the cells)."""
+def chart_basis(charts: ShotCharts, cfg: ShotModelConfig) -> tuple[Optional[ChartBasis], Optional[Tensor]]:
+    """The basis of cfg.basis maps fitted to the training charts (with its habits' make rates when the
+    charts have makes) and the charts' mixture weights on it; (None, None) for a GAN on the cells."""
     if not cfg.basis:
-        return None
+        return None, None
     if cfg.basis > len(charts):
         raise ConfigError(f"invalid config:\n  basis: {cfg.basis} maps, but there are only {len(charts)} "
                           f"training charts; use at most {len(charts)}")
     basis = fit_basis(charts.charts, cfg.basis)
-    return with_make_rates(basis, charts) if charts.league_make_prob is not None else basis
+    weights = basis.weights(charts.charts)
+    if charts.league_make_prob is not None:
+        basis = with_make_rates(basis, charts, weights)
+    return basis, weights
 
 
-def training_data(charts: ShotCharts, gan: GANConfig, basis: Optional[ChartBasis] = None):
-    """What train() takes for these charts: the encoded mixture weights on `basis`, else the charts
-    (flat for the MLP pair); with labels for a conditional model."""
+def training_data(charts: ShotCharts, gan: GANConfig, weights: Optional[Tensor] = None):
+    """What train() takes for these charts: their encoded mixture weights (N, K) on a basis
+    (`chart_basis`), else the charts (flat for the MLP pair); with labels for a conditional model."""
     if len(charts) < 2:
         raise ValueError(f"only {len(charts)} charts after filtering (dropped: {charts.dropped}); "
                          f"lower charts.min_shots or give more shots")
@@ -206,8 +209,8 @@ def training_data(charts: ShotCharts, gan: GANConfig, basis: Optional[ChartBasis
     if num_classes and num_classes != len(charts.position_groups):
         raise ConfigError(f"invalid config:\n  gan.model.num_classes: {num_classes}, but the charts have "
                           f"{len(charts.position_groups)} position groups {charts.position_groups}")
-    if basis is not None:
-        samples = encode_density(basis.weights(charts.charts))
+    if weights is not None:
+        samples = encode_density(weights)
     else:
         samples = charts.charts.flatten(1) if gan.model.kind == "mlp" else charts.charts
     return TensorDataset(samples, charts.labels) if num_classes else samples

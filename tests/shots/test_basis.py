@@ -142,7 +142,8 @@ def test_habit_make_rates_follow_the_habits():
     from nba_ml.shots.basis import with_make_rates
     from nba_ml.shots.charts import ChartSpec, cell_of, decode_make_prob, make_charts
     charts = make_charts(left_makes_right_misses(), ChartSpec(grid=8, min_shots=50, make_prior_shots=1.0))
-    basis = with_make_rates(fit_basis(charts.charts, 2), charts)
+    basis = fit_basis(charts.charts, 2)
+    basis = with_make_rates(basis, charts, basis.weights(charts.charts))
     rebuilt = basis.charts(basis.weights(charts.charts))
     assert rebuilt.shape == (20, 2, 8, 8)
     density, rate = decode_density(rebuilt), decode_make_prob(rebuilt)
@@ -165,7 +166,7 @@ def test_make_maps_are_checked():
     attempts_only = ShotCharts(ChartSpec(grid=GRID, channels="attempts"), charts, torch.zeros(4, dtype=torch.long),
                                ("G", "F", "C"), ["u"] * 4, ["s"] * 4, torch.full((4,), 10), {}, None)
     with pytest.raises(ValueError, match="charts have no makes channel"):
-        with_make_rates(ChartBasis(two_habits()), attempts_only)
+        with_make_rates(ChartBasis(two_habits()), attempts_only, torch.full((4, 2), 0.5))
 
 
 def test_a_basis_model_on_makes_draws_make_probabilities(tmp_path):
