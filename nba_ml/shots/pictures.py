@@ -21,22 +21,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib import patheffects
+from matplotlib.axes import Axes
+from matplotlib.colors import PowerNorm
+from matplotlib.lines import Line2D
+from matplotlib.patches import Arc, Circle, Rectangle
+from torch import Tensor
 
-matplotlib.use("Agg")  # headless: CI and servers have no display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib import patheffects  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.colors import PowerNorm  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Arc, Circle, Rectangle  # noqa: E402
-from torch import Tensor  # noqa: E402
-
-from nba_ml.io import atomic_path  # noqa: E402
-from nba_ml.shots import court  # noqa: E402
-from nba_ml.shots.charts import decode_density  # noqa: E402
+from nba_ml.io import atomic_path
+from nba_ml.plots import plt  # pyplot on the headless Agg backend, chosen once in nba_ml.plots
+from nba_ml.shots import court
+from nba_ml.shots.charts import decode_density
 
 COURT_EXTENT = (-court.SIDELINE_X, court.SIDELINE_X, court.BASELINE_Y, court.HALF_COURT_Y)  # imshow extent
 DENSITY_CMAP = "inferno"  # perceptual, dark where no one shoots: hot spots stand out
