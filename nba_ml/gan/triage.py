@@ -20,6 +20,8 @@ import math
 from statistics import median
 from typing import NamedTuple, Optional
 
+import numpy as np
+
 VERDICTS = ("stable", "unstable", "mode_collapse", "diverging")  # mildest to worst: the worst finding decides
 VERDICT_CODES = {verdict: code for code, verdict in enumerate(VERDICTS)}
 
@@ -104,10 +106,8 @@ def _finite(value) -> bool:
 
 def fitted_rise(values: list[float]) -> tuple[float, float]:
     """Start and end of the least-squares line through values (x = 0, 1, ...)."""
-    n = len(values)
-    x_mean, y_mean = (n - 1) / 2, sum(values) / n
-    slope = sum((x - x_mean) * (y - y_mean) for x, y in enumerate(values)) / sum((x - x_mean) ** 2 for x in range(n))
-    return y_mean - slope * x_mean, y_mean + slope * x_mean
+    slope, intercept = np.polyfit(np.arange(len(values)), values, 1)
+    return float(intercept), float(intercept + slope * (len(values) - 1))
 
 
 def divergence(history: list[dict], latest: dict) -> list[Finding]:
