@@ -15,6 +15,7 @@ import argparse
 from pathlib import Path
 
 import yaml
+from shot_model_quality import season_file  # bench/ is on sys.path when this script runs
 
 from nba_ml.shots import load_shots
 from nba_ml.shots.basis import fit_basis
@@ -32,11 +33,10 @@ def main() -> None:
     parser.add_argument("--train", default="2022-23")
     parser.add_argument("--judge", default="2017-18")
     args = parser.parse_args()
-    season = lambda name: Path(args.data_dir) / f"nba_shots_{name}_regular_season.csv.gz"  # noqa: E731
 
     cfg = validate_shot_config(yaml.safe_load((REPO / "docs" / "configs" / "shot_charts.yaml").read_text()))
-    train_shots, _ = load_shots(season(args.train))
-    judge_shots, _ = load_shots(season(args.judge))
+    train_shots, _ = load_shots(season_file(Path(args.data_dir), args.train))
+    judge_shots, _ = load_shots(season_file(Path(args.data_dir), args.judge))
     charts = make_charts(train_shots, cfg.charts)
     reference = real_charts(judge_shots, cfg.shots_per_chart, seed=0)
     groups = [charts.position_groups[i] for i in charts.labels.tolist()]
