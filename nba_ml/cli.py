@@ -102,11 +102,16 @@ def _sample(args: argparse.Namespace) -> int:
 
         if args.shots_per_chart is None:
             raise ConfigError("--shots-per-chart is required for a shot-chart model")
-        table = ShotChartModel.load(args.checkpoint).sample_shots(
-            args.charts, args.shots_per_chart, position=args.position, seed=args.seed)
+        model = ShotChartModel.load(args.checkpoint)
+        if args.observed is not None:
+            table = _sample_players(model, args)
+        else:
+            if args.plot is not None:
+                raise ConfigError("--plot draws a player's posterior: it needs --observed")
+            table = model.sample_shots(args.charts, args.shots_per_chart, position=args.position, seed=args.seed)
     else:
-        if args.position is not None:
-            raise ConfigError("--position applies to shot-chart models only")
+        if args.position is not None or args.observed is not None:
+            raise ConfigError("--position and --observed apply to shot-chart models only")
         points = generator.sample(args.charts, seed=args.seed).numpy()
         columns = ["X", "Y"] if points.shape[1] == 2 else [f"X{i}" for i in range(points.shape[1])]
         table = pd.DataFrame(points, columns=columns)
@@ -115,6 +120,28 @@ def _sample(args: argparse.Namespace) -> int:
         table.to_parquet(tmp, index=False) if out.suffix == ".parquet" else table.to_csv(tmp, index=False)
     print(f"wrote {len(table):,} rows to {out}")
     return 0
+
+
+def _sample_players(model, args: argparse.Namespace):
+    """N posterior charts for every player of the --observed shot file; --plot draws the first players."""
+    from .shots import load_shots
+    from .shots.posterior import player_posterior
+
+    if args.position is not None:
+        raise ConfigError("--position and --observed exclude each other: a player's position comes from the file")
+    observed, report = load_shots(args.observed)
+    print(report)
+    posterior = player_posterior(model, observed, args.charts, seed=args.seed)
+    d = posterior.diagnostics
+    print(f"posterior: {len(d)} players, {int(d['SHOTS'].sum()):,} observed shots used "
+          f"(not used: {posterior.dropped}); stages median {d['stages'].median():.0f}, max {d['stages'].max()}; "
+          f"smallest ESS share median {d['min_ess_share'].median():.2f}; distinct charts median "
+          f"{d['distinct_charts'].median():.0f} of {args.charts}")
+    if args.plot is not None:
+        from .shots.pictures import plot_player_posterior
+
+        print(f"wrote {plot_player_posterior(observed, posterior, model.basis.maps, args.plot)}")
+    return model.shots_from_posterior(posterior, args.shots_per_chart, seed=args.seed)
 
 
 def _phase5(args: argparse.Namespace) -> int:
@@ -154,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--charts", type=int, required=True, help="charts to generate (points, for point models)")
     sample.add_argument("--shots-per-chart", type=int, help="shots drawn from each chart (shot-chart models)")
     sample.add_argument("--position", choices=["G", "F", "C"], help="generate charts for this position group")
+    sample.add_argument("--observed", metavar="SHOTS_FILE",
+                        help="shots of given players (any seasons): --charts posterior charts for every player in it")
+    sample.add_argument("--plot", metavar="FILE", help="with --observed: PNG of the first players' shots and posterior")
     sample.add_argument("--seed", type=int, help="makes the draw reproducible")
     sample.add_argument("--out", required=True, help="CSV (or .parquet) to write")
     sample.set_defaults(func=_sample)

@@ -54,6 +54,33 @@ def test_train_and_sample_shot_charts_on_the_synthetic_league(tmp_path):
     assert len(drawn) == 30 and set(drawn["POSITION_GROUP"]) == {"G"}
 
 
+def test_sample_for_the_players_of_an_observed_file_with_a_picture(tmp_path, capsys):
+    out = tmp_path / "shots"
+    assert cli.main(["train", "--config", write(tmp_path, "s.yaml", {**SHOTS, "basis": 4}), "--out", str(out), "--quiet"]) == 0
+    observed = tmp_path / "observed.csv"
+    pd.DataFrame({"PLAYER_ID": [7, 7, 7, 9, 9], "POSITION_GROUP": ["G", "G", "G", None, None],
+                  "LOC_X": [0.0, 10.0, -230.0, 150.0, 0.0], "LOC_Y": [5.0, 0.0, 40.0, 200.0, 900.0]}).to_csv(observed, index=False)
+    target, picture = tmp_path / "drawn.csv", tmp_path / "players.png"
+    assert cli.main(["sample", "--checkpoint", str(out), "--observed", str(observed), "--charts", "4",
+                     "--shots-per-chart", "10", "--seed", "1", "--plot", str(picture), "--out", str(target)]) == 0
+    drawn = pd.read_csv(target)
+    assert len(drawn) == 2 * 4 * 10 and drawn.groupby("PLAYER_ID")["CHART_ID"].nunique().to_dict() == {7: 4, 9: 4}
+    assert set(drawn.loc[drawn["PLAYER_ID"] == 7, "POSITION_GROUP"]) == {"G"}
+    assert picture.read_bytes()[:4] == b"\x89PNG"
+    printed = capsys.readouterr().out
+    assert "beyond_half_court=1" in printed and "posterior: 2 players, 4 observed shots used" in printed
+
+
+def test_observed_and_position_exclude_each_other(tmp_path, capsys):
+    out = tmp_path / "shots"
+    cli.main(["train", "--config", write(tmp_path, "s.yaml", {**SHOTS, "basis": 4}), "--out", str(out), "--quiet"])
+    observed = tmp_path / "observed.csv"
+    pd.DataFrame({"PLAYER_ID": [7], "LOC_X": [0.0], "LOC_Y": [5.0]}).to_csv(observed, index=False)
+    assert cli.main(["sample", "--checkpoint", str(out), "--observed", str(observed), "--position", "G", "--charts", "2",
+                     "--shots-per-chart", "5", "--out", str(tmp_path / "x.csv")]) == 2
+    assert "--position and --observed exclude each other" in capsys.readouterr().err
+
+
 def test_sample_needs_shots_per_chart_for_charts(tmp_path, capsys):
     out = tmp_path / "shots"
     cli.main(["train", "--config", write(tmp_path, "s.yaml", SHOTS), "--out", str(out), "--quiet"])

@@ -54,13 +54,15 @@ def stability_line(m: dict[str, float]) -> str:
 
 def quality_line(m: dict[str, float]) -> Optional[str]:
     """The Quality line, or None on steps where no quality callback reported (pixvar alone is every step)."""
-    extra = {k.removeprefix("quality/"): v for k, v in m.items() if k.startswith("quality/") and k != "quality/pixvar"}
-    if not extra:
+    values = {k.removeprefix("quality/"): v for k, v in m.items() if k.startswith("quality/")}
+    if not set(values) - {"pixvar", "pixvar_real"}:
         return None
-    parts = [f"{name}: {value:.4g}" for name, value in extra.items()]
-    if "quality/pixvar" in m:
-        parts.append(f"PixVar: {m['quality/pixvar']:.4f}")
-    return _line("Quality", "  ".join(parts))
+    values["PixVar"], values["PixVar_real"] = values.pop("pixvar", None), values.pop("pixvar_real", None)
+    spec = lambda name: ".4f" if name.startswith("PixVar") else ".4g"  # noqa: E731
+    parts = [f"{name}: {value:{spec(name)}}" + ("" if values.get(f"{name}_real") is None
+                                                else f" (real {values[f'{name}_real']:{spec(name)}})")
+             for name, value in values.items() if value is not None and not name.endswith("_real")]
+    return _line("Quality", "  ".join(parts))  # a figure with a `<name>_real` twin shows it beside: the real data's own
 
 
 def format_block(m: dict[str, float], total_steps: int) -> str:

@@ -47,6 +47,7 @@ from .charts import ShotCharts, decode_density, decode_make_prob, encode_density
 
 NMF_MAX_ITER = 1000  # multiplicative updates; 857 charts x 1,024 cells at K = 16 take ~3 s
 NMF_TOL = 1e-5
+FIT_GRID = 32  # habits are found on charts pooled to this size: finer grids give noisier, player-specific maps
 
 
 @dataclass(frozen=True)
@@ -108,19 +109,33 @@ class ChartBasis:
 
 
 def fit_basis(charts: Tensor, k: int) -> ChartBasis:
-    """Fit K basis maps to encoded charts (N, C, S, S) (channel 0, the attempt density)."""
+    """Fit K basis maps to encoded charts (N, C, S, S) (channel 0, the attempt density).
+
+    The habits are found on the charts pooled to at most FIT_GRID cells a side; on
+    finer charts each map is then refined to the full grid with the charts' mixture
+    weights held fixed, so the habits (and the weights the GAN learns) stay those
+    of the coarse fit while the maps get the fine grid's spatial detail.
+    """
     if k < 1 or k > min(charts.shape[0], charts.shape[-1] ** 2):
         raise ValueError(f"basis size must be between 1 and min(charts, cells) = "
                          f"{min(charts.shape[0], charts.shape[-1] ** 2)}, got {k}")
-    densities = decode_density(charts).flatten(1).double().numpy()
+    grid = charts.shape[-1]
+    fine = decode_density(charts).double()  # (N, S, S)
+    factor = max(1, grid // FIT_GRID)
+    coarse = torch.nn.functional.avg_pool2d(fine[:, None], factor)[:, 0] * factor**2 if factor > 1 else fine
     # random_state: NNDSVD starts from a randomized SVD, which would otherwise draw from numpy's global RNG
     nmf = NMF(k, beta_loss="kullback-leibler", solver="mu", init="nndsvda", max_iter=NMF_MAX_ITER, tol=NMF_TOL,
               random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        nmf.fit(densities)
-    maps = nmf.components_ / np.maximum(nmf.components_.sum(axis=1, keepdims=True), np.finfo(float).tiny)
-    grid = charts.shape[-1]
+        weights = nmf.fit_transform(coarse.flatten(1).numpy())
+        maps = nmf.components_
+        if factor > 1:  # refine: min KL(fine^T || maps^T weights^T) over maps^T, the weights fixed (convex)
+            maps, _, _ = non_negative_factorization(
+                fine.flatten(1).numpy().T, H=np.ascontiguousarray(weights.T), n_components=k, update_H=False,
+                beta_loss="kullback-leibler", solver="mu", max_iter=NMF_MAX_ITER, tol=NMF_TOL)
+            maps = maps.T
+    maps = maps / np.maximum(maps.sum(axis=1, keepdims=True), np.finfo(float).tiny)
     return ChartBasis(torch.from_numpy(maps).float().reshape(k, grid, grid))
 
 

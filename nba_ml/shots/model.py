@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
+import numpy as np
 import pandas as pd
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -28,10 +29,13 @@ from torch.utils.data import TensorDataset
 from ..gan import GANConfig, TrainResult, run_training, train
 from ..gan.config import ConfigError, format_validation_error, read_yaml_mapping
 from ..gan.export import export_generator, find_export, load_export
+from ..gan.runs import real_pixvar
 from ..io import atomic_path
 from .basis import ChartBasis, fit_basis, with_make_rates
 from .charts import ChartSpec, ShotCharts, draw_shots, encode_density, make_charts
+from .posterior import PlayerPosterior, player_posterior
 from .quality import real_charts, shot_quality
+from .training_quality import quality_callback, split_players
 
 class ShotModelConfig(BaseModel):
     """A shot-chart model: how shots become charts, and the GAN that learns them."""
@@ -44,6 +48,7 @@ class ShotModelConfig(BaseModel):
         description="The conditional GAN: 'mlp' on the basis weights (or, with basis 0, on flattened charts) or 'conv' (DCGAN) on the grids (basis 0).")
     shots_per_chart: int = Field(200, gt=0, le=100_000, description="Shots drawn per generated chart when evaluating (the real reference uses the same K).")
     basis: int = Field(16, ge=0, le=256, description="K: the GAN generates mixture weights over K basis maps fitted to the training charts (NMF), not the S x S cells; 0 = the GAN generates the cells.")
+    quality_holdout: float = Field(0.0, ge=0, lt=1, description="Share of players (seeded by gan.train.seed) kept out of training; a run judges its charts against theirs every log.quality_every logged steps (nba_ml.shots.training_quality); 0 = train on all, no Quality line.")
 
 
 BASIS_FILE = "basis.pt"  # a saved basis model's maps (and make rates), beside generator.pt
@@ -132,6 +137,36 @@ class ShotChartModel:
             shots["POSITION_GROUP"] = [names[i] for i in shots["CHART_ID"]]
         return shots
 
+    def sample_player_shots(self, observed: pd.DataFrame, n_charts: int, shots_per_chart: int, *,
+                            players: Optional[pd.DataFrame] = None, seed: Optional[int] = None,
+                            **posterior_options) -> pd.DataFrame:
+        """Shots for given players: for each player of `observed` (a shots frame of one or many players,
+        any number of seasons: PLAYER_ID, LOC_X, LOC_Y, POSITION_GROUP when known) and of `players`
+        (PLAYER_ID [, POSITION_GROUP], for players with no shots on record), n_charts charts drawn from
+        the posterior given his shots (nba_ml.shots.posterior), shots_per_chart shots from each.
+
+        Columns: PLAYER_ID, CHART_ID ('<PLAYER_ID>:<i>'), LOC_X, LOC_Y, SHOT_ZONE_BASIC, SHOT_DISTANCE,
+        POSITION_GROUP (the chart's label), MAKE_PROB (models with makes). The posterior's per-player
+        diagnostics and dropped-row counts are in `frame.attrs['posterior']` / `['dropped']`.
+        """
+        posterior = player_posterior(self, observed, n_charts, players=players, seed=seed, **posterior_options)
+        return self.shots_from_posterior(posterior, shots_per_chart, seed=seed)
+
+    def shots_from_posterior(self, posterior: PlayerPosterior, shots_per_chart: int, *,
+                             seed: Optional[int] = None) -> pd.DataFrame:
+        """Shots drawn from a PlayerPosterior's charts (see sample_player_shots)."""
+        n_players, n_charts, size = posterior.weights.shape
+        player = np.repeat(np.asarray(posterior.player_ids, dtype=object), n_charts)
+        chart_ids = [f"{p}:{i}" for p, i in zip(player, np.tile(np.arange(n_charts), n_players))]
+        shots = draw_shots(self.basis.charts(posterior.weights.reshape(-1, size)), shots_per_chart,
+                           seed=seed, chart_ids=chart_ids)
+        shots.insert(0, "PLAYER_ID", np.repeat(player, shots_per_chart))
+        shots["POSITION_GROUP"] = np.repeat([self.position_groups[i] for i in posterior.labels.flatten().tolist()],
+                                            shots_per_chart)
+        shots.attrs["posterior"] = posterior.diagnostics
+        shots.attrs["dropped"] = posterior.dropped
+        return shots
+
     def save(self, directory: str | Path) -> Path:
         """Export to `directory` (model.yaml + generator.pt [+ basis.pt], each written atomically)."""
         meta = {"kind": "shot_charts", "charts": self.config.charts.model_dump(mode="json"),
@@ -174,12 +209,15 @@ def train_shot_model(cfg: ShotModelConfig | dict, shots: pd.DataFrame, *, callba
     checkpoints, plots, summary; `resume` continues it); otherwise a plain train().
     """
     cfg = validate_shot_config(cfg)
+    shots, held_out = split_players(shots, cfg.quality_holdout, cfg.gan.train.seed)
     charts = make_charts(shots, cfg.charts)
     basis, weights = chart_basis(charts, cfg)
     data = training_data(charts, cfg.gan, weights)
     if run_dir is None:
         result = train(cfg.gan, data, callbacks=callbacks)
     else:
+        if held_out is not None:
+            callbacks = (*callbacks, quality_callback(cfg, charts, basis, shots, held_out, real_pixvar(data)))
         result = run_training(cfg.gan, data, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
     return model_from_result(cfg, result, charts, basis), result, charts
 
@@ -219,25 +257,34 @@ def training_data(charts: ShotCharts, gan: GANConfig, weights: Optional[Tensor] 
 def model_from_result(cfg: ShotModelConfig, result: TrainResult, charts: ShotCharts,
                       basis: Optional[ChartBasis] = None) -> ShotChartModel:
     """The sampler of a finished run, with the label frequencies of its training charts."""
+    return model_from_generator(cfg, result.config, result.generator, charts, basis)
+
+
+def model_from_generator(cfg: ShotModelConfig, gan: GANConfig, generator: nn.Module, charts: ShotCharts,
+                         basis: Optional[ChartBasis] = None) -> ShotChartModel:
+    """A sampler of `generator` (trained with the resolved `gan` config), with its training charts' label frequencies."""
     counts = torch.bincount(charts.labels, minlength=len(charts.position_groups)).double()
-    resolved = cfg.model_copy(update={"gan": result.config})
-    return ShotChartModel(resolved, result.generator, charts.position_groups, (counts / counts.sum()).tolist(), basis)
+    resolved = cfg.model_copy(update={"gan": gan})
+    return ShotChartModel(resolved, generator, charts.position_groups, (counts / counts.sum()).tolist(), basis)
 
 
-def evaluate_shot_model(model: ShotChartModel, reference: pd.DataFrame, *, seed: int = 0) -> dict[str, float]:
+def evaluate_shot_model(model: ShotChartModel, reference: pd.DataFrame, *, seed: int = 0,
+                        counts: Optional[dict[str, int]] = None) -> dict[str, float]:
     """Shot metrics of the model against a reference season (nba_ml.shots.quality), overall and per position.
 
     The reference is cut into charts of K = config.shots_per_chart shots (one
-    per player-season with at least K shots); the model draws as many charts
-    per position group as the reference has, K shots each.
+    per player-season with at least K shots); the model draws `counts[group]`
+    charts per position group (default: as many as the reference has), K shots
+    each. Frechet estimates depend on the chart counts, so to read a model
+    against a real-vs-real floor, give it the counts of the floor's other side.
     """
     k = model.config.shots_per_chart
     real = real_charts(reference, k, seed=seed)
     by = "POSITION_GROUP" if model.conditional and "POSITION_GROUP" in real else None
     if by is None:
-        generated = model.sample_shots(real["CHART_ID"].nunique(), k, seed=seed)
+        generated = model.sample_shots(sum(counts.values()) if counts else real["CHART_ID"].nunique(), k, seed=seed)
     else:
-        counts = real.groupby("CHART_ID")[by].first().value_counts()
+        counts = pd.Series(counts) if counts else real.groupby("CHART_ID")[by].first().value_counts()
         parts = []
         for i, (group, n) in enumerate(counts.items()):
             if group in model.position_groups:

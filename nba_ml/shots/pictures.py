@@ -179,6 +179,34 @@ def plot_shots(shots: pd.DataFrame, path: str | Path, *, title: str = "", max_ch
     return Path(path)
 
 
+# --- A player's posterior -----------------------------------------------------
+
+
+def plot_player_posterior(observed: pd.DataFrame, posterior, maps: Tensor, path: str | Path, *,
+                          max_players: int = 4, title: str = "") -> Path:
+    """One row per player (the first `max_players` of a PlayerPosterior): his observed shots, the mean of
+    his posterior charts, and their spread (per-cell standard deviation across the charts, on the same
+    colour scale as the mean, so a bright spread panel means an uncertain region)."""
+    if max_players < 1:
+        raise ValueError(f"max_players must be at least 1, got {max_players}")
+    players = posterior.player_ids[:max_players]
+    grid = maps.shape[-1]
+    with _court_figure(len(players), 3, path, title) as axes:
+        for p, (row, player) in enumerate(zip(axes, players)):
+            densities = (posterior.weights[p] @ maps.flatten(1)).reshape(-1, grid, grid).numpy()  # (charts, S, S)
+            mean, spread = densities.mean(axis=0), densities.std(axis=0)
+            shots = observed[observed["PLAYER_ID"] == player]
+            row[0].scatter(shots["LOC_X"], shots["LOC_Y"], s=5, c="#1f77b4", alpha=0.6, linewidths=0, zorder=2)
+            draw_half_court(row[0])
+            row[0].set_title(f"{player}: {len(shots)} observed shots", fontsize=8)
+            norm = PowerNorm(DENSITY_GAMMA, vmin=0.0, vmax=_colour_top(mean))
+            for ax, image, label in ((row[1], mean, "posterior mean"), (row[2], spread, "spread (std)")):
+                ax.imshow(image, extent=COURT_EXTENT, origin="lower", cmap=DENSITY_CMAP, norm=norm, interpolation="nearest")
+                draw_half_court(ax, color=COURT_LINE_COLOUR, lw=0.6, halo=COURT_LINE_HALO)
+                ax.set_title(f"{label}, {densities.shape[0]} charts", fontsize=8)
+    return Path(path)
+
+
 # --- Shared -------------------------------------------------------------------
 
 

@@ -40,6 +40,12 @@ def test_quality_line_appears_with_quality_metrics_beyond_pixvar():
     assert block.splitlines()[-1] == "  Quality    │ modes_covered: 7  modes_total: 8  PixVar: 0.9310"
 
 
+def test_quality_line_puts_the_real_figures_beside_the_generated_ones():
+    block = format_block({**METRICS, "quality/frechet": 0.0123, "quality/frechet_real": 0.0045, "quality/recall": 0.9,
+                          "quality/pixvar_real": 0.5}, 3000)
+    assert block.splitlines()[-1] == "  Quality    │ frechet: 0.0123 (real 0.0045)  recall: 0.9  PixVar: 0.9310 (real 0.5000)"
+
+
 def fake_steps(callback, total, logged):
     for step in range(1, total + 1):
         callback(SimpleNamespace(step=step), {**METRICS, "step": float(step)} if step in logged else None)

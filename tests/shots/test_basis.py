@@ -38,6 +38,21 @@ def test_fit_recovers_exact_mixtures():
     assert torch.allclose(found.flip(1) if swapped else found, weights, atol=1e-3)
 
 
+def test_on_a_fine_grid_the_habits_are_found_coarse_and_the_maps_refined_to_the_fine_detail():
+    fine = 64  # above FIT_GRID (32): the factorisation runs on 2 x 2-pooled charts
+    maps = torch.zeros(2, fine, fine)
+    maps[0, :, :fine // 2] = 1.0
+    maps[0, 10, 5] = 200.0  # a one-cell hot spot inside the left habit, finer than a pooled cell
+    maps[1, :, fine // 2:] = 1.0
+    maps = maps / maps.sum(dim=(1, 2), keepdim=True)
+    share = torch.linspace(0.0, 1.0, 12)
+    charts = encode_density((torch.stack([share, 1 - share], 1) @ maps.flatten(1)).reshape(-1, 1, fine, fine))
+    basis = fit_basis(charts, 2)
+    assert basis.grid == fine
+    found = basis.maps if basis.maps[0, 10, 5] > basis.maps[1, 10, 5] else basis.maps.flip(0)
+    assert torch.allclose(found, maps, atol=2e-4)  # the hot spot sits in its own cell, not spread over 2 x 2
+
+
 def test_charts_are_densities_and_weights_rows_are_renormalised():
     basis = ChartBasis(two_habits())
     charts = basis.charts(torch.tensor([[2.0, 2.0], [0.0, 0.0], [-1.0, 3.0]]))

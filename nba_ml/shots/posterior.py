@@ -1,0 +1,288 @@
+"""A given player's shot chart: the posterior over his chart given whatever shots are on record.
+
+    posterior = player_posterior(model, observed)            # observed: a shots frame of one or many players
+    posterior.weights                                          # (players, n_charts, K) mixture weights
+    posterior.diagnostics                                      # one row per player: shots, stages, ESS, ...
+    model.sample_player_shots(observed, 100, 200, seed=0)      # shots drawn from those charts
+
+Model. The trained WGAN-GP of a basis model is a prior over charts: z ~ N(0, I)
+and a position label give mixture weights w = G(z, label) over the K basis maps,
+and the chart's shot density is d = w @ maps. A player's recorded shots are a
+likelihood: each shot falls in a cell c with probability d[c] (uniform inside
+the cell, which is the same for every chart and drops out). The posterior over
+his chart is prior x likelihood^tau, taken over the latent z (and the label,
+when his position is unknown). tau = 1 is Bayes' rule for independent shots;
+shots are not independent (a game's shots share an opponent, a role, a
+coach's plan), so a record of n shots carries less than n independent shots'
+information, and tau < 1 (a power posterior) says so. `DEFAULT_TAU` was chosen
+on the training season's own players, never on a season a model is judged on
+(docs/benchmarks.md, "Shots for a given player").
+
+Sampler. Sequential Monte Carlo with adaptive tempering (Del Moral, Doucet and
+Jasra 2006), vectorised over players: N particles per player start as prior
+draws; the likelihood is switched on in stages beta_0 = 0 < beta_1 < ... = tau,
+each step chosen so that the effective sample size (ESS) of the reweighted
+particles is half of N; the particles are then resampled and moved by
+preconditioned Crank-Nicolson Metropolis steps in z (z' = sqrt(1 - rho^2) z +
+rho xi, which leaves the N(0, I) prior invariant, so only the likelihood ratio
+decides acceptance). A short record needs one stage or none (0 shots: the
+particles are the prior itself); a long one needs more stages, about log n,
+but never collapses to a few particles as one-shot importance resampling does.
+Diagnostics per player: the number of stages, the smallest ESS met (as a share
+of N), the acceptance rate of the last moves, and how many of the returned charts
+are distinct.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from .charts import cell_of, on_grid
+
+DEFAULT_TAU = 0.5  # likelihood power for a short record; chosen on the training season's players (module docstring)
+DEFAULT_SATURATION = 100.0  # shots at which the power has halved: a record counts as at most tau * this many shots
+DEFAULT_PARTICLES = 256  # particles per player (at least n_charts are used)
+ESS_TARGET = 0.5  # each tempering stage keeps this share of N as effective sample size
+MOVES_PER_STAGE = 4  # pCN Metropolis moves after each resampling
+MAX_STAGES = 60  # a guard; thousands of shots need about 15
+INITIAL_STEP = 0.5  # pCN step rho, adapted per player towards ACCEPT_RANGE
+ACCEPT_RANGE = (0.2, 0.5)
+
+# Keys of PlayerPosterior.dropped: observed rows not used, counted.
+NO_PLAYER_ID = "shots/missing_player_id"
+OFF_COURT = "shots/off_grid_or_non_finite"
+
+
+@dataclass(frozen=True)
+class PlayerPosterior:
+    """Posterior charts of each player: `weights` (P, n_charts, K) on the model's basis, `labels`
+    (P, n_charts) the position label of each chart, `player_ids` (P,), `diagnostics` one row per player,
+    `dropped` observed rows not used, per reason."""
+
+    player_ids: list
+    weights: Tensor
+    labels: Tensor
+    diagnostics: pd.DataFrame
+    dropped: dict[str, int]
+
+
+def player_records(observed: pd.DataFrame, grid: int, position_groups: tuple[str, ...],
+                   players: Optional[pd.DataFrame] = None) -> tuple[pd.DataFrame, list[np.ndarray], dict[str, int]]:
+    """Per player: (table of PLAYER_ID, label (-1 unknown), SHOTS; the flat cell index of each usable shot;
+    rows dropped per reason). `players` (PLAYER_ID [, POSITION_GROUP]) adds players, with or without shots."""
+    _check_observed(observed, "observed", ("PLAYER_ID", "LOC_X", "LOC_Y"), position_groups)
+    if players is not None:
+        _check_observed(players, "players", ("PLAYER_ID",), position_groups)
+    x = pd.to_numeric(observed["LOC_X"], errors="coerce").to_numpy(np.float64)
+    y = pd.to_numeric(observed["LOC_Y"], errors="coerce").to_numpy(np.float64)
+    has_id = observed["PLAYER_ID"].notna().to_numpy()
+    usable = on_grid(x, y) & np.isfinite(x) & np.isfinite(y)
+    dropped = {NO_PLAYER_ID: int((~has_id).sum()), OFF_COURT: int((has_id & ~usable).sum())}
+
+    frames = [observed.loc[has_id, ["PLAYER_ID"] + (["POSITION_GROUP"] if "POSITION_GROUP" in observed else [])]]
+    if players is not None:
+        frames.append(players.loc[players["PLAYER_ID"].notna()])
+    people = pd.concat(frames, ignore_index=True)
+    if "POSITION_GROUP" not in people:
+        people["POSITION_GROUP"] = pd.NA
+    known = people.dropna(subset=["POSITION_GROUP"])  # a player's most common known group
+    group = known.groupby("PLAYER_ID")["POSITION_GROUP"].agg(lambda g: g.value_counts().index[0])
+    table = pd.DataFrame({"PLAYER_ID": pd.unique(people["PLAYER_ID"])})
+    table["POSITION_GROUP"] = table["PLAYER_ID"].map(group)
+    index = {group: i for i, group in enumerate(position_groups)}
+    table["LABEL"] = table["POSITION_GROUP"].map(index).fillna(-1).astype(int)
+
+    keep = has_id & usable
+    row, column = cell_of(x[keep], y[keep], grid)
+    shot_cells = pd.Series(row * grid + column).groupby(observed["PLAYER_ID"].to_numpy()[keep]).agg(list)
+    cells = [np.asarray(shot_cells.get(player, []), dtype=np.int64) for player in table["PLAYER_ID"]]
+    table["SHOTS"] = [len(c) for c in cells]
+    return table, cells, dropped
+
+
+def _check_observed(frame: pd.DataFrame, name: str, needed: tuple[str, ...], position_groups: tuple[str, ...]) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"{name} must be a pandas DataFrame of shots, got {type(frame).__name__}")
+    missing = [column for column in needed if column not in frame.columns]
+    if missing:
+        raise ValueError(f"{name} is missing column(s) {missing}; columns found: {list(frame.columns)}")
+    if "POSITION_GROUP" in frame:
+        values = frame["POSITION_GROUP"].dropna()
+        unknown = sorted({str(v) for v in values[~values.isin(position_groups)]})
+        if unknown:
+            raise ValueError(f"{name}: column POSITION_GROUP has unknown value(s) {unknown[:5]}; expected one of "
+                             f"{list(position_groups)} or empty (unknown position: the label-frequency mixture)")
+
+
+def log_likelihoods(weights: Tensor, maps: Tensor, cells: Tensor, counts: Tensor) -> Tensor:
+    """log P(shots | chart) up to a constant: weights (P, N, K), maps (K, cells), cells/counts (P, M) padded
+    with count 0 -> (P, N)."""
+    at_shots = maps[:, cells].permute(1, 0, 2)  # (P, K, M): each map's density at each player's cells
+    density = torch.bmm(weights, at_shots)  # (P, N, M)
+    return (counts[:, None, :] * density.clamp(min=1e-30).log()).sum(dim=-1)  # sum_c n_c log d[c]
+
+
+def likelihood_power(shots: Tensor, tau: float = DEFAULT_TAU, saturation: float = DEFAULT_SATURATION) -> Tensor:
+    """The power of the likelihood of a record of `shots` shots: tau / (1 + shots / saturation)."""
+    return tau / (1 + shots.double() / saturation)  # shots * power -> tau * saturation effective shots
+
+
+def player_posterior(model, observed: pd.DataFrame, n_charts: int, *, players: Optional[pd.DataFrame] = None,
+                     tau: float = DEFAULT_TAU, saturation: float = DEFAULT_SATURATION,
+                     particles: int = DEFAULT_PARTICLES, seed: Optional[int] = None) -> PlayerPosterior:
+    """n_charts posterior charts per player of `observed` (and `players`) under `model` (a basis ShotChartModel)."""
+    if model.basis is None:
+        raise ValueError("posterior sampling needs a model on a chart basis (basis: K > 0): the likelihood of a "
+                         "player's shots is taken under each chart's mixture of the basis maps; this model "
+                         "generates cells (basis: 0); retrain it with basis: 16")
+    if not isinstance(n_charts, (int, np.integer)) or n_charts < 1:
+        raise ValueError(f"n_charts must be a positive integer, got {n_charts!r}")
+    if not 0 < tau <= 1:
+        raise ValueError(f"tau (likelihood power) must be in (0, 1], got {tau}")
+    if not saturation > 0:
+        raise ValueError(f"saturation must be positive (float('inf') for a constant power), got {saturation}")
+    table, cells, dropped = player_records(observed, model.basis.grid, model.position_groups, players)
+    if table.empty:
+        raise ValueError(f"observed: no player to sample for (rows dropped: {dropped})")
+    n = max(int(particles), int(n_charts))
+    rng = torch.Generator().manual_seed(seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63))
+
+    labels = _particle_labels(model, table["LABEL"].to_numpy(), n, rng)  # (P, N)
+    state = _SMCState.start(model, labels, cells, rng)
+    diagnostics = state.run(likelihood_power(torch.tensor(table["SHOTS"].to_numpy()), tau, saturation))
+
+    pick = torch.stack([torch.randperm(n, generator=rng)[:n_charts] for _ in range(len(table))])  # (P, n_charts)
+    weights = torch.gather(state.weights, 1, pick[..., None].expand(-1, -1, state.weights.shape[-1]))
+    out = table[["PLAYER_ID", "POSITION_GROUP", "SHOTS"]].copy()
+    for key, values in diagnostics.items():
+        out[key] = values
+    out["distinct_charts"] = [len(torch.unique(w, dim=0)) for w in weights]
+    return PlayerPosterior(table["PLAYER_ID"].tolist(), weights, torch.gather(labels, 1, pick), out, dropped)
+
+
+def _particle_labels(model, labels: np.ndarray, n: int, rng: torch.Generator) -> Tensor:
+    """(P, N) label of each particle: the player's, or drawn from the training label frequencies when unknown."""
+    mixture = torch.multinomial(torch.tensor(model.label_freqs), len(labels) * n, replacement=True,
+                                generator=rng).reshape(len(labels), n)
+    given = torch.tensor(np.asarray(labels), dtype=torch.long)[:, None].expand(-1, n)
+    return torch.where(given >= 0, given, mixture)
+
+
+@dataclass
+class _SMCState:
+    """Particles of every player: latents z (P, N, L), their weights on the basis and log-likelihoods."""
+
+    model: object
+    labels: Tensor
+    cells: Tensor
+    counts: Tensor
+    rng: torch.Generator
+    z: Tensor = None
+    weights: Tensor = None
+    loglik: Tensor = None
+
+    @classmethod
+    def start(cls, model, labels: Tensor, cells: list[np.ndarray], rng: torch.Generator) -> "_SMCState":
+        size = max([len(np.unique(c)) for c in cells] + [1])
+        padded_cells = torch.zeros(len(cells), size, dtype=torch.long)
+        counts = torch.zeros(len(cells), size)
+        for p, shot_cells in enumerate(cells):
+            unique, count = np.unique(shot_cells, return_counts=True)
+            padded_cells[p, :len(unique)] = torch.from_numpy(unique)
+            counts[p, :len(unique)] = torch.from_numpy(count).float()
+        players, n = labels.shape
+        state = cls(model, labels, padded_cells, counts, rng)
+        z = torch.randn(players, n, model.generator.latent_dim, generator=rng)
+        state.z, state.weights, state.loglik = z, *state.evaluate(z, torch.arange(players))
+        return state
+
+    @torch.no_grad()
+    def evaluate(self, z: Tensor, players: Tensor) -> tuple[Tensor, Tensor]:
+        """Mixture weights (p, N, K) and log-likelihoods (p, N) of latents z (p, N, L) of `players`."""
+        p, n, latent = z.shape
+        encoded = self.model.generator(z.reshape(p * n, latent), self.labels[players].reshape(-1))
+        weights = ((encoded + 1) / 2).square()
+        weights = (weights / weights.sum(dim=1, keepdim=True)).reshape(p, n, -1)
+        maps = self.model.basis.maps.flatten(1)
+        return weights, log_likelihoods(weights, maps, self.cells[players], self.counts[players])
+
+    def run(self, tau: Tensor) -> dict[str, list]:
+        """Temper from beta = 0 to each player's power tau (P,); returns per-player diagnostics."""
+        players, n = self.labels.shape
+        beta = torch.zeros(players, dtype=torch.float64)
+        stages = torch.zeros(players, dtype=torch.long)
+        min_ess = torch.ones(players, dtype=torch.float64)
+        step = torch.full((players,), INITIAL_STEP)
+        accept = torch.full((players,), float("nan"))
+        has_shots = self.counts.sum(dim=1) > 0
+        for _ in range(MAX_STAGES):
+            active = torch.nonzero(has_shots & (beta < tau - 1e-12)).flatten()
+            if len(active) == 0:
+                break
+            loglik = self.loglik[active].double()
+            delta = _next_increment(loglik, tau[active] - beta[active])
+            log_w = delta[:, None] * loglik
+            ess = _ess(log_w)
+            beta[active] += delta
+            stages[active] += 1
+            min_ess[active] = torch.minimum(min_ess[active], ess / n)
+            self._resample(active, log_w)
+            accept[active], step[active] = self._move(active, beta[active], step[active])
+        return {"stages": stages.tolist(), "min_ess_share": min_ess.tolist(), "accept_rate": accept.tolist(),
+                "beta": beta.tolist()}
+
+    def _resample(self, players: Tensor, log_w: Tensor) -> None:
+        """Systematic resampling of the particles of `players` by log weights (p, N)."""
+        p, n = log_w.shape
+        cumulative = torch.softmax(log_w, dim=1).cumsum(dim=1)
+        cumulative[:, -1] = 1.0
+        points = (torch.rand(p, 1, generator=self.rng, dtype=torch.float64) + torch.arange(n)) / n
+        index = torch.searchsorted(cumulative, points).clamp(max=n - 1)
+        for name in ("z", "weights", "loglik", "labels"):
+            tensor = getattr(self, name)
+            picked = tensor[players]
+            gather_index = index.reshape(p, n, *([1] * (picked.dim() - 2))).expand_as(picked)
+            tensor[players] = torch.gather(picked, 1, gather_index)
+
+    def _move(self, players: Tensor, beta: Tensor, step: Tensor) -> tuple[Tensor, Tensor]:
+        """MOVES_PER_STAGE pCN Metropolis moves of `players`' particles at their temperatures beta;
+        returns (acceptance rate of the last move, adapted step) per player."""
+        rate = torch.zeros(len(players))
+        for _ in range(MOVES_PER_STAGE):
+            z = self.z[players]
+            rho = step[:, None, None]
+            proposal = (1 - rho ** 2).sqrt() * z + rho * torch.randn(z.shape, generator=self.rng)
+            weights, loglik = self.evaluate(proposal, players)
+            log_ratio = beta[:, None] * (loglik - self.loglik[players]).double()
+            accepted = torch.rand(log_ratio.shape, generator=self.rng, dtype=torch.float64).log() < log_ratio
+            self.z[players] = torch.where(accepted[..., None], proposal, z)
+            self.weights[players] = torch.where(accepted[..., None], weights, self.weights[players])
+            self.loglik[players] = torch.where(accepted, loglik, self.loglik[players])
+            rate = accepted.double().mean(dim=1).float()
+            low, high = ACCEPT_RANGE
+            step = torch.where(rate < low, step * 0.6, torch.where(rate > high, (step * 1.5).clamp(max=1.0), step))
+        return rate, step
+
+
+def _ess(log_w: Tensor) -> Tensor:
+    """Effective sample size (p,) of log weights (p, N): 1 / sum of squared normalised weights."""
+    return 1.0 / torch.softmax(log_w, dim=1).square().sum(dim=1)
+
+
+def _next_increment(loglik: Tensor, room: Tensor, iterations: int = 40) -> Tensor:
+    """Per player, the temperature increment (at most `room`) whose reweighting keeps ESS = ESS_TARGET * N
+    (bisection: ESS falls as the increment grows)."""
+    n = loglik.shape[1]
+    target = ESS_TARGET * n
+    whole = _ess(room[:, None] * loglik) >= target
+    low, high = torch.zeros_like(room), room.clone()
+    for _ in range(iterations):
+        middle = (low + high) / 2
+        ok = _ess(middle[:, None] * loglik) >= target
+        low, high = torch.where(ok, middle, low), torch.where(ok, high, middle)
+    return torch.where(whole, room, low.clamp(min=room * 1e-6))
