@@ -17,6 +17,7 @@ from typing import Any, Optional
 
 import yaml
 
+from .errors import InputError, one_line, yaml_problem
 from .gan import ConfigError
 from .gan.config import read_yaml_mapping
 
@@ -24,9 +25,12 @@ from .gan.config import read_yaml_mapping
 def parse_override(text: str) -> tuple[list[str], Any]:
     """'gan.train.steps=500' -> (['gan', 'train', 'steps'], 500); the value is read as YAML."""
     if "=" not in text or text.startswith("="):
-        raise argparse.ArgumentTypeError(f"--set takes KEY.PATH=VALUE, got {text!r}")
+        raise ConfigError(f"--set takes KEY.PATH=VALUE, got {text!r}")
     key, value = text.split("=", 1)
-    return key.split("."), yaml.safe_load(value) if value else None
+    try:
+        return key.split("."), yaml.safe_load(value) if value else None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"--set {text}: the value is not valid YAML ({yaml_problem(err)})") from None
 
 
 def apply_overrides(raw: dict, overrides: list[tuple[list[str], Any]]) -> dict:
@@ -42,7 +46,8 @@ def apply_overrides(raw: dict, overrides: list[tuple[list[str], Any]]) -> dict:
 
 
 def _train(args: argparse.Namespace) -> int:
-    raw = apply_overrides(read_yaml_mapping(args.config), args.set or [])
+    overrides = [parse_override(text) for text in args.set or []]
+    raw = apply_overrides(read_yaml_mapping(args.config), overrides)
     out = Path(args.out)
     if "charts" in raw:
         _train_shots(raw, args, out)
@@ -143,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--config", required=True, help="YAML config (docs/configs/points2d.yaml, docs/configs/shot_charts.yaml)")
     train.add_argument("--out", required=True, help="run directory (config, metrics.jsonl, checkpoints, plots, model/)")
     train.add_argument("--data", help="shot file (CSV, CSV.gz, Parquet) for shot-chart configs; numeric CSV/Parquet for points")
-    train.add_argument("--set", action="append", type=parse_override, metavar="KEY.PATH=VALUE",
+    train.add_argument("--set", action="append", metavar="KEY.PATH=VALUE",
                        help="override a config field, validated like the file (repeatable)")
     train.add_argument("--resume", action="store_true", help="continue from the newest complete checkpoint in --out")
     train.add_argument("--quiet", action="store_true", help="print nothing while training but errors")
@@ -164,8 +169,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, ValueError, FileNotFoundError, FileExistsError, ImportError) as err:
-        print(f"nba-ml {args.command}: {err}", file=sys.stderr)
+    except (InputError, ValueError, OSError, ImportError) as err:
+        # Bad input (or a missing file, an optional extra not installed): one line, exit 2, no traceback.
+        print(f"nba-ml {args.command}: {one_line(err)}", file=sys.stderr)
         return 2
 
 

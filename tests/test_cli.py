@@ -61,10 +61,67 @@ def test_sample_needs_shots_per_chart_for_charts(tmp_path, capsys):
     assert "--shots-per-chart is required" in capsys.readouterr().err
 
 
-def test_malformed_set_is_an_argparse_error(capsys):
-    with pytest.raises(SystemExit):
-        cli.main(["train", "--config", "c.yaml", "--out", "o", "--set", "novalue"])
-    assert "--set takes KEY.PATH=VALUE" in capsys.readouterr().err
+def one_line_error(capsys, argv: list[str]) -> str:
+    """Run the CLI, check it failed with exit 2 and exactly one line on stderr (no traceback), return the line."""
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_malformed_set_is_one_line(capsys):
+    assert "--set takes KEY.PATH=VALUE" in one_line_error(capsys, ["train", "--config", "c.yaml", "--out", "o", "--set", "novalue"])
+
+
+def test_set_value_that_is_not_yaml_is_one_line(tmp_path, capsys):
+    err = one_line_error(capsys, ["train", "--config", write(tmp_path, "p.yaml", POINTS), "--out", str(tmp_path / "r"),
+                                  "--set", "train.steps=[1"])
+    assert err.startswith("nba-ml train: --set train.steps=[1: the value is not valid YAML (line 1, column 3")
+
+
+def test_shot_file_without_usable_coordinates_blames_the_data(tmp_path, capsys):
+    data = tmp_path / "text.csv"
+    data.write_text("LOC_X,LOC_Y,POSITION_GROUP\nleft,deep,G\nright,far,F\n")
+    err = one_line_error(capsys, ["train", "--config", write(tmp_path, "s.yaml", SHOTS), "--data", str(data),
+                                  "--out", str(tmp_path / "r")])
+    assert "no usable rows: all 2 rows were dropped (missing_or_non_numeric_coordinates=2)" in err
+    assert "basis" not in err
+
+
+@pytest.fixture(scope="module")
+def saved_points_model(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("points_model")
+    out = tmp_path / "run"
+    assert cli.main(["train", "--config", write(tmp_path, "p.yaml", {**POINTS, "train": {"steps": 1, "batch_size": 8}}),
+                     "--out", str(out), "--quiet"]) == 0
+    return out / "model"
+
+
+class _Payload:
+    def __reduce__(self):  # unpickling would call print: weights_only loading must refuse it, not run it
+        return (print, ("unpickled and ran",))
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda model: (model / "generator.pt").write_bytes(b"not a checkpoint"), r"generator.pt is not a readable checkpoint"),
+    (lambda model: (model / "generator.pt").write_bytes((model / "generator.pt").read_bytes()[:100]),
+     r"generator.pt is not a readable checkpoint \(RuntimeError: PytorchStreamReader failed reading zip archive"),
+    (lambda model: __import__("torch").save({"weight": _Payload()}, model / "generator.pt"),
+     r"generator.pt holds objects other than tensors .* refusing to unpickle them \(Unsupported global: GLOBAL print"),
+    (lambda model: (model / "model.yaml").write_text("format: 1\ngan: [unclosed\n"),
+     r"model.yaml is not valid YAML \(line 3, column 1: expected ',' or '\]'"),
+])
+def test_damaged_model_is_one_line(saved_points_model, tmp_path, capsys, damage, message):
+    import re
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(saved_points_model, model)
+    damage(model)
+    err = one_line_error(capsys, ["sample", "--checkpoint", str(model), "--charts", "3", "--out", str(tmp_path / "s.csv")])
+    assert re.search(message, err), err
+    assert "unpickled and ran" not in capsys.readouterr().out
+    assert not (tmp_path / "s.csv").exists()
 
 
 def test_killed_run_resumes_to_the_same_weights(tmp_path):

@@ -12,6 +12,8 @@ from typing import Any, Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..errors import InputError
+
 LossKind = Literal["wgan-gp", "wgan-clip", "gan"]
 
 # Adam betas the papers use for each objective: Gulrajani et al. (2017) for
@@ -24,7 +26,7 @@ DEFAULT_BETAS: dict[str, tuple[float, float]] = {
 }
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """A configuration that failed validation; the message names every bad field."""
 
 

@@ -27,6 +27,8 @@ from torch.utils.data import TensorDataset
 
 from ..gan import GANConfig, TrainResult, run_training, train
 from ..gan.config import ConfigError, format_validation_error, read_yaml_mapping
+from ..errors import ModelFileError
+from ..gan.checkpoint import read_tensors
 from ..gan.export import export_generator, find_export, load_export
 from ..io import atomic_path
 from .basis import ChartBasis, fit_basis, with_make_rates
@@ -158,10 +160,10 @@ class ShotChartModel:
         if config.basis:
             path = find_export(directory) / BASIS_FILE
             try:
-                saved = torch.load(path, map_location="cpu", weights_only=True)
+                saved = read_tensors(path, ModelFileError)
                 basis = ChartBasis(saved["maps"], saved.get("make_maps"))
             except (OSError, RuntimeError, KeyError, TypeError, ValueError, AttributeError) as err:
-                raise ValueError(f"{path}: expected the chart basis of this model ({config.basis} maps): {err}") from None
+                raise ModelFileError(f"{path}: expected the chart basis of this model ({config.basis} maps): {err}") from None
         return cls(config, generator, tuple(meta["position_groups"]), meta["label_freqs"], basis)
 
 
