@@ -7,14 +7,14 @@ training data.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import torch
 import yaml
 from torch import nn
 
 from ..errors import ModelFileError, one_line, yaml_problem
-from ..io import atomic_path, write_text_atomic
+from ..io import atomic_directory
 from .checkpoint import read_tensors
 from .config import ConfigError, GANConfig, validate_config
 from .networks import build_generator
@@ -23,13 +23,16 @@ FORMAT_VERSION = 1
 META_FILE, WEIGHTS_FILE = "model.yaml", "generator.pt"
 
 
-def export_generator(directory: str | Path, cfg: GANConfig, generator: nn.Module, meta: dict[str, Any]) -> Path:
-    """Write the generator's weights and `meta` (plain YAML-able values, e.g. kind='points') atomically."""
+def export_generator(directory: str | Path, cfg: GANConfig, generator: nn.Module, meta: dict[str, Any],
+                     tensors: Optional[dict[str, Any]] = None) -> Path:
+    """Write the generator's weights, `meta` (plain YAML-able values, e.g. kind='points') and any further
+    `tensors` files ({name: tensors}) to a new directory that then replaces `directory` whole."""
     directory = Path(directory)
-    with atomic_path(directory / WEIGHTS_FILE) as tmp:
-        torch.save(generator.state_dict(), tmp)
-    document = {"format": FORMAT_VERSION, **meta, "gan": cfg.model_dump(mode="json")}
-    write_text_atomic(directory / META_FILE, yaml.safe_dump(document, sort_keys=False))
+    with atomic_directory(directory) as tmp:
+        for name, saved in {WEIGHTS_FILE: generator.state_dict(), **(tensors or {})}.items():
+            torch.save(saved, tmp / name)
+        document = {"format": FORMAT_VERSION, **meta, "gan": cfg.model_dump(mode="json")}
+        (tmp / META_FILE).write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return directory
 
 

@@ -12,7 +12,6 @@ and one row per run in the markdown master experiment log (log.experiment_log).
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import math
 import os
 import time
@@ -23,7 +22,7 @@ from typing import Any, Optional
 import yaml
 from torch import Tensor
 
-from ..io import atomic_path, write_json_atomic, write_text_atomic
+from ..io import atomic_path, locked, write_json_atomic, write_text_atomic
 from ..plots import plt  # the headless Agg backend, chosen once in nba_ml.plots
 from .checkpoint import CHECKPOINT_DIR, checkpoint_callback, latest_checkpoint, load_checkpoint
 from .config import ConfigError, GANConfig, validate_config
@@ -263,12 +262,10 @@ def append_experiment_log(path: str | Path, row: list[str]) -> None:
     """Append `row` to the markdown table at `path`, with the header if the file is new.
 
     An append, not an atomic rewrite: runs in parallel share the file. The
-    exclusive lock keeps their rows whole, and the header is decided under it.
+    cross-platform lock (nba_ml.io.locked) keeps their rows whole, and the header is decided under it.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)  # released when the file closes
+    with locked(path), open(path, "a", encoding="utf-8") as f:
         text = _table_line(row)
         if os.fstat(f.fileno()).st_size == 0:
             text = _table_line(LOG_COLUMNS) + _table_line(["---"] * len(LOG_COLUMNS)) + text

@@ -24,7 +24,7 @@ from ..shots.model import chart_basis, validate_shot_config
 from ..shots.synthetic import synthetic_league
 from ..gan.config import deep_merge, format_validation_error
 from .experiment import PointTask, ShotTask, compare
-from ..io import write_text_atomic
+from ..io import locked, write_text_atomic
 from .status import render_status
 
 # Budget presets per data family and mode, laid over the recommended config for
@@ -125,9 +125,18 @@ class Phase5Plugin:
 
     @property
     def status_path(self) -> Path:
-        rec = self.recommendation
-        default = REPO_ROOT / "docs" / "phases" / "phase_5" / rec.folder / "STATUS.md"
-        return self.config.status_path if self.config and self.config.status_path else default
+        """config.status_path; else, in a checkout, the recommendation's docs folder; else (installed,
+        where the docs folder would lie inside site-packages) STATUS.md in the artifacts folder."""
+        if self.config and self.config.status_path:
+            return self.config.status_path
+        docs = REPO_ROOT / "docs" / "phases" / "phase_5" / self.recommendation.folder
+        if (docs / "README.md").is_file():
+            return docs / "STATUS.md"
+        return self.output_dir / "STATUS.md"
+
+    @property
+    def output_dir(self) -> Path:
+        return (self.config.output_dir if self.config else None) or Path("artifacts") / self.recommendation.rec_id
 
     def setup(self) -> PluginConfig:
         """Validate the config; raises ConfigError (a ValueError) naming every bad field. Trains and writes nothing."""
@@ -147,11 +156,12 @@ class Phase5Plugin:
             result = {"success": True, "skipped": True, "metrics": {}, "artifacts": {}}
         else:
             result = self._run(cfg, rec)
-        result["artifacts"]["status"] = str(write_text_atomic(self.status_path, render_status(rec, cfg, result, started)))
+        with locked(self.status_path):
+            result["artifacts"]["status"] = str(write_text_atomic(self.status_path, render_status(rec, cfg, result, started)))
         return result
 
     def _run(self, cfg: PluginConfig, rec: Recommendation) -> dict[str, Any]:
-        out_dir = cfg.output_dir or Path("artifacts") / rec.rec_id
+        out_dir = self.output_dir
         try:
             comparison = compare(cfg.gan, rec.kinds, make_task(cfg), out_dir)
         except Exception as err:  # the runner must get a result, not a traceback

@@ -30,7 +30,6 @@ from ..gan.config import ConfigError, format_validation_error, read_yaml_mapping
 from ..errors import ModelFileError
 from ..gan.checkpoint import read_tensors
 from ..gan.export import export_generator, find_export, load_export
-from ..io import atomic_path
 from .basis import ChartBasis, fit_basis, with_make_rates
 from .charts import ChartSpec, ShotCharts, draw_shots, encode_density, make_charts
 from .quality import real_charts, shot_quality
@@ -135,18 +134,16 @@ class ShotChartModel:
         return shots
 
     def save(self, directory: str | Path) -> Path:
-        """Export to `directory` (model.yaml + generator.pt [+ basis.pt], each written atomically)."""
+        """Export to `directory` (model.yaml + generator.pt [+ basis.pt]), swapped in whole."""
         meta = {"kind": "shot_charts", "charts": self.config.charts.model_dump(mode="json"),
                 "shots_per_chart": self.config.shots_per_chart, "basis": self.config.basis,
                 "position_groups": list(self.position_groups), "label_freqs": self.label_freqs}
-        if self.basis is not None:  # before model.yaml, which is written last: a directory with it is complete
-            Path(directory).mkdir(parents=True, exist_ok=True)
-            with atomic_path(Path(directory) / BASIS_FILE) as tmp:
-                saved = {"maps": self.basis.maps}
-                if self.basis.make_maps is not None:
-                    saved["make_maps"] = self.basis.make_maps
-                torch.save(saved, tmp)
-        return export_generator(directory, self.config.gan, self.generator, meta)
+        tensors = {}
+        if self.basis is not None:
+            tensors[BASIS_FILE] = {"maps": self.basis.maps}
+            if self.basis.make_maps is not None:
+                tensors[BASIS_FILE]["make_maps"] = self.basis.make_maps
+        return export_generator(directory, self.config.gan, self.generator, meta, tensors)
 
     @classmethod
     def load(cls, directory: str | Path) -> "ShotChartModel":
