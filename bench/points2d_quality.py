@@ -1,6 +1,6 @@
 """How good, and how fast, is the recommended point-data config on the 25-Gaussian grid?
 
-    python bench/points2d_quality.py                      # docs/configs/points2d.yaml, flush_denormal on
+    python bench/points2d_quality.py                      # nba_ml/configs/points2d.yaml, flush_denormal on
     python bench/points2d_quality.py --no-flush-denormal  # the same with denormal floats allowed
 
 Trains on 100,000 samples of the 25-Gaussian benchmark, then draws 2,500 samples

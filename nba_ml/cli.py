@@ -144,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     phase5.set_defaults(func=_phase5)
 
     train = commands.add_parser("train", help="train a model into a run directory")
-    train.add_argument("--config", required=True, help="YAML config (docs/configs/points2d.yaml, docs/configs/shot_charts.yaml)")
+    train.add_argument("--config", required=True, help="YAML config (nba_ml/configs/points2d.yaml, nba_ml/configs/shot_charts.yaml)")
     train.add_argument("--out", required=True, help="run directory (config, metrics.jsonl, checkpoints, plots, model/)")
     train.add_argument("--data", help="shot file (CSV, CSV.gz, Parquet) for shot-chart configs; numeric CSV/Parquet for points")
     train.add_argument("--set", action="append", metavar="KEY.PATH=VALUE",

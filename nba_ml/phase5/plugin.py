@@ -52,7 +52,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def recommended_config(name: str) -> dict[str, Any]:
-    """A shipped config (nba_ml/configs/NAME.yaml, mirrored in docs/configs/) as a raw dict."""
+    """A shipped config (nba_ml/configs/NAME.yaml) as a raw dict."""
     return yaml.safe_load(resources.files("nba_ml.configs").joinpath(f"{name}.yaml").read_text(encoding="utf-8"))
 
 
@@ -78,7 +78,7 @@ class PluginConfig(BaseModel):
     data: Literal["shot_charts", "25gaussians", "8gaussians", "swissroll"] = Field("shot_charts", description="What to train on: shot charts (default) or a built-in 2-D benchmark.")
     data_file: Optional[FilePath] = Field(None, description="shot_charts: a real shot file (CSV, CSV.gz, Parquet); None = the built-in synthetic league.")
     reference_file: Optional[FilePath] = Field(None, description="shot_charts: the season generated shots are judged against; None = the training shots (synthetic: a second league).")
-    charts: ChartSpec = Field(default_factory=ChartSpec, description="shot_charts: how shots become charts (over docs/configs/shot_charts.yaml).")
+    charts: ChartSpec = Field(default_factory=ChartSpec, description="shot_charts: how shots become charts (over nba_ml/configs/shot_charts.yaml).")
     shots_per_chart: int = Field(200, gt=0, le=100_000, description="shot_charts: K shots drawn per chart when evaluating.")
     basis: int = Field(16, ge=0, le=256, description="shot_charts: the GAN generates mixture weights over this many basis maps fitted to the training charts; 0 = it generates the cells.")
     n_samples: Optional[int] = Field(None, gt=0, le=10_000_000, description="Points: training samples to generate; None = the mode's preset.")

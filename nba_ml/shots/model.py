@@ -1,6 +1,6 @@
 """The shot-chart model: train a conditional WGAN-GP on charts, save it, load it, draw shots.
 
-    cfg = load_shot_config("docs/configs/shot_charts.yaml")
+    cfg = load_shot_config("nba_ml/configs/shot_charts.yaml")
     model, run = train_shot_model(cfg, shots)           # shots: a load_shots() or synthetic_league() frame
     model.save("models/shots")
     model = ShotChartModel.load("models/shots")
