@@ -151,7 +151,8 @@ def compare(gan: GANConfig, kinds: tuple[str, ...], task: Any, out_dir: Path) ->
         metrics.update({f"{name}/final/{k}": v for k, v in result.metrics.items()})
         evaluation = task.evaluate(result, seed)
         metrics.update({f"{name}/{k}": v for k, v in evaluation.items()})
-        reports[name] = triage(result.history, pixvar_real=task.real_pixvar(), extra=evaluation)
+        floor = {k: v for k, v in metrics.items() if k.startswith("floor/")}  # what the quality figures are judged against
+        reports[name] = triage(result.history, pixvar_real=task.real_pixvar(), extra={**evaluation, **floor})
         metrics.update({f"{name}/{k}": v for k, v in triage_metrics(reports[name]).items()})
         results[name] = result
         history_path = out_dir / f"history_{name}.csv"
