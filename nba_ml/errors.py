@@ -6,10 +6,10 @@ one line and exits 2. Anything else escaping the package is a bug.
 
     InputError
     ├── ConfigError        nba_ml.gan.config: a config field, a --set, a config file
+    │   └── ResourceError  nba_ml.gan.guard: a config that would not fit in memory
     ├── CheckpointError    nba_ml.gan.checkpoint: a checkpoint that cannot be used
     ├── ModelFileError     nba_ml.gan.export: a saved model that cannot be loaded
-    ├── ShotDataError      nba_ml.shots.loader: a shot file that cannot be used
-    └── ResourceError      nba_ml.gan.guard: a config that would not fit in memory
+    └── ShotDataError      nba_ml.shots.loader: a shot file that cannot be used
 """
 from __future__ import annotations
 

@@ -104,12 +104,20 @@ class LogConfig(_Section):
     experiment_log: Optional[str] = Field(None, description="Path of the markdown master experiment log that each run appends one row to; None = none.")
 
 
+class GuardConfig(_Section):
+    divergence_retries: int = Field(2, ge=0, le=10, description="On a NaN/inf loss or gradient: roll back to the last good state (the last logged step) and retry this many times, each with the learning rates times lr_factor; then stop with an error naming the step, the metric and what was tried.")
+    lr_factor: float = Field(0.5, gt=0, lt=1, description="Factor applied to both learning rates at each divergence retry.")
+    max_seconds: Optional[float] = Field(None, gt=0, description="Wall-clock budget of one training call: stop cleanly at the first step past it (a run directory gets a final checkpoint to resume from); None = no limit.")
+    max_memory_gb: Optional[float] = Field(None, gt=0, description="Refuse, before any work, a config whose estimated training memory exceeds this many GB; None = 80% of the machine's memory (the GPU's on cuda).")
+
+
 class GANConfig(_Section):
     model: ModelConfig = Field(default_factory=ModelConfig, description="Networks.")
     loss: LossConfig = Field(default_factory=LossConfig, description="Objective.")
     optim: OptimConfig = Field(default_factory=OptimConfig, description="Optimizers.")
     train: TrainConfig = Field(default_factory=TrainConfig, description="Training budget and bookkeeping.")
     log: LogConfig = Field(default_factory=LogConfig, description="Run-directory logging: console, checkpoints, sinks, experiment log.")
+    guard: GuardConfig = Field(default_factory=GuardConfig, description="Divergence retries and resource limits (nba_ml.gan.guard).")
 
     @property
     def betas(self) -> tuple[float, float]:

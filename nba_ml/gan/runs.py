@@ -30,12 +30,13 @@ from .console import console_callback
 from .data import dataset_to_tensors
 from .metrics import pixvar
 from .sinks import JsonlSink, TensorBoardSink, WandbSink, read_jsonl
-from .training import Callback, Data, TrainingDiverged, TrainResult, train
+from .guard import guarded_train
+from .training import Callback, Data, TrainingDiverged, TrainResult
 from .triage import latest_values, triage
 
 CONFIG_FILE, METRICS_FILE, SUMMARY_FILE, PLOTS_DIR = "config.yaml", "metrics.jsonl", "summary.json", "plots"
 PIXVAR_REAL_SAMPLES = 4096  # real rows the diversity baseline is taken over (strided: cheap on big data)
-RESUMABLE = ("train.steps", "log.")  # config keys (prefixes) a resumed run may change: they do not change the weights so far
+RESUMABLE = ("train.steps", "log.", "guard.")  # config keys (prefixes) a resumed run may change: they do not change the weights so far
 
 STABILITY_LABELS = {"stable": "✅ Stable", "unstable": "⚠️ Unstable", "mode_collapse": "❌ Mode collapse", "diverging": "❌ Diverging"}
 LOG_COLUMNS = ("Date", "Run", "Loss", "LR (D/G)", "n_critic", "Batch", "Steps", "Seed", "Stability", "D Loss", "G Loss", "Quality", "Notes")
@@ -75,7 +76,8 @@ def run_training(cfg: GANConfig | dict, data: Data, run_dir: str | Path, *, resu
              checkpoint_callback(run_dir, cfg.log.checkpoint_every))
     result, diverged = None, None
     try:
-        result = train(cfg, data, callbacks=chain, resume=saved)
+        result = guarded_train(cfg, data, callbacks=chain, resume=saved, run_dir=run_dir,
+                               on_rollback=lambda step: rollback(run_dir, step, console, sinks))
     except TrainingDiverged as err:
         diverged = err  # still leave a summary and a log row saying so, then raise
     finally:
@@ -96,6 +98,13 @@ def run_training(cfg: GANConfig | dict, data: Data, run_dir: str | Path, *, resu
     if diverged is not None:
         raise diverged
     return dataclasses.replace(result, history=history, metrics=history[-1] if history else {})
+
+
+def rollback(run_dir: Path, step: int, console, sinks: list) -> None:
+    """Before a divergence retry from `step`: drop the rows logged after it (the sinks reopen on the next row)."""
+    console.close()
+    sinks[0].close()  # the JSONL sink; TensorBoard/W&B keep the rows of the abandoned attempt
+    truncate_metrics(run_dir / METRICS_FILE, step)
 
 
 def every_logged(callback: Callback, every: int) -> Callback:
@@ -161,7 +170,7 @@ def refuse_existing_run(run_dir: Path) -> None:
 
 def truncate_metrics(path: Path, step: int) -> None:
     """Keep only the rows up to `step` (atomic rewrite); nothing to do for a fresh run."""
-    if step and path.exists():
+    if path.exists():
         rows = [row for row in read_jsonl(path) if row["step"] <= step]
         write_text_atomic(path, "".join(JsonlSink.encode(row) for row in rows))
 
@@ -193,7 +202,7 @@ def write_summary(run_dir: Path, history: list[dict], report: dict, result: Opti
     """summary.json: what a reader of the run wants first (paths relative to run_dir)."""
     summary = {
         "run_id": run_dir.name,
-        "status": "diverged" if diverged else "completed",
+        "status": "diverged" if diverged else ("stopped" if result and result.state.step < result.config.train.steps else "completed"),
         "error": str(diverged) if diverged else None,
         "step": int(history[-1]["step"]) if history else resumed_step,
         "resumed_from_step": resumed_step or None,

@@ -17,7 +17,8 @@ from typing import Any, Optional
 import pandas as pd
 from torch import Tensor
 
-from ..gan import GANConfig, TrainResult, mode_coverage, pixvar, train, triage
+from ..gan import GANConfig, TrainResult, mode_coverage, pixvar, triage
+from ..gan.guard import guarded_train
 from ..gan.runs import real_pixvar
 from ..gan.triage import triage_metrics
 from ..gan.config import deep_merge, validate_config
@@ -140,7 +141,7 @@ def compare(gan: GANConfig, kinds: tuple[str, ...], task: Any, out_dir: Path) ->
         cfg = validate_config(deep_merge(gan.model_dump(), {"loss": {"kind": kind}}))
         started = time.perf_counter()
         try:
-            result = train(cfg, task.training_data(cfg), callbacks=task.callbacks(seed))
+            result = guarded_train(cfg, task.training_data(cfg), callbacks=task.callbacks(seed))
         except Exception as err:  # TrainingDiverged, or any error: keep what was measured so far
             last = getattr(err, "metrics", {})
             metrics.update({f"{name}/final/{k}": v for k, v in last.items()})

@@ -23,6 +23,7 @@ from ..shots.charts import ChartSpec, make_charts
 from ..shots.model import chart_basis, validate_shot_config
 from ..shots.synthetic import synthetic_league
 from ..gan.config import deep_merge, format_validation_error
+from ..gan.guard import check_memory
 from .experiment import PointTask, ShotTask, compare
 from ..io import locked, write_text_atomic
 from .status import render_status
@@ -139,11 +140,26 @@ class Phase5Plugin:
         return (self.config.output_dir if self.config else None) or Path("artifacts") / self.recommendation.rec_id
 
     def setup(self) -> PluginConfig:
-        """Validate the config; raises ConfigError (a ValueError) naming every bad field. Trains and writes nothing."""
+        """Validate the config; raises ConfigError (a ValueError) naming every bad field. Trains and writes nothing.
+
+        Beyond the fields: a field that does not apply to the `data` kind is an error, the shot-model
+        settings are checked together, and a model or batch that would not fit in memory is refused.
+        """
+        rec_id, misplaced = self.recommendation.rec_id, misplaced_fields(self.raw_config)
+        lines = [f"  {name}: {why}" for name, why in misplaced.items()]
         try:
-            self.config = PluginConfig.model_validate(self.raw_config)
+            config = PluginConfig.model_validate({k: v for k, v in self.raw_config.items() if k not in misplaced})
         except ValidationError as err:
-            raise ConfigError(f"{self.recommendation.rec_id}: " + format_validation_error(err)) from None
+            lines += format_validation_error(err).splitlines()[1:]
+        if lines:
+            raise ConfigError(f"{rec_id}: invalid config:\n" + "\n".join(lines))
+        try:
+            if config.data == "shot_charts":
+                shot_config(config)
+            check_memory(config.gan, sample_shape(config))
+        except ConfigError as err:
+            raise ConfigError(f"{rec_id}: {err}") from None
+        self.config = config
         return self.config
 
     def execute(self) -> dict[str, Any]:
@@ -164,16 +180,47 @@ class Phase5Plugin:
         out_dir = self.output_dir
         try:
             comparison = compare(cfg.gan, rec.kinds, make_task(cfg), out_dir)
-        except Exception as err:  # the runner must get a result, not a traceback
+        except Exception as err:  # the runner must get a result, not a traceback: that goes to a log file
             where = traceback.extract_tb(err.__traceback__)[-1]
-            return {"success": False, "metrics": {}, "artifacts": {},
-                    "error": f"{type(err).__name__}: {err} (at {Path(where.filename).name}:{where.lineno})"}
+            log = write_text_atomic(out_dir / ERROR_LOG, traceback.format_exc())
+            return {"success": False, "metrics": {}, "artifacts": {"error_log": str(log)},
+                    "error": f"{type(err).__name__}: {err} (at {Path(where.filename).name}:{where.lineno}; traceback in {log})"}
         result = {"success": comparison.success, "metrics": comparison.metrics, "artifacts": comparison.artifacts,
                   "triage": comparison.triage}
         if comparison.error:
             result["error"] = comparison.error
         return result
 
+
+
+# Fields that apply to one kind of `data` only: given for the other kind, they are an error, not ignored.
+SHOT_CHART_FIELDS = ("data_file", "reference_file", "charts", "shots_per_chart", "basis")
+POINT_FIELDS = ("n_samples", "eval_samples")
+ERROR_LOG = "error.log"  # the traceback of a failed execute(), in the artifacts folder
+
+
+def misplaced_fields(raw: dict[str, Any]) -> dict[str, str]:
+    """{field: why} for each field given that does not apply to the config's `data` kind."""
+    data = raw.get("data", "shot_charts")
+    other = POINT_FIELDS if data == "shot_charts" else SHOT_CHART_FIELDS
+    wants = "a point benchmark (data: 25gaussians, 8gaussians, swissroll)" if data == "shot_charts" else "data: shot_charts"
+    return {name: f"applies to {wants} only, not data {data!r}" for name in other if name in raw}
+
+
+def shot_config(cfg: PluginConfig):
+    """The shot-model config of a shot_charts plugin config (ConfigError naming the bad setting)."""
+    return validate_shot_config({"charts": cfg.charts, "gan": cfg.gan, "shots_per_chart": cfg.shots_per_chart,
+                                 "basis": cfg.basis})
+
+
+def sample_shape(cfg: PluginConfig) -> tuple[int, ...]:
+    """The shape of one training sample, known from the config alone: what the memory check needs."""
+    if cfg.data != "shot_charts":
+        return (2,)
+    if cfg.basis:
+        return (cfg.basis,)
+    channels, grid = cfg.charts.num_channels, cfg.charts.grid
+    return (channels * grid * grid,) if cfg.gan.model.kind == "mlp" else (channels, grid, grid)
 
 
 def make_task(cfg: PluginConfig):
@@ -192,7 +239,6 @@ def make_task(cfg: PluginConfig):
         reference = synthetic_league(*MODE_LEAGUE[cfg.mode], seed=seed + 1)  # a second league, never trained on
     else:
         reference = shots
-    shot_cfg = validate_shot_config({"charts": cfg.charts, "gan": cfg.gan, "shots_per_chart": cfg.shots_per_chart,
-                                     "basis": cfg.basis})
+    shot_cfg = shot_config(cfg)
     charts = make_charts(shots, cfg.charts)
     return ShotTask(shot_cfg, charts, shots, reference, *chart_basis(charts, shot_cfg))
