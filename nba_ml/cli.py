@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 from typing import Any, Optional
 
@@ -166,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    # A warning (e.g. a damaged checkpoint skipped) is one line too, not Python's file:line + source.
+    warnings.formatwarning = lambda message, category, *_, **__: f"nba-ml {args.command}: warning: {message}\n"
     try:
         return args.func(args)
     except (InputError, ValueError, OSError, ImportError) as err:

@@ -1,4 +1,6 @@
 """`nba-ml train` and `nba-ml sample` end to end on tiny configs, as a user would run them."""
+from pathlib import Path
+
 import pandas as pd
 import pytest
 import yaml
@@ -124,32 +126,82 @@ def test_damaged_model_is_one_line(saved_points_model, tmp_path, capsys, damage,
     assert not (tmp_path / "s.csv").exists()
 
 
-def test_killed_run_resumes_to_the_same_weights(tmp_path):
-    """SIGKILL a training process after its first checkpoint, resume it, compare with an uninterrupted run."""
-    import os
+KILL_CFG = {**POINTS, "train": {"steps": 60, "batch_size": 16, "log_every": 5}, "log": {"checkpoint_every": 5}}
+# Run in the child: the CLI, with torch.save blocking (after writing) on the temporary file of
+# checkpoint argv[1], so that the parent can kill the process in the middle of a checkpoint write.
+BLOCKING_SAVE = """
+import pathlib, sys, time, torch
+from nba_ml import cli
+real_save, step, marker = torch.save, sys.argv[1], pathlib.Path(sys.argv[2])
+def save(obj, path, *args, **kwargs):
+    real_save(obj, path, *args, **kwargs)
+    if f"step_{int(step):08d}.pt" in str(path) and str(path).endswith(".tmp"):
+        marker.touch()
+        time.sleep(600)
+torch.save = save
+sys.exit(cli.main(sys.argv[3:]))
+"""
+
+
+@pytest.fixture(scope="module")
+def uninterrupted_weights(tmp_path_factory):
+    import torch
+
+    tmp_path = tmp_path_factory.mktemp("whole")
+    assert cli.main(["train", "--config", write(tmp_path, "p.yaml", KILL_CFG), "--out", str(tmp_path / "whole"), "--quiet"]) == 0
+    return torch.load(tmp_path / "whole" / "model" / "generator.pt", weights_only=True)
+
+
+def kill_when(process, ready, deadline_s=120.0):
     import signal
+    import time
+
+    deadline = time.monotonic() + deadline_s
+    while not ready() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+def resume_and_compare(config, killed, uninterrupted_weights):
+    import torch
+
+    assert cli.main(["train", "--config", config, "--out", str(killed), "--quiet", "--resume"]) == 0
+    resumed = torch.load(killed / "model" / "generator.pt", weights_only=True)
+    assert resumed.keys() == uninterrupted_weights.keys()
+    assert all(torch.equal(resumed[k], uninterrupted_weights[k]) for k in resumed)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_killed_at_a_random_moment_resumes_to_the_same_weights(tmp_path, uninterrupted_weights, seed):
+    """SIGKILL a training process a random time after it starts training, resume, compare with an uninterrupted run."""
+    import os
+    import random
     import subprocess
     import sys
     import time
 
-    import torch
+    config, killed = write(tmp_path, "p.yaml", KILL_CFG), tmp_path / "killed"
+    process = subprocess.Popen([sys.executable, "-m", "nba_ml", "train", "--config", config, "--quiet", "--out", str(killed)],
+                               env={**os.environ, "PYTHONPATH": str(Path(cli.__file__).parents[1])})
+    delay = random.Random(seed).uniform(0.0, 1.0)  # after the first logged row: anywhere in the run, or past its end
+    started = []
+    kill_when(process, lambda: (killed / "metrics.jsonl").exists() and (started or started.append(time.monotonic()))
+              and time.monotonic() - started[0] > delay)
+    resume_and_compare(config, killed, uninterrupted_weights)
 
-    cfg = {**POINTS, "train": {"steps": 60, "batch_size": 16, "log_every": 5}, "log": {"checkpoint_every": 5}}
-    config = write(tmp_path, "p.yaml", cfg)
-    killed, whole = tmp_path / "killed", tmp_path / "whole"
-    command = [sys.executable, "-m", "nba_ml", "train", "--config", config, "--quiet", "--out"]
-    process = subprocess.Popen(command + [str(killed)], env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    deadline = time.monotonic() + 120
-    while not list((killed / "checkpoints").glob("step_*.pt")) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    checkpoints = sorted((killed / "checkpoints").glob("step_*.pt"))
-    assert checkpoints and checkpoints[-1].name != "step_00000060.pt", "the run finished before it was killed"
 
-    assert cli.main(["train", "--config", config, "--out", str(killed), "--quiet", "--resume"]) == 0
-    assert cli.main(["train", "--config", config, "--out", str(whole), "--quiet"]) == 0
-    resumed = torch.load(killed / "model" / "generator.pt", weights_only=True)
-    uninterrupted = torch.load(whole / "model" / "generator.pt", weights_only=True)
-    assert resumed.keys() == uninterrupted.keys()
-    assert all(torch.equal(resumed[k], uninterrupted[k]) for k in resumed)
+def test_killed_during_a_checkpoint_write_resumes_to_the_same_weights(tmp_path, uninterrupted_weights):
+    import os
+    import subprocess
+    import sys
+
+    config, killed, marker = write(tmp_path, "p.yaml", KILL_CFG), tmp_path / "killed", tmp_path / "writing"
+    process = subprocess.Popen([sys.executable, "-c", BLOCKING_SAVE, "10", str(marker),
+                                "train", "--config", config, "--quiet", "--out", str(killed)],
+                               env={**os.environ, "PYTHONPATH": str(Path(cli.__file__).parents[1])})
+    kill_when(process, marker.exists)
+    names = sorted(p.name for p in (killed / "checkpoints").iterdir())
+    assert names[0] == ".step_00000010.pt" or names[0].startswith(".step_00000010.pt.")  # the half-done write
+    assert "step_00000010.pt" not in names and "step_00000005.pt" in names  # never visible under its name
+    resume_and_compare(config, killed, uninterrupted_weights)

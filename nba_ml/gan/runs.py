@@ -15,6 +15,7 @@ import dataclasses
 import math
 import os
 import time
+import warnings
 from datetime import date
 from pathlib import Path
 from typing import Any, Optional
@@ -24,7 +25,7 @@ from torch import Tensor
 
 from ..io import atomic_path, locked, write_json_atomic, write_text_atomic
 from ..plots import plt  # the headless Agg backend, chosen once in nba_ml.plots
-from .checkpoint import CHECKPOINT_DIR, checkpoint_callback, latest_checkpoint, load_checkpoint
+from .checkpoint import CHECKPOINT_DIR, CheckpointWarning, checkpoint_callback, latest_checkpoint, load_latest_checkpoint
 from .config import ConfigError, GANConfig, validate_config
 from .console import console_callback
 from .data import dataset_to_tensors
@@ -121,18 +122,23 @@ def every_logged(callback: Callback, every: int) -> Callback:
 
 # --- resume -----------------------------------------------------------------
 
-def resume_state(cfg: GANConfig, run_dir: Path) -> dict[str, Any]:
-    """The newest checkpoint's state, after checking the run's config allows continuing with `cfg`."""
-    path = latest_checkpoint(run_dir)
-    if path is None:
-        raise FileNotFoundError(f"cannot resume {run_dir}: no checkpoint in {run_dir / CHECKPOINT_DIR}")
+def resume_state(cfg: GANConfig, run_dir: Path) -> Optional[dict[str, Any]]:
+    """The newest readable checkpoint's state, after checking the run's config allows continuing with `cfg`.
+
+    None (start again from step 0, with a warning) for a run killed before its first checkpoint.
+    """
     if not (run_dir / CONFIG_FILE).exists():
-        raise FileNotFoundError(f"cannot resume {run_dir}: it has no {CONFIG_FILE}")
+        problem = f"no checkpoint in {run_dir / CHECKPOINT_DIR}" if latest_checkpoint(run_dir) is None else f"it has no {CONFIG_FILE}"
+        raise FileNotFoundError(f"cannot resume {run_dir}: {problem}")
     differences = config_differences(yaml.safe_load((run_dir / CONFIG_FILE).read_text(encoding="utf-8")), cfg)
     if differences:
         raise ConfigError(f"cannot resume {run_dir}: the config differs from its {CONFIG_FILE} in "
-                          + ", ".join(differences) + "; only train.steps and log.* may change")
-    saved = load_checkpoint(path, cfg)
+                          + ", ".join(differences) + "; only train.steps, log.* and guard.* may change")
+    found = load_latest_checkpoint(run_dir, cfg)
+    if found is None:
+        warnings.warn(f"{run_dir} has no complete checkpoint yet: starting it again from step 0", CheckpointWarning, stacklevel=2)
+        return None
+    saved = found[1]
     if saved["counters"]["step"] > cfg.train.steps:
         raise ConfigError(f"cannot resume {run_dir}: its checkpoint is at step {saved['counters']['step']} "
                           f"but train.steps is {cfg.train.steps}")
