@@ -126,7 +126,7 @@ def _sample(args: argparse.Namespace) -> int:
 def _phase5(args: argparse.Namespace) -> int:
     from .phase5.runner import run_all, summary_lines, update_index
 
-    results = run_all({"mode": args.mode}, only=args.only, artifacts_root=args.artifacts)
+    results = run_all({"mode": args.mode, "progress": not args.quiet}, only=args.only, artifacts_root=args.artifacts)
     print("\n".join(summary_lines(results)))
     update_index(results)  # only these recommendations' rows
     return 0 if all(r["success"] for r in results.values()) else 1
@@ -142,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="training budget: production (minutes), development (about a minute), test (seconds)")
     phase5.add_argument("--only", nargs="+", choices=["rec_115", "rec_098"], help="run only these recommendations")
     phase5.add_argument("--artifacts", metavar="DIR", help="artifacts go to DIR/<rec_id> (default: artifacts/<rec_id>)")
+    phase5.add_argument("--quiet", action="store_true", help="no stage lines or progress bars, only the summary")
     phase5.set_defaults(func=_phase5)
 
     train = commands.add_parser("train", help="train a model into a run directory")

@@ -25,6 +25,7 @@ from ..shots.synthetic import synthetic_league
 from ..gan.config import deep_merge, format_validation_error
 from ..gan.guard import check_memory
 from .experiment import PointTask, ShotTask, compare
+from .progress import QUIET, Progress
 from ..io import locked, write_text_atomic
 from .status import render_status
 
@@ -84,6 +85,7 @@ class PluginConfig(BaseModel):
     basis: int = Field(16, ge=0, le=256, description="shot_charts: the GAN generates mixture weights over this many basis maps fitted to the training charts; 0 = it generates the cells.")
     n_samples: Optional[int] = Field(None, gt=0, le=10_000_000, description="Points: training samples to generate; None = the mode's preset.")
     eval_samples: int = Field(2500, gt=0, le=1_000_000, description="Points: generated samples used for evaluation (2,500 as in the mode-coverage literature).")
+    progress: bool = Field(False, description="Print a line (stderr) as each stage starts and a progress bar per training run; `nba-ml phase5` turns it on unless --quiet.")
     gan: GANConfig = Field(default_factory=GANConfig, description="GAN settings (model, loss, optim, train, log) over the recommended config and mode preset; loss.kind is set per run.")
 
     @property
@@ -178,13 +180,16 @@ class Phase5Plugin:
 
     def _run(self, cfg: PluginConfig, rec: Recommendation) -> dict[str, Any]:
         out_dir = self.output_dir
+        progress = Progress(cfg.progress)
         try:
-            comparison = compare(cfg.gan, rec.kinds, make_task(cfg), out_dir)
+            comparison = compare(cfg.gan, rec.kinds, make_task(cfg, progress, rec.rec_id), out_dir, progress, rec.rec_id)
         except Exception as err:  # the runner must get a result, not a traceback: that goes to a log file
             where = traceback.extract_tb(err.__traceback__)[-1]
             log = write_text_atomic(out_dir / ERROR_LOG, traceback.format_exc())
             return {"success": False, "metrics": {}, "artifacts": {"error_log": str(log)},
                     "error": f"{type(err).__name__}: {err} (at {Path(where.filename).name}:{where.lineno}; traceback in {log})"}
+        finally:
+            progress.close()
         result = {"success": comparison.success, "metrics": comparison.metrics, "artifacts": comparison.artifacts,
                   "triage": comparison.triage}
         if comparison.error:
@@ -223,9 +228,10 @@ def sample_shape(cfg: PluginConfig) -> tuple[int, ...]:
     return (channels * grid * grid,) if cfg.gan.model.kind == "mlp" else (channels, grid, grid)
 
 
-def make_task(cfg: PluginConfig):
+def make_task(cfg: PluginConfig, progress: Progress = QUIET, name: str = ""):
     """The data of a comparison and how its runs are judged (nba_ml.phase5.experiment)."""
     seed = cfg.gan.train.seed
+    progress.stage(f"{name}: data: {cfg.data_file or ('built-in synthetic league' if cfg.data == 'shot_charts' else cfg.data)}")
     if cfg.data != "shot_charts":
         return PointTask(make_points(cfg.data, cfg.training_samples, seed=seed), cfg.eval_samples)
     if cfg.data_file is not None:
@@ -241,4 +247,5 @@ def make_task(cfg: PluginConfig):
         reference = shots
     shot_cfg = shot_config(cfg)
     charts = make_charts(shots, cfg.charts)
+    progress.stage(f"{name}: basis: fitting {cfg.basis} maps to {len(charts):,} training charts" if cfg.basis else f"{name}: charts: {len(charts):,}")
     return ShotTask(shot_cfg, charts, shots, reference, *chart_basis(charts, shot_cfg))
