@@ -18,7 +18,7 @@ import torch
 from nba_ml.gan import load_config, make_points, mode_coverage, train
 from nba_ml.gan.config import deep_merge, validate_config
 
-CONFIG = Path(__file__).resolve().parents[1] / "docs" / "configs" / "points2d.yaml"
+CONFIG = Path(__file__).resolve().parents[1] / "nba_ml" / "configs" / "points2d.yaml"
 
 
 def main() -> None:

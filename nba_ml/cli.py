@@ -19,7 +19,7 @@ from typing import Any, Optional
 import yaml
 
 from .errors import InputError, one_line, yaml_problem
-from .gan import ConfigError
+from .gan import ConfigError, TrainingDiverged
 from .gan.config import read_yaml_mapping
 
 
@@ -172,6 +172,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     warnings.formatwarning = lambda message, category, *_, **__: f"nba-ml {args.command}: warning: {message}\n"
     try:
         return args.func(args)
+    except TrainingDiverged as err:  # the run failed (its summary.json says so), not the input: exit 1
+        print(f"nba-ml {args.command}: {one_line(err)}", file=sys.stderr)
+        return 1
     except (InputError, ValueError, OSError, ImportError) as err:
         # Bad input (or a missing file, an optional extra not installed): one line, exit 2, no traceback.
         print(f"nba-ml {args.command}: {one_line(err)}", file=sys.stderr)

@@ -205,3 +205,15 @@ def test_killed_during_a_checkpoint_write_resumes_to_the_same_weights(tmp_path, 
     assert names[0] == ".step_00000010.pt" or names[0].startswith(".step_00000010.pt.")  # the half-done write
     assert "step_00000010.pt" not in names and "step_00000005.pt" in names  # never visible under its name
     resume_and_compare(config, killed, uninterrupted_weights)
+
+
+def test_a_run_that_keeps_diverging_ends_in_one_line_and_exit_1(tmp_path, capsys, monkeypatch):
+    from nba_ml.gan import training
+
+    critic_loss, generator_loss = training.OBJECTIVES["wgan-gp"]
+    monkeypatch.setitem(training.OBJECTIVES, "wgan-gp", (lambda r, f: critic_loss(r, f) * float("nan"), generator_loss))
+    assert cli.main(["train", "--config", write(tmp_path, "p.yaml", POINTS), "--out", str(tmp_path / "r"), "--quiet",
+                     "--set", "guard.divergence_retries=1"]) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and err.startswith("nba-ml train: training diverged at step 1: loss/critic=nan")
+    assert "after 1 retries: 1) " in err

@@ -12,7 +12,7 @@ from typing import Any, Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import InputError
+from ..errors import InputError, yaml_problem
 
 LossKind = Literal["wgan-gp", "wgan-clip", "gan"]
 
@@ -162,7 +162,7 @@ def read_yaml_mapping(path: str | Path) -> dict:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise ConfigError(f"{path} is not valid YAML: {err}") from None
+        raise ConfigError(f"{path} is not valid YAML ({yaml_problem(err)})") from None
     if raw is not None and not isinstance(raw, dict):
         raise ConfigError(f"{path} must hold a YAML mapping of config sections, got {type(raw).__name__}")
     return raw or {}

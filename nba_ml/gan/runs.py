@@ -171,7 +171,7 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
 def refuse_existing_run(run_dir: Path) -> None:
     """A fresh run must not mix its metrics and checkpoints into another run's."""
     if (run_dir / METRICS_FILE).exists() or latest_checkpoint(run_dir) is not None:
-        raise FileExistsError(f"{run_dir} already holds a run; pass resume=True to continue it, or use a new directory")
+        raise FileExistsError(f"{run_dir} already holds a run; pass resume=True (nba-ml train --resume) to continue it, or use a new directory")
 
 
 def truncate_metrics(path: Path, step: int) -> None:

@@ -76,7 +76,7 @@ class PluginConfig(BaseModel):
     enabled: bool = Field(True, description="False: execute() trains nothing and returns success with skipped=True.")
     mode: Literal["production", "development", "test"] = Field("production", description="Training budget preset: 'test' runs in seconds.")
     output_dir: Optional[Path] = Field(None, description="Where artifacts go; None = artifacts/<rec_id> under the working directory.")
-    status_path: Optional[Path] = Field(None, description="STATUS.md to keep; None = the recommendation's docs folder.")
+    status_path: Optional[Path] = Field(None, description="STATUS.md to keep; None = the recommendation's docs folder in a checkout, else <output_dir>/STATUS.md (never inside site-packages).")
     data: Literal["shot_charts", "25gaussians", "8gaussians", "swissroll"] = Field("shot_charts", description="What to train on: shot charts (default) or a built-in 2-D benchmark.")
     data_file: Optional[FilePath] = Field(None, description="shot_charts: a real shot file (CSV, CSV.gz, Parquet); None = the built-in synthetic league.")
     reference_file: Optional[FilePath] = Field(None, description="shot_charts: the season generated shots are judged against; None = the training shots (synthetic: a second league).")

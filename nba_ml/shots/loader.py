@@ -144,6 +144,8 @@ def load_shots(
 
 def _read_table(path: Path) -> pd.DataFrame:
     """Read the file by extension; every read failure becomes ShotDataError."""
+    if path.is_dir():
+        raise ShotDataError(f"{path}: is a directory; expected a shot file (.csv, .csv.gz or .parquet)")
     if not path.is_file():
         raise ShotDataError(f"{path}: no such file")
     name = path.name.lower()
