@@ -71,7 +71,8 @@ def _train_shots(raw: dict, args: argparse.Namespace, out: Path) -> None:
     else:
         shots = synthetic_league(seed=cfg.gan.train.seed)
         print(f"no --data: training on the built-in synthetic league ({len(shots):,} shots)")
-    model, _, _ = train_shot_model(cfg, shots, run_dir=out, resume=args.resume, verbose=not args.quiet)
+    model, result, _ = train_shot_model(cfg, shots, run_dir=out, resume=args.resume, verbose=not args.quiet)
+    report_early_stop(result)
     model.save(out / "model")
     per_position = {g: model.generate_charts(4, position=g, seed=0)[0] for g in model.position_groups} \
         if model.conditional else {"all": model.generate_charts(4, seed=0)[0]}
@@ -91,9 +92,18 @@ def _train_points(raw: dict, args: argparse.Namespace, out: Path) -> None:
         samples = make_points("25gaussians", 100_000, seed=cfg.train.seed).samples
         print("no --data: training on the built-in 25-Gaussian benchmark (100,000 points)")
     result = run_training(cfg, samples, out, resume=args.resume, verbose=not args.quiet)
+    report_early_stop(result)
     export_generator(out / "model", result.config, result.generator, {"kind": "points"})
     if samples.shape[1] == 2:
         plot_points(samples[:2500], {"generated": result.generator.sample(2500, seed=0)}, out / "plots" / "samples.png")
+
+
+def report_early_stop(result) -> None:
+    """A run that stopped at its time budget says so, and how to continue it."""
+    train_cfg, guard = result.config.train, result.config.guard
+    if result.state.step < train_cfg.steps:
+        print(f"stopped at the time budget (guard.max_seconds={guard.max_seconds:g}) after step {result.state.step:,} "
+              f"of {train_cfg.steps:,}, with a checkpoint; continue with --resume")
 
 
 def _sample(args: argparse.Namespace) -> int:

@@ -217,3 +217,11 @@ def test_a_run_that_keeps_diverging_ends_in_one_line_and_exit_1(tmp_path, capsys
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and err.startswith("nba-ml train: training diverged at step 1: loss/critic=nan")
     assert "after 1 retries: 1) " in err
+
+
+def test_a_time_budget_stops_with_a_line_saying_how_to_continue(tmp_path, capsys):
+    config, out = write(tmp_path, "p.yaml", POINTS), str(tmp_path / "r")
+    assert cli.main(["train", "--config", config, "--out", out, "--quiet", "--set", "train.steps=1000000",
+                     "--set", "guard.max_seconds=0.5"]) == 0
+    assert "stopped at the time budget (guard.max_seconds=0.5) after step" in capsys.readouterr().out
+    assert list((tmp_path / "r" / "checkpoints").glob("step_*.pt")) and (tmp_path / "r" / "model" / "generator.pt").is_file()
