@@ -102,3 +102,23 @@ def write_json_atomic(path: str | Path, obj: Any) -> Path:
     """Strict JSON (non-finite numbers written as null), atomically."""
     text = json.dumps(json_safe(obj), indent=2, sort_keys=True, default=str, allow_nan=False)
     return write_text_atomic(path, text + "\n")
+
+
+def publish_directory(staged: str | Path, target: str | Path) -> dict[Path, Path]:
+    """Move every file of `staged` into `target` under target's lock, then remove `staged`.
+
+    Each run writes its artifacts to a staging directory of its own and publishes them at
+    the end: two runs with the same target never leave a mix of their files (the last
+    one to publish has all its files there). Returns {staged path: published path}.
+    """
+    staged, target = Path(staged), Path(target)
+    moved = {}
+    with locked(target):
+        target.mkdir(parents=True, exist_ok=True)
+        for path in sorted(p for p in staged.rglob("*") if p.is_file()):
+            destination = target / path.relative_to(staged)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, destination)
+            moved[path] = destination
+    shutil.rmtree(staged, ignore_errors=True)
+    return moved

@@ -31,7 +31,7 @@ SECTIONS = {"model": ["kind", "data_shape", "latent_dim", "hidden_dim", "depth",
             "guard": ["divergence_retries", "lr_factor", "max_seconds", "max_memory_gb"]}
 HUGE = st.integers(min_value=-(10 ** 30), max_value=10 ** 30)
 VALUES = st.recursive(
-    st.one_of(st.none(), st.booleans(), HUGE, st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
+    st.one_of(st.none(), st.booleans(), HUGE, st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=False), st.text(max_size=12),
               st.sampled_from(["mlp", "conv", "wgan-gp", "gan", "linear", "density", "cpu", "auto", "1e-4", "nan"])),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=6)
@@ -75,7 +75,7 @@ def test_any_set_string_is_applied_and_validated_or_refused(text):
 
 # --- shot files -----------------------------------------------------------------------
 
-CELLS = st.one_of(st.integers(-300, 500), st.floats(allow_nan=True, allow_infinity=True), st.floats(-1e300, 1e300),
+CELLS = st.one_of(st.integers(-300, 500), st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=False), st.floats(-1e300, 1e300, allow_subnormal=False),
                   st.text(max_size=5), st.none(), st.sampled_from(["", "nan", "inf", "-inf", "1e999", "0x10", "١٢"]))
 COLUMNS = st.lists(st.sampled_from(["LOC_X", "LOC_Y", "loc_x", " LOC_Y ", "SHOT_MADE_FLAG", "PLAYER_ID", "POSITION_GROUP",
                                     "SEASON", "GAME_ID", "GAME_DATE", "other"]), min_size=0, max_size=6, unique=True)

@@ -7,6 +7,8 @@ Recommendation; everything else is here, once.
 """
 from __future__ import annotations
 
+import shutil
+import tempfile
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,7 +28,7 @@ from ..gan.config import deep_merge, format_validation_error
 from ..gan.guard import check_memory
 from .experiment import PointTask, ShotTask, compare
 from .progress import QUIET, Progress
-from ..io import locked, write_text_atomic
+from ..io import locked, publish_directory, write_text_atomic
 from .status import render_status
 
 # Budget presets per data family and mode, laid over the recommended config for
@@ -181,8 +183,13 @@ class Phase5Plugin:
     def _run(self, cfg: PluginConfig, rec: Recommendation) -> dict[str, Any]:
         out_dir = self.output_dir
         progress = Progress(cfg.progress)
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        # Artifacts are written to a folder of this run's own and published at the end: two runs never mix theirs.
+        staged = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".staging", dir=out_dir.parent))
         try:
-            comparison = compare(cfg.gan, rec.kinds, make_task(cfg, progress, rec.rec_id), out_dir, progress, rec.rec_id)
+            comparison = compare(cfg.gan, rec.kinds, make_task(cfg, progress, rec.rec_id), staged, progress, rec.rec_id)
+            published = publish_directory(staged, out_dir)
+            comparison.artifacts = {name: str(published.get(Path(path), path)) for name, path in comparison.artifacts.items()}
         except Exception as err:  # the runner must get a result, not a traceback: that goes to a log file
             where = traceback.extract_tb(err.__traceback__)[-1]
             log = write_text_atomic(out_dir / ERROR_LOG, traceback.format_exc())
@@ -190,6 +197,7 @@ class Phase5Plugin:
                     "error": f"{type(err).__name__}: {err} (at {Path(where.filename).name}:{where.lineno}; traceback in {log})"}
         finally:
             progress.close()
+            shutil.rmtree(staged, ignore_errors=True)
         result = {"success": comparison.success, "metrics": comparison.metrics, "artifacts": comparison.artifacts,
                   "triage": comparison.triage}
         if comparison.error:

@@ -164,3 +164,29 @@ def test_installed_without_a_checkout_status_goes_to_the_artifacts_not_site_pack
     impl = GradientPenaltyWGAN({"mode": "test", "status_path": str(tmp_path / "mine.md")})
     impl.setup()
     assert impl.status_path == tmp_path / "mine.md"
+
+
+def test_published_artifacts_of_two_runs_never_mix(tmp_path):
+    """Each run stages its files; publishing moves them in under the target's lock, so the target holds one run's set."""
+    import threading
+
+    from nba_ml.io import publish_directory
+
+    target = tmp_path / "rec_115"
+    target.mkdir()
+    (target / "metrics.json").write_text("old")
+
+    def run(name):
+        staged = tmp_path / f".stage_{name}"
+        for file in ("metrics.json", "samples.png", "history_wgan_gp.csv"):
+            write_text_atomic(staged / file, name)
+        moved = publish_directory(staged, target)
+        assert sorted(p.name for p in moved.values()) == ["history_wgan_gp.csv", "metrics.json", "samples.png"]
+        assert not staged.exists()
+    threads = [threading.Thread(target=run, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    contents = {p.read_text() for p in target.iterdir()}
+    assert contents in ({"a"}, {"b"})  # all from one run
