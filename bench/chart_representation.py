@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--judge", default="2017-18")
     args = parser.parse_args()
 
-    cfg = validate_shot_config(yaml.safe_load((REPO / "docs" / "configs" / "shot_charts.yaml").read_text()))
+    cfg = validate_shot_config(yaml.safe_load((REPO / "nba_ml" / "configs" / "shot_charts.yaml").read_text()))
     train_shots, _ = load_shots(season_file(Path(args.data_dir), args.train))
     judge_shots, _ = load_shots(season_file(Path(args.data_dir), args.judge))
     charts = make_charts(train_shots, cfg.charts)

@@ -1,6 +1,6 @@
 """How good, and how fast, is the recommended point-data config on the 25-Gaussian grid?
 
-    python bench/points2d_quality.py                      # docs/configs/points2d.yaml, flush_denormal on
+    python bench/points2d_quality.py                      # nba_ml/configs/points2d.yaml, flush_denormal on
     python bench/points2d_quality.py --no-flush-denormal  # the same with denormal floats allowed
 
 Trains on 100,000 samples of the 25-Gaussian benchmark, then draws 2,500 samples
@@ -18,7 +18,7 @@ import torch
 from nba_ml.gan import load_config, make_points, mode_coverage, train
 from nba_ml.gan.config import deep_merge, validate_config
 
-CONFIG = Path(__file__).resolve().parents[1] / "docs" / "configs" / "points2d.yaml"
+CONFIG = Path(__file__).resolve().parents[1] / "nba_ml" / "configs" / "points2d.yaml"
 
 
 def main() -> None:

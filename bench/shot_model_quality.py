@@ -33,7 +33,7 @@ def season_file(data_dir: Path, season: str) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default=str(REPO / "docs" / "configs" / "shot_charts.yaml"))
+    parser.add_argument("--config", default=str(REPO / "nba_ml" / "configs" / "shot_charts.yaml"))
     parser.add_argument("--data-dir", default=str(DATA))
     parser.add_argument("--train", default="2022-23")
     parser.add_argument("--judge", default="2017-18")

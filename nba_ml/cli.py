@@ -12,21 +12,26 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 from typing import Any, Optional
 
 import yaml
 
-from .gan import ConfigError
+from .errors import InputError, one_line, yaml_problem
+from .gan import ConfigError, TrainingDiverged
 from .gan.config import read_yaml_mapping
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
     """'gan.train.steps=500' -> (['gan', 'train', 'steps'], 500); the value is read as YAML."""
     if "=" not in text or text.startswith("="):
-        raise argparse.ArgumentTypeError(f"--set takes KEY.PATH=VALUE, got {text!r}")
+        raise ConfigError(f"--set takes KEY.PATH=VALUE, got {text!r}")
     key, value = text.split("=", 1)
-    return key.split("."), yaml.safe_load(value) if value else None
+    try:
+        return key.split("."), yaml.safe_load(value) if value else None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"--set {text}: the value is not valid YAML ({yaml_problem(err)})") from None
 
 
 def apply_overrides(raw: dict, overrides: list[tuple[list[str], Any]]) -> dict:
@@ -42,7 +47,8 @@ def apply_overrides(raw: dict, overrides: list[tuple[list[str], Any]]) -> dict:
 
 
 def _train(args: argparse.Namespace) -> int:
-    raw = apply_overrides(read_yaml_mapping(args.config), args.set or [])
+    overrides = [parse_override(text) for text in args.set or []]
+    raw = apply_overrides(read_yaml_mapping(args.config), overrides)
     out = Path(args.out)
     if "charts" in raw:
         _train_shots(raw, args, out)
@@ -65,7 +71,8 @@ def _train_shots(raw: dict, args: argparse.Namespace, out: Path) -> None:
     else:
         shots = synthetic_league(seed=cfg.gan.train.seed)
         print(f"no --data: training on the built-in synthetic league ({len(shots):,} shots)")
-    model, _, _ = train_shot_model(cfg, shots, run_dir=out, resume=args.resume, verbose=not args.quiet)
+    model, result, _ = train_shot_model(cfg, shots, run_dir=out, resume=args.resume, verbose=not args.quiet)
+    report_early_stop(result)
     model.save(out / "model")
     per_position = {g: model.generate_charts(4, position=g, seed=0)[0] for g in model.position_groups} \
         if model.conditional else {"all": model.generate_charts(4, seed=0)[0]}
@@ -85,9 +92,18 @@ def _train_points(raw: dict, args: argparse.Namespace, out: Path) -> None:
         samples = make_points("25gaussians", 100_000, seed=cfg.train.seed).samples
         print("no --data: training on the built-in 25-Gaussian benchmark (100,000 points)")
     result = run_training(cfg, samples, out, resume=args.resume, verbose=not args.quiet)
+    report_early_stop(result)
     export_generator(out / "model", result.config, result.generator, {"kind": "points"})
     if samples.shape[1] == 2:
         plot_points(samples[:2500], {"generated": result.generator.sample(2500, seed=0)}, out / "plots" / "samples.png")
+
+
+def report_early_stop(result) -> None:
+    """A run that stopped at its time budget says so, and how to continue it."""
+    train_cfg, guard = result.config.train, result.config.guard
+    if result.state.step < train_cfg.steps:
+        print(f"stopped at the time budget (guard.max_seconds={guard.max_seconds:g}) after step {result.state.step:,} "
+              f"of {train_cfg.steps:,}, with a checkpoint; continue with --resume")
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -145,12 +161,11 @@ def _sample_players(model, args: argparse.Namespace):
 
 
 def _phase5(args: argparse.Namespace) -> int:
-    from .phase5.runner import PLUGINS, run_all, summary_lines, update_index
+    from .phase5.runner import run_all, summary_lines, update_index
 
-    results = run_all({"mode": args.mode}, only=args.only, artifacts_root=args.artifacts)
+    results = run_all({"mode": args.mode, "progress": not args.quiet}, only=args.only, artifacts_root=args.artifacts)
     print("\n".join(summary_lines(results)))
-    if args.only is None or set(args.only) == set(PLUGINS):
-        update_index(results)
+    update_index(results)  # only these recommendations' rows
     return 0 if all(r["success"] for r in results.values()) else 1
 
 
@@ -164,13 +179,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="training budget: production (minutes), development (about a minute), test (seconds)")
     phase5.add_argument("--only", nargs="+", choices=["rec_115", "rec_098"], help="run only these recommendations")
     phase5.add_argument("--artifacts", metavar="DIR", help="artifacts go to DIR/<rec_id> (default: artifacts/<rec_id>)")
+    phase5.add_argument("--quiet", action="store_true", help="no stage lines or progress bars, only the summary")
     phase5.set_defaults(func=_phase5)
 
     train = commands.add_parser("train", help="train a model into a run directory")
-    train.add_argument("--config", required=True, help="YAML config (docs/configs/points2d.yaml, docs/configs/shot_charts.yaml)")
+    train.add_argument("--config", required=True, help="YAML config (nba_ml/configs/points2d.yaml, nba_ml/configs/shot_charts.yaml)")
     train.add_argument("--out", required=True, help="run directory (config, metrics.jsonl, checkpoints, plots, model/)")
     train.add_argument("--data", help="shot file (CSV, CSV.gz, Parquet) for shot-chart configs; numeric CSV/Parquet for points")
-    train.add_argument("--set", action="append", type=parse_override, metavar="KEY.PATH=VALUE",
+    train.add_argument("--set", action="append", metavar="KEY.PATH=VALUE",
                        help="override a config field, validated like the file (repeatable)")
     train.add_argument("--resume", action="store_true", help="continue from the newest complete checkpoint in --out")
     train.add_argument("--quiet", action="store_true", help="print nothing while training but errors")
@@ -192,10 +208,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    # A warning (e.g. a damaged checkpoint skipped) is one line too, not Python's file:line + source.
+    warnings.formatwarning = lambda message, category, *_, **__: f"nba-ml {args.command}: warning: {message}\n"
     try:
         return args.func(args)
-    except (ConfigError, ValueError, FileNotFoundError, FileExistsError, ImportError) as err:
-        print(f"nba-ml {args.command}: {err}", file=sys.stderr)
+    except TrainingDiverged as err:  # the run failed (its summary.json says so), not the input: exit 1
+        print(f"nba-ml {args.command}: {one_line(err)}", file=sys.stderr)
+        return 1
+    except (InputError, ValueError, OSError, ImportError) as err:
+        # Bad input (or a missing file, an optional extra not installed): one line, exit 2, no traceback.
+        print(f"nba-ml {args.command}: {one_line(err)}", file=sys.stderr)
         return 2
 
 

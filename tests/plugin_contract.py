@@ -4,6 +4,7 @@ A mixin for unittest.TestCase: subclasses set `plugin_class`. One test-mode
 execute() per class (setUpClass) keeps the files fast.
 """
 import json
+import math
 import shutil
 import tempfile
 from pathlib import Path
@@ -11,7 +12,6 @@ from unittest import mock
 
 from nba_ml.gan import ConfigError
 from nba_ml.gan import training
-from nba_ml.io import json_safe
 from nba_ml.phase5 import PluginConfig
 
 
@@ -90,6 +90,50 @@ class PluginContract:
             self.assertIn(f"floor/{key}", self.result["metrics"])
         self.assertEqual(self.result["metrics"]["floor/shots/n_real_charts"], self.result["metrics"][f"{self.runs()[1]}/shots/n_real_charts"])
 
+    def test_metric_values_are_in_range_and_the_real_floor_beats_a_20_step_run(self):
+        metrics = self.result["metrics"]
+        for run in (*self.runs(), "floor"):
+            for scope in ("", "G/", "F/", "C/"):
+                for name in ("precision", "recall"):
+                    self.assertTrue(0.0 <= metrics[f"{run}/shots/{scope}{name}"] <= 1.0, f"{run}/shots/{scope}{name}")
+                for name in ("frechet", "zone_mae_pp"):
+                    self.assertTrue(0.0 <= metrics[f"{run}/shots/{scope}{name}"] < math.inf, f"{run}/shots/{scope}{name}")
+        for run in self.runs():
+            for key in ("final/loss/critic", "final/loss/generator", "final/wdist", "final/grad_norm/mean", "time/train_s"):
+                self.assertTrue(math.isfinite(metrics[f"{run}/{key}"]), f"{run}/{key}")
+            self.assertEqual(metrics[f"{run}/final/step"], 20.0)  # the test preset's budget, trained to the end
+            self.assertEqual(metrics[f"{run}/final/guard/retries"], 0.0)
+            self.assertEqual(metrics[f"{run}/shots/n_generated_charts"], metrics[f"{run}/shots/n_real_charts"])
+            # Two real leagues are closer than 20 training steps get: the floor is a floor.
+            self.assertLess(metrics["floor/shots/frechet"], metrics[f"{run}/shots/frechet"])
+            self.assertGreater(metrics["floor/shots/recall"], metrics[f"{run}/shots/recall"])
+            # ...and the triage sees it: after 20 steps every run is judged collapsed, on its quality figures.
+            self.assertEqual(self.result["triage"][run]["verdict"], "mode_collapse")
+            self.assertTrue(any("collapsed" in finding for finding in self.result["triage"][run]["findings"]))
+
+    def test_field_of_the_other_data_kind_is_an_error_not_ignored(self):
+        with self.assertRaisesRegex(ConfigError, r"(?m)^  charts: applies to data: shot_charts only, not data '25gaussians'$"):
+            self.plugin_class({"data": "25gaussians", "charts": {"grid": 8}}).setup()
+        with self.assertRaisesRegex(ConfigError, r"(?m)^  n_samples: applies to a point benchmark .* only, not data 'shot_charts'$"):
+            self.plugin_class({"mode": "test", "n_samples": 100}).setup()
+
+    def test_shot_model_and_memory_errors_are_found_at_setup(self):
+        with self.assertRaisesRegex(ConfigError, r"basis: a basis model generates mixture weights, so it needs gan.model.kind='mlp'"):
+            self.plugin_class({"mode": "test", "gan": {"model": {"kind": "conv"}}}).setup()
+        with self.assertRaisesRegex(ConfigError, r"this config needs about .* GB to train .* lower model.hidden_dim"):
+            self.plugin_class({"mode": "test", "gan": {"guard": {"max_memory_gb": 0.001}, "train": {"batch_size": 100_000}}}).setup()
+
+    def test_a_bug_in_execute_returns_failure_with_the_traceback_in_a_log_file(self):
+        out = self.tmp / "bug"
+        impl = self.plugin_class({**self.config, "output_dir": str(out), "status_path": str(out / "STATUS.md")})
+        impl.setup()
+        with mock.patch("nba_ml.phase5.plugin.make_charts", side_effect=KeyError("a bug")):
+            result = impl.execute()
+        self.assertFalse(result["success"])
+        self.assertRegex(result["error"], r"^KeyError: 'a bug' \(at .*; traceback in .*error.log\)$")
+        log = Path(result["artifacts"]["error_log"]).read_text()
+        self.assertTrue(log.startswith("Traceback (most recent call last):") and "KeyError: 'a bug'" in log)
+
     def test_point_benchmark_reports_mode_coverage(self):
         out = self.tmp / "points"
         impl = self.plugin_class({"mode": "test", "data": "25gaussians", "output_dir": str(out), "status_path": str(out / "STATUS.md")})
@@ -108,7 +152,9 @@ class PluginContract:
         for name in ("samples_plot", "metrics", "status") + tuple(f"history_{run}" for run in self.runs()):
             self.assertTrue(Path(artifacts[name]).is_file(), name)
         saved = json.loads(Path(artifacts["metrics"]).read_text())
-        self.assertEqual(saved, json_safe(self.result["metrics"]))  # strict JSON: non-finite -> null
+        self.assertEqual(saved.keys(), self.result["metrics"].keys())
+        for key, value in self.result["metrics"].items():  # strict JSON: a non-finite number is written as null
+            self.assertEqual(saved[key], value if math.isfinite(value) else None, key)
         self.assertEqual(Path(artifacts["samples_plot"]).read_bytes()[:8], b"\x89PNG\r\n\x1a\n")
 
     def test_status_md_has_status_config_metrics_and_artifacts(self):
@@ -148,7 +194,8 @@ class PluginContract:
         with mock.patch.dict(training.OBJECTIVES, {"wgan-gp": (nan_loss, generator_loss)}):
             result = impl.execute()
         self.assertFalse(result["success"])
-        self.assertRegex(result["error"], r"wgan-gp run failed: TrainingDiverged: training diverged at step 1")
+        self.assertRegex(result["error"], r"wgan-gp run failed: TrainingDiverged: training diverged at step 1: "
+                                          r"loss/critic=nan.*\(after 2 retries: 1\) .* rolled back to step 0, retrying with lr_critic")
         self.assertIn("**Status:** ❌ FAILED", status.read_text())
         self.assertEqual(result["triage"]["wgan_gp"]["verdict"], "diverging")
         self.assertIn("diverged at step 1", status.read_text())

@@ -1,4 +1,6 @@
 """`nba-ml train` and `nba-ml sample` end to end on tiny configs, as a user would run them."""
+from pathlib import Path
+
 import pandas as pd
 import pytest
 import yaml
@@ -88,38 +90,165 @@ def test_sample_needs_shots_per_chart_for_charts(tmp_path, capsys):
     assert "--shots-per-chart is required" in capsys.readouterr().err
 
 
-def test_malformed_set_is_an_argparse_error(capsys):
-    with pytest.raises(SystemExit):
-        cli.main(["train", "--config", "c.yaml", "--out", "o", "--set", "novalue"])
-    assert "--set takes KEY.PATH=VALUE" in capsys.readouterr().err
+def one_line_error(capsys, argv: list[str]) -> str:
+    """Run the CLI, check it failed with exit 2 and exactly one line on stderr (no traceback), return the line."""
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    return err
 
 
-def test_killed_run_resumes_to_the_same_weights(tmp_path):
-    """SIGKILL a training process after its first checkpoint, resume it, compare with an uninterrupted run."""
-    import os
+def test_malformed_set_is_one_line(capsys):
+    assert "--set takes KEY.PATH=VALUE" in one_line_error(capsys, ["train", "--config", "c.yaml", "--out", "o", "--set", "novalue"])
+
+
+def test_set_value_that_is_not_yaml_is_one_line(tmp_path, capsys):
+    err = one_line_error(capsys, ["train", "--config", write(tmp_path, "p.yaml", POINTS), "--out", str(tmp_path / "r"),
+                                  "--set", "train.steps=[1"])
+    assert err.startswith("nba-ml train: --set train.steps=[1: the value is not valid YAML (line 1, column 3")
+
+
+def test_shot_file_without_usable_coordinates_blames_the_data(tmp_path, capsys):
+    data = tmp_path / "text.csv"
+    data.write_text("LOC_X,LOC_Y,POSITION_GROUP\nleft,deep,G\nright,far,F\n")
+    err = one_line_error(capsys, ["train", "--config", write(tmp_path, "s.yaml", SHOTS), "--data", str(data),
+                                  "--out", str(tmp_path / "r")])
+    assert "no usable rows: all 2 rows were dropped (missing_or_non_numeric_coordinates=2)" in err
+    assert "basis" not in err
+
+
+@pytest.fixture(scope="module")
+def saved_points_model(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("points_model")
+    out = tmp_path / "run"
+    assert cli.main(["train", "--config", write(tmp_path, "p.yaml", {**POINTS, "train": {"steps": 1, "batch_size": 8}}),
+                     "--out", str(out), "--quiet"]) == 0
+    return out / "model"
+
+
+class _Payload:
+    def __reduce__(self):  # unpickling would call print: weights_only loading must refuse it, not run it
+        return (print, ("unpickled and ran",))
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda model: (model / "generator.pt").write_bytes(b"not a checkpoint"), r"generator.pt is not a readable checkpoint"),
+    (lambda model: (model / "generator.pt").write_bytes((model / "generator.pt").read_bytes()[:100]),
+     r"generator.pt is not a readable checkpoint \(RuntimeError: PytorchStreamReader failed reading zip archive"),
+    (lambda model: __import__("torch").save({"weight": _Payload()}, model / "generator.pt"),
+     r"generator.pt holds objects other than tensors .* refusing to unpickle them \(Unsupported global: GLOBAL print"),
+    (lambda model: (model / "model.yaml").write_text("format: 1\ngan: [unclosed\n"),
+     r"model.yaml is not valid YAML \(line 3, column 1: expected ',' or '\]'"),
+])
+def test_damaged_model_is_one_line(saved_points_model, tmp_path, capsys, damage, message):
+    import re
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(saved_points_model, model)
+    damage(model)
+    err = one_line_error(capsys, ["sample", "--checkpoint", str(model), "--charts", "3", "--out", str(tmp_path / "s.csv")])
+    assert re.search(message, err), err
+    assert "unpickled and ran" not in capsys.readouterr().out
+    assert not (tmp_path / "s.csv").exists()
+
+
+KILL_CFG = {**POINTS, "train": {"steps": 60, "batch_size": 16, "log_every": 5}, "log": {"checkpoint_every": 5}}
+# Run in the child: the CLI, with torch.save blocking (after writing) on the temporary file of
+# checkpoint argv[1], so that the parent can kill the process in the middle of a checkpoint write.
+BLOCKING_SAVE = """
+import pathlib, sys, time, torch
+from nba_ml import cli
+real_save, step, marker = torch.save, sys.argv[1], pathlib.Path(sys.argv[2])
+def save(obj, path, *args, **kwargs):
+    real_save(obj, path, *args, **kwargs)
+    if f"step_{int(step):08d}.pt" in str(path) and str(path).endswith(".tmp"):
+        marker.touch()
+        time.sleep(600)
+torch.save = save
+sys.exit(cli.main(sys.argv[3:]))
+"""
+
+
+@pytest.fixture(scope="module")
+def uninterrupted_weights(tmp_path_factory):
+    import torch
+
+    tmp_path = tmp_path_factory.mktemp("whole")
+    assert cli.main(["train", "--config", write(tmp_path, "p.yaml", KILL_CFG), "--out", str(tmp_path / "whole"), "--quiet"]) == 0
+    return torch.load(tmp_path / "whole" / "model" / "generator.pt", weights_only=True)
+
+
+def kill_when(process, ready, deadline_s=120.0):
     import signal
+    import time
+
+    deadline = time.monotonic() + deadline_s
+    while not ready() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+def resume_and_compare(config, killed, uninterrupted_weights):
+    import torch
+
+    assert cli.main(["train", "--config", config, "--out", str(killed), "--quiet", "--resume"]) == 0
+    resumed = torch.load(killed / "model" / "generator.pt", weights_only=True)
+    assert resumed.keys() == uninterrupted_weights.keys()
+    assert all(torch.equal(resumed[k], uninterrupted_weights[k]) for k in resumed)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_killed_at_a_random_moment_resumes_to_the_same_weights(tmp_path, uninterrupted_weights, seed):
+    """SIGKILL a training process a random time after it starts training, resume, compare with an uninterrupted run."""
+    import os
+    import random
     import subprocess
     import sys
     import time
 
-    import torch
+    config, killed = write(tmp_path, "p.yaml", KILL_CFG), tmp_path / "killed"
+    process = subprocess.Popen([sys.executable, "-m", "nba_ml", "train", "--config", config, "--quiet", "--out", str(killed)],
+                               env={**os.environ, "PYTHONPATH": str(Path(cli.__file__).parents[1])})
+    delay = random.Random(seed).uniform(0.0, 1.0)  # after the first logged row: anywhere in the run, or past its end
+    started = []
+    kill_when(process, lambda: (killed / "metrics.jsonl").exists() and (started or started.append(time.monotonic()))
+              and time.monotonic() - started[0] > delay)
+    resume_and_compare(config, killed, uninterrupted_weights)
 
-    cfg = {**POINTS, "train": {"steps": 60, "batch_size": 16, "log_every": 5}, "log": {"checkpoint_every": 5}}
-    config = write(tmp_path, "p.yaml", cfg)
-    killed, whole = tmp_path / "killed", tmp_path / "whole"
-    command = [sys.executable, "-m", "nba_ml", "train", "--config", config, "--quiet", "--out"]
-    process = subprocess.Popen(command + [str(killed)], env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    deadline = time.monotonic() + 120
-    while not list((killed / "checkpoints").glob("step_*.pt")) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    checkpoints = sorted((killed / "checkpoints").glob("step_*.pt"))
-    assert checkpoints and checkpoints[-1].name != "step_00000060.pt", "the run finished before it was killed"
 
-    assert cli.main(["train", "--config", config, "--out", str(killed), "--quiet", "--resume"]) == 0
-    assert cli.main(["train", "--config", config, "--out", str(whole), "--quiet"]) == 0
-    resumed = torch.load(killed / "model" / "generator.pt", weights_only=True)
-    uninterrupted = torch.load(whole / "model" / "generator.pt", weights_only=True)
-    assert resumed.keys() == uninterrupted.keys()
-    assert all(torch.equal(resumed[k], uninterrupted[k]) for k in resumed)
+def test_killed_during_a_checkpoint_write_resumes_to_the_same_weights(tmp_path, uninterrupted_weights):
+    import os
+    import subprocess
+    import sys
+
+    config, killed, marker = write(tmp_path, "p.yaml", KILL_CFG), tmp_path / "killed", tmp_path / "writing"
+    process = subprocess.Popen([sys.executable, "-c", BLOCKING_SAVE, "10", str(marker),
+                                "train", "--config", config, "--quiet", "--out", str(killed)],
+                               env={**os.environ, "PYTHONPATH": str(Path(cli.__file__).parents[1])})
+    kill_when(process, marker.exists)
+    names = sorted(p.name for p in (killed / "checkpoints").iterdir())
+    assert names[0] == ".step_00000010.pt" or names[0].startswith(".step_00000010.pt.")  # the half-done write
+    assert "step_00000010.pt" not in names and "step_00000005.pt" in names  # never visible under its name
+    resume_and_compare(config, killed, uninterrupted_weights)
+
+
+def test_a_run_that_keeps_diverging_ends_in_one_line_and_exit_1(tmp_path, capsys, monkeypatch):
+    from nba_ml.gan import training
+
+    critic_loss, generator_loss = training.OBJECTIVES["wgan-gp"]
+    monkeypatch.setitem(training.OBJECTIVES, "wgan-gp", (lambda r, f: critic_loss(r, f) * float("nan"), generator_loss))
+    assert cli.main(["train", "--config", write(tmp_path, "p.yaml", POINTS), "--out", str(tmp_path / "r"), "--quiet",
+                     "--set", "guard.divergence_retries=1"]) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and err.startswith("nba-ml train: training diverged at step 1: loss/critic=nan")
+    assert "after 1 retries: 1) " in err
+
+
+def test_a_time_budget_stops_with_a_line_saying_how_to_continue(tmp_path, capsys):
+    config, out = write(tmp_path, "p.yaml", POINTS), str(tmp_path / "r")
+    assert cli.main(["train", "--config", config, "--out", out, "--quiet", "--set", "train.steps=1000000",
+                     "--set", "guard.max_seconds=0.5"]) == 0
+    assert "stopped at the time budget (guard.max_seconds=0.5) after step" in capsys.readouterr().out
+    assert list((tmp_path / "r" / "checkpoints").glob("step_*.pt")) and (tmp_path / "r" / "model" / "generator.pt").is_file()

@@ -1,1 +1,1 @@
-"""Recommended configs shipped with the package (mirrored in docs/configs/)."""
+"""Recommended configs shipped with the package (the one copy; docs link here)."""

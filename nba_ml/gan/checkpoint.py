@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import pickle
 import re
+import warnings
 from pathlib import Path
 from typing import Any, Optional
 
 import torch
 
+from ..errors import InputError
 from ..io import atomic_path
 from .config import GANConfig, validate_config
 from .networks import build_critic, build_generator
@@ -24,8 +26,16 @@ _NAME = re.compile(r"step_(\d{8,})\.pt")  # temp files (.step_….pt.XXXX.tmp) n
 _SIZE_FIELDS = ("latent_dim", "hidden_dim", "base_channels", "num_classes")  # model fields that are tensor dimensions
 
 
-class CheckpointError(ValueError):
+class CheckpointError(InputError):
     """A checkpoint that cannot be used with this config; the message names the mismatch."""
+
+
+class DamagedCheckpoint(CheckpointError):
+    """A checkpoint file that does not read back whole (truncated, corrupt, not a checkpoint)."""
+
+
+class CheckpointWarning(UserWarning):
+    """A damaged newest checkpoint was skipped for the one before it."""
 
 
 def checkpoint_path(run_dir: str | Path, step: int) -> Path:
@@ -41,32 +51,60 @@ def save_checkpoint(state, run_dir: str | Path) -> Path:
     return path
 
 
-def latest_checkpoint(run_dir: str | Path) -> Optional[Path]:
-    """The complete checkpoint with the highest step, or None."""
+def checkpoints(run_dir: str | Path) -> list[Path]:
+    """The run's checkpoint files, newest (highest step) first."""
     found = [(int(m.group(1)), p) for p in (Path(run_dir) / CHECKPOINT_DIR).glob("step_*.pt")
              if (m := _NAME.fullmatch(p.name))]
-    return max(found)[1] if found else None
+    return [p for _, p in sorted(found, reverse=True)]
+
+
+def latest_checkpoint(run_dir: str | Path) -> Optional[Path]:
+    """The complete checkpoint with the highest step, or None."""
+    found = checkpoints(run_dir)
+    return found[0] if found else None
+
+
+def load_latest_checkpoint(run_dir: str | Path, cfg: GANConfig | dict) -> Optional[tuple[Path, dict[str, Any]]]:
+    """(path, saved) of the newest checkpoint that reads back whole, or None when there is none.
+
+    A damaged newer one (a disk fault, a bad copy: writes themselves are atomic) is skipped
+    with a CheckpointWarning naming it; a checkpoint that does not fit `cfg` is an error.
+    """
+    for path in checkpoints(run_dir):
+        try:
+            return path, load_checkpoint(path, cfg)
+        except DamagedCheckpoint as err:
+            warnings.warn(f"skipping a damaged checkpoint, using the one before it: {err}", CheckpointWarning, stacklevel=2)
+    return None
+
+
+def read_tensors(path: str | Path, error: type[ValueError] = DamagedCheckpoint) -> Any:
+    """torch.load(path, weights_only=True): tensors and plain containers only; any failure is `error` naming the file."""
+    try:
+        with warnings.catch_warnings():  # e.g. "Detected pickle protocol 4": the failure below says it better
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        # torch names what the safe unpickler met: "Unsupported global: GLOBAL print ..." for
+        # an object, "Unsupported operand ..." for bytes that are no pickle at all.
+        reason = str(err).split("WeightsUnpickler error:")[-1].strip().splitlines()[0].split(". ")[0]
+        if "Unsupported global" in reason:
+            raise error(f"{path} holds objects other than tensors and plain containers; "
+                        f"refusing to unpickle them ({reason})") from None
+        raise error(f"{path} is not a readable checkpoint ({reason})") from None
+    except OSError as err:
+        raise error(f"{path}: cannot read it ({err.strerror or err})") from None
+    except Exception as err:  # a damaged file: torch raises RuntimeError, KeyError, EOFError, IndexError, ...
+        first = str(err).strip().splitlines()[0].split(". ")[0] if str(err).strip() else ""
+        raise error(f"{path} is not a readable checkpoint ({type(err).__name__}: {first})") from None
 
 
 def load_checkpoint(path: str | Path, cfg: GANConfig | dict) -> dict[str, Any]:
     """The saved dict (for train(..., resume=...)), after checking it fits `cfg`'s networks."""
-    try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        # torch names what the safe unpickler met: "Unsupported global: GLOBAL print ..." for
-        # an object, "Unsupported operand ..." for bytes that are no pickle at all.
-        reason = str(err).split("WeightsUnpickler error:")[-1].strip().splitlines()[0]
-        if "Unsupported global" in reason:
-            raise CheckpointError(f"{path} holds objects other than tensors and plain containers; "
-                                  f"refusing to unpickle them ({reason})") from None
-        raise CheckpointError(f"{path} is not a readable checkpoint ({reason})") from None
-    except OSError:
-        raise
-    except Exception as err:  # a damaged file: torch raises RuntimeError, KeyError, EOFError, ...
-        raise CheckpointError(f"{path} is not a readable checkpoint ({type(err).__name__}: {err})") from None
+    saved = read_tensors(path)
     if not isinstance(saved, dict) or saved.get("format") != FORMAT:
         found = saved.get("format") if isinstance(saved, dict) else type(saved).__name__
-        raise CheckpointError(f"{path} is not a nba_ml.gan checkpoint of format {FORMAT} (found {found!r})")
+        raise DamagedCheckpoint(f"{path} is not a nba_ml.gan checkpoint of format {FORMAT} (found {found!r})")
     problems = mismatches(saved, validate_config(cfg))
     if problems:
         raise CheckpointError(f"{path} does not fit the config: " + "; ".join(problems))

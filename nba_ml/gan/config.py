@@ -12,6 +12,8 @@ from typing import Any, Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..errors import InputError, yaml_problem
+
 LossKind = Literal["wgan-gp", "wgan-clip", "gan"]
 
 # Adam betas the papers use for each objective: Gulrajani et al. (2017) for
@@ -24,7 +26,7 @@ DEFAULT_BETAS: dict[str, tuple[float, float]] = {
 }
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """A configuration that failed validation; the message names every bad field."""
 
 
@@ -102,12 +104,20 @@ class LogConfig(_Section):
     experiment_log: Optional[str] = Field(None, description="Path of the markdown master experiment log that each run appends one row to; None = none.")
 
 
+class GuardConfig(_Section):
+    divergence_retries: int = Field(2, ge=0, le=10, description="On a NaN/inf loss or gradient: roll back to the last good state (the last logged step) and retry this many times, each with the learning rates times lr_factor; then stop with an error naming the step, the metric and what was tried.")
+    lr_factor: float = Field(0.5, gt=0, lt=1, description="Factor applied to both learning rates at each divergence retry.")
+    max_seconds: Optional[float] = Field(None, gt=0, description="Wall-clock budget of one training call: stop cleanly at the first step past it (a run directory gets a final checkpoint to resume from); None = no limit.")
+    max_memory_gb: Optional[float] = Field(None, gt=0, description="Refuse, before any work, a config whose estimated training memory exceeds this many GB; None = 80% of the machine's memory (the GPU's on cuda).")
+
+
 class GANConfig(_Section):
     model: ModelConfig = Field(default_factory=ModelConfig, description="Networks.")
     loss: LossConfig = Field(default_factory=LossConfig, description="Objective.")
     optim: OptimConfig = Field(default_factory=OptimConfig, description="Optimizers.")
     train: TrainConfig = Field(default_factory=TrainConfig, description="Training budget and bookkeeping.")
     log: LogConfig = Field(default_factory=LogConfig, description="Run-directory logging: console, checkpoints, sinks, experiment log.")
+    guard: GuardConfig = Field(default_factory=GuardConfig, description="Divergence retries and resource limits (nba_ml.gan.guard).")
 
     @property
     def betas(self) -> tuple[float, float]:
@@ -152,7 +162,7 @@ def read_yaml_mapping(path: str | Path) -> dict:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise ConfigError(f"{path} is not valid YAML: {err}") from None
+        raise ConfigError(f"{path} is not valid YAML ({yaml_problem(err)})") from None
     if raw is not None and not isinstance(raw, dict):
         raise ConfigError(f"{path} must hold a YAML mapping of config sections, got {type(raw).__name__}")
     return raw or {}

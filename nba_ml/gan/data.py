@@ -17,6 +17,8 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from ..errors import InputError, one_line
+
 PointDataset = Literal["8gaussians", "25gaussians", "swissroll"]
 
 
@@ -92,24 +94,29 @@ def dataset_to_tensors(dataset: Dataset) -> tuple[Tensor, Optional[Tensor]]:
 
 
 def load_points(path: str | Path) -> Tensor:
-    """Samples (N, d) from a CSV or Parquet file whose columns are all numeric (a header row is expected)."""
+    """Samples (N, d) from a CSV or Parquet file whose columns are all numeric (a header row is expected).
+
+    Raises InputError naming the file for anything wrong with it."""
     import pandas as pd
 
     path = Path(path)
     readers = {".csv": pd.read_csv, ".parquet": pd.read_parquet}
     if path.suffix.lower() not in readers:
-        raise ValueError(f"{path}: point data must be .csv or .parquet, got {path.suffix or 'no extension'}")
+        raise InputError(f"{path}: point data must be .csv or .parquet, got {path.suffix or 'no extension'}")
     try:
         table = readers[path.suffix.lower()](path)
     except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
+        raise InputError(f"{path}: no such file") from None
     except Exception as err:  # pandas/pyarrow raise many types for a corrupt file
-        raise ValueError(f"{path}: cannot read it as {path.suffix[1:]}: {err}") from None
+        raise InputError(f"{path}: cannot read it as {path.suffix[1:]}: {one_line(err)}") from None
     non_numeric = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
     if non_numeric:
-        raise ValueError(f"{path}: point data must be numeric; non-numeric columns: {non_numeric}")
+        raise InputError(f"{path}: point data must be numeric; non-numeric columns: {non_numeric}")
     if table.empty:
-        raise ValueError(f"{path}: no rows")
+        raise InputError(f"{path}: no rows")
     samples = torch.as_tensor(table.to_numpy(dtype="float32"))
-    check_samples(samples, "mlp", where=str(path))
+    try:
+        check_samples(samples, "mlp", where=str(path))
+    except ValueError as err:
+        raise InputError(str(err)) from None
     return samples

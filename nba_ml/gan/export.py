@@ -7,27 +7,32 @@ training data.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import torch
 import yaml
 from torch import nn
 
-from ..io import atomic_path, write_text_atomic
-from .config import GANConfig, validate_config
+from ..errors import ModelFileError, one_line, yaml_problem
+from ..io import atomic_directory
+from .checkpoint import read_tensors
+from .config import ConfigError, GANConfig, validate_config
 from .networks import build_generator
 
 FORMAT_VERSION = 1
 META_FILE, WEIGHTS_FILE = "model.yaml", "generator.pt"
 
 
-def export_generator(directory: str | Path, cfg: GANConfig, generator: nn.Module, meta: dict[str, Any]) -> Path:
-    """Write the generator's weights and `meta` (plain YAML-able values, e.g. kind='points') atomically."""
+def export_generator(directory: str | Path, cfg: GANConfig, generator: nn.Module, meta: dict[str, Any],
+                     tensors: Optional[dict[str, Any]] = None) -> Path:
+    """Write the generator's weights, `meta` (plain YAML-able values, e.g. kind='points') and any further
+    `tensors` files ({name: tensors}) to a new directory that then replaces `directory` whole."""
     directory = Path(directory)
-    with atomic_path(directory / WEIGHTS_FILE) as tmp:
-        torch.save(generator.state_dict(), tmp)
-    document = {"format": FORMAT_VERSION, **meta, "gan": cfg.model_dump(mode="json")}
-    write_text_atomic(directory / META_FILE, yaml.safe_dump(document, sort_keys=False))
+    with atomic_directory(directory) as tmp:
+        for name, saved in {WEIGHTS_FILE: generator.state_dict(), **(tensors or {})}.items():
+            torch.save(saved, tmp / name)
+        document = {"format": FORMAT_VERSION, **meta, "gan": cfg.model_dump(mode="json")}
+        (tmp / META_FILE).write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return directory
 
 
@@ -41,16 +46,25 @@ def find_export(path: str | Path) -> Path:
 
 
 def load_export(path: str | Path) -> tuple[GANConfig, nn.Module, dict[str, Any]]:
-    """(config, generator in eval mode, meta) from an export; tensors only are unpickled."""
+    """(config, generator in eval mode, meta) from an export; tensors only are unpickled.
+
+    Raises ModelFileError naming the file for a model.yaml or generator.pt that is damaged or not a model's.
+    """
     directory = find_export(path)
-    meta = yaml.safe_load((directory / META_FILE).read_text(encoding="utf-8"))
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
-        raise ValueError(f"{directory / META_FILE}: not a saved model of format {FORMAT_VERSION}")
-    cfg = validate_config(meta.pop("gan"))
-    generator = build_generator(cfg)
-    weights = directory / WEIGHTS_FILE
+    meta_path, weights = directory / META_FILE, directory / WEIGHTS_FILE
     try:
-        generator.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-    except (RuntimeError, FileNotFoundError) as err:
-        raise ValueError(f"{weights} does not hold the generator described in {META_FILE}: {err}") from None
+        meta = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise ModelFileError(f"{meta_path} is not valid YAML ({yaml_problem(err)})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
+        raise ModelFileError(f"{meta_path}: not a saved model of format {FORMAT_VERSION}")
+    try:
+        cfg = validate_config(meta.pop("gan"))
+    except (KeyError, ConfigError) as err:
+        raise ModelFileError(f"{meta_path}: its gan section is not a valid config ({one_line(err)})") from None
+    generator = build_generator(cfg)
+    try:
+        generator.load_state_dict(read_tensors(weights, ModelFileError))
+    except (RuntimeError, TypeError, AttributeError) as err:  # tensors, but not this generator's
+        raise ModelFileError(f"{weights} does not hold the generator described in {META_FILE}: {one_line(err)}") from None
     return cfg, generator.eval(), meta

@@ -12,10 +12,10 @@ and one row per run in the markdown master experiment log (log.experiment_log).
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import math
 import os
 import time
+import warnings
 from datetime import date
 from pathlib import Path
 from typing import Any, Optional
@@ -23,20 +23,21 @@ from typing import Any, Optional
 import yaml
 from torch import Tensor
 
-from ..io import atomic_path, write_json_atomic, write_text_atomic
+from ..io import atomic_path, locked, write_json_atomic, write_text_atomic
 from ..plots import plt  # the headless Agg backend, chosen once in nba_ml.plots
-from .checkpoint import CHECKPOINT_DIR, checkpoint_callback, latest_checkpoint, load_checkpoint
+from .checkpoint import CHECKPOINT_DIR, CheckpointWarning, checkpoint_callback, latest_checkpoint, load_latest_checkpoint
 from .config import ConfigError, GANConfig, validate_config
 from .console import console_callback
 from .data import dataset_to_tensors
 from .metrics import pixvar
 from .sinks import JsonlSink, TensorBoardSink, WandbSink, read_jsonl
-from .training import Callback, Data, TrainingDiverged, TrainResult, train
+from .guard import guarded_train
+from .training import Callback, Data, TrainingDiverged, TrainResult
 from .triage import latest_values, triage
 
 CONFIG_FILE, METRICS_FILE, SUMMARY_FILE, PLOTS_DIR = "config.yaml", "metrics.jsonl", "summary.json", "plots"
 PIXVAR_REAL_SAMPLES = 4096  # real rows the diversity baseline is taken over (strided: cheap on big data)
-RESUMABLE = ("train.steps", "log.")  # config keys (prefixes) a resumed run may change: they do not change the weights so far
+RESUMABLE = ("train.steps", "log.", "guard.")  # config keys (prefixes) a resumed run may change: they do not change the weights so far
 
 STABILITY_LABELS = {"stable": "✅ Stable", "unstable": "⚠️ Unstable", "mode_collapse": "❌ Mode collapse", "diverging": "❌ Diverging"}
 LOG_COLUMNS = ("Date", "Run", "Loss", "LR (D/G)", "n_critic", "Batch", "Steps", "Seed", "Stability", "D Loss", "G Loss", "Quality", "Notes")
@@ -76,7 +77,8 @@ def run_training(cfg: GANConfig | dict, data: Data, run_dir: str | Path, *, resu
              checkpoint_callback(run_dir, cfg.log.checkpoint_every))
     result, diverged = None, None
     try:
-        result = train(cfg, data, callbacks=chain, resume=saved)
+        result = guarded_train(cfg, data, callbacks=chain, resume=saved, run_dir=run_dir,
+                               on_rollback=lambda step: rollback(run_dir, step, console, sinks))
     except TrainingDiverged as err:
         diverged = err  # still leave a summary and a log row saying so, then raise
     finally:
@@ -99,6 +101,13 @@ def run_training(cfg: GANConfig | dict, data: Data, run_dir: str | Path, *, resu
     return dataclasses.replace(result, history=history, metrics=history[-1] if history else {})
 
 
+def rollback(run_dir: Path, step: int, console, sinks: list) -> None:
+    """Before a divergence retry from `step`: drop the rows logged after it (the sinks reopen on the next row)."""
+    console.close()
+    sinks[0].close()  # the JSONL sink; TensorBoard/W&B keep the rows of the abandoned attempt
+    truncate_metrics(run_dir / METRICS_FILE, step)
+
+
 def every_logged(callback: Callback, every: int) -> Callback:
     """`callback` seeing the metrics on every `every`-th logged step and the last; None on other steps.
 
@@ -113,18 +122,23 @@ def every_logged(callback: Callback, every: int) -> Callback:
 
 # --- resume -----------------------------------------------------------------
 
-def resume_state(cfg: GANConfig, run_dir: Path) -> dict[str, Any]:
-    """The newest checkpoint's state, after checking the run's config allows continuing with `cfg`."""
-    path = latest_checkpoint(run_dir)
-    if path is None:
-        raise FileNotFoundError(f"cannot resume {run_dir}: no checkpoint in {run_dir / CHECKPOINT_DIR}")
+def resume_state(cfg: GANConfig, run_dir: Path) -> Optional[dict[str, Any]]:
+    """The newest readable checkpoint's state, after checking the run's config allows continuing with `cfg`.
+
+    None (start again from step 0, with a warning) for a run killed before its first checkpoint.
+    """
     if not (run_dir / CONFIG_FILE).exists():
-        raise FileNotFoundError(f"cannot resume {run_dir}: it has no {CONFIG_FILE}")
+        problem = f"no checkpoint in {run_dir / CHECKPOINT_DIR}" if latest_checkpoint(run_dir) is None else f"it has no {CONFIG_FILE}"
+        raise FileNotFoundError(f"cannot resume {run_dir}: {problem}")
     differences = config_differences(yaml.safe_load((run_dir / CONFIG_FILE).read_text(encoding="utf-8")), cfg)
     if differences:
         raise ConfigError(f"cannot resume {run_dir}: the config differs from its {CONFIG_FILE} in "
-                          + ", ".join(differences) + "; only train.steps and log.* may change")
-    saved = load_checkpoint(path, cfg)
+                          + ", ".join(differences) + "; only train.steps, log.* and guard.* may change")
+    found = load_latest_checkpoint(run_dir, cfg)
+    if found is None:
+        warnings.warn(f"{run_dir} has no complete checkpoint yet: starting it again from step 0", CheckpointWarning, stacklevel=2)
+        return None
+    saved = found[1]
     if saved["counters"]["step"] > cfg.train.steps:
         raise ConfigError(f"cannot resume {run_dir}: its checkpoint is at step {saved['counters']['step']} "
                           f"but train.steps is {cfg.train.steps}")
@@ -157,12 +171,12 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
 def refuse_existing_run(run_dir: Path) -> None:
     """A fresh run must not mix its metrics and checkpoints into another run's."""
     if (run_dir / METRICS_FILE).exists() or latest_checkpoint(run_dir) is not None:
-        raise FileExistsError(f"{run_dir} already holds a run; pass resume=True to continue it, or use a new directory")
+        raise FileExistsError(f"{run_dir} already holds a run; pass resume=True (nba-ml train --resume) to continue it, or use a new directory")
 
 
 def truncate_metrics(path: Path, step: int) -> None:
     """Keep only the rows up to `step` (atomic rewrite); nothing to do for a fresh run."""
-    if step and path.exists():
+    if path.exists():
         rows = [row for row in read_jsonl(path) if row["step"] <= step]
         write_text_atomic(path, "".join(JsonlSink.encode(row) for row in rows))
 
@@ -194,7 +208,7 @@ def write_summary(run_dir: Path, history: list[dict], report: dict, result: Opti
     """summary.json: what a reader of the run wants first (paths relative to run_dir)."""
     summary = {
         "run_id": run_dir.name,
-        "status": "diverged" if diverged else "completed",
+        "status": "diverged" if diverged else ("stopped" if result and result.state.step < result.config.train.steps else "completed"),
         "error": str(diverged) if diverged else None,
         "step": int(history[-1]["step"]) if history else resumed_step,
         "resumed_from_step": resumed_step or None,
@@ -263,12 +277,10 @@ def append_experiment_log(path: str | Path, row: list[str]) -> None:
     """Append `row` to the markdown table at `path`, with the header if the file is new.
 
     An append, not an atomic rewrite: runs in parallel share the file. The
-    exclusive lock keeps their rows whole, and the header is decided under it.
+    cross-platform lock (nba_ml.io.locked) keeps their rows whole, and the header is decided under it.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)  # released when the file closes
+    with locked(path), open(path, "a", encoding="utf-8") as f:
         text = _table_line(row)
         if os.fstat(f.fileno()).st_size == 0:
             text = _table_line(LOG_COLUMNS) + _table_line(["---"] * len(LOG_COLUMNS)) + text

@@ -13,6 +13,10 @@ final evaluation on more samples). Keys it understands:
   quality/share/<zone>                    share of generated samples per zone/mode (0..1),
   quality/share_real/<zone>               and of real samples, when known
   train/diverged_at_step                  training stopped on a NaN/inf loss
+  shots/recall, shots/precision           k-NN recall/precision of generated against real charts,
+  shots/frechet                           and the Frechet distance of their features: overall and
+  shots/<group>/recall ... /frechet       per group (position G/F/C); each judged against
+  floor/shots/...                         the same figure between two real samples when known
 """
 from __future__ import annotations
 
@@ -49,6 +53,15 @@ GRAD_NORM_TOLERANCE = 0.5  # |norm - 1| beyond this...
 SUSTAINED_FRACTION = 0.75  # ...on at least this share of the late logged steps: the penalty is not holding
 CLIP_PCT_PERSISTENT = 50.0  # the guide: > 50% of critic weights at the clip bound, persistently -> raise the bound
 
+# Quality against real charts (nba_ml.shots.quality). Recall: the share of real charts that some
+# generated chart comes near (variety); precision: the share of generated charts near a real one.
+QUALITY_GROUPS_PREFIX = "shots/"
+RECALL_COLLAPSE_FRACTION = 0.5  # recall under half the real-vs-real floor's: most of the real variety is missed
+PRECISION_POOR_FRACTION = 0.5  # precision under half the floor's: most generated charts look like no real one
+QUALITY_FALLBACK_FLOOR = 1.0  # floor assumed when none is known (two real samples reach about 0.96-0.99)
+FRECHET_FLOOR_RATIO = 100.0  # Frechet distance over 100x its floor: far from the real charts (WGAN-GP runs: 1-10x)
+GROUP_NAMES = {"G": "guards", "F": "forwards", "C": "centres"}
+
 LOWER_LR = "lower the learning rates (optim.lr_critic, optim.lr_generator), e.g. halve them"
 MORE_CRITIC = "increase loss.n_critic so the critic keeps up with the generator"
 OTHER_SEED = "try another train.seed: some initialisations collapse where others do not"
@@ -73,7 +86,7 @@ def triage(history: list[dict], *, pixvar_real: Optional[float] = None, extra: O
     latest = latest_values(history, extra)
     pixvar_real = pixvar_real if pixvar_real is not None else latest.get("quality/pixvar_real")
     found = (divergence(history, latest) + diversity(history, latest, extra, pixvar_real) + dominance(latest)
-             + lipschitz(history))
+             + lipschitz(history) + shot_quality(latest))
     verdict = max((f.verdict for f in found), key=VERDICT_CODES.__getitem__, default="stable")
     suggestions: list[str] = []
     for f in sorted(found, key=lambda f: -VERDICT_CODES[f.verdict]):
@@ -170,3 +183,46 @@ def lipschitz(history: list[dict]) -> list[Finding]:
         found.append(Finding("unstable", f"{median(clip):.0f}% of critic weights sit at the clip bound late in training",
                              ("raise loss.clip_value (the guide: > 50% clipped persistently)",)))
     return found
+
+
+def shot_quality(latest: dict) -> list[Finding]:
+    """Recall, precision and Frechet distance of generated charts, overall and per group, against their floors.
+
+    A group whose recall falls under half its floor's (or whose Frechet distance is over
+    FRECHET_FLOOR_RATIO times its floor's) collapsed: the run misses most of that group's charts.
+    """
+    found = []
+    for scope in ["", *sorted(_quality_groups(latest))]:
+        prefix = f"{QUALITY_GROUPS_PREFIX}{scope}/" if scope else QUALITY_GROUPS_PREFIX
+        who = f"{GROUP_NAMES.get(scope, 'group')} ({scope})" if scope else "overall"
+        recall, recall_floor = _with_floor(latest, prefix + "recall")
+        frechet, frechet_floor = _with_floor(latest, prefix + "frechet")
+        problems = []
+        if recall is not None and recall < RECALL_COLLAPSE_FRACTION * (recall_floor or QUALITY_FALLBACK_FLOOR):
+            problems.append(f"recall {recall:.3g}{_floor_text(recall_floor)}")
+        if frechet is not None and frechet_floor and frechet > FRECHET_FLOOR_RATIO * frechet_floor:
+            problems.append(f"Frechet distance {frechet:.4g}, {frechet / frechet_floor:,.0f} times its real floor {frechet_floor:.3g}")
+        if problems:
+            what = "the generated charts miss most real charts" if not scope else "collapsed: the generated charts miss most of its real charts"
+            found.append(Finding("mode_collapse", f"{who} {what}: " + "; ".join(problems)))
+        precision, precision_floor = _with_floor(latest, prefix + "precision")
+        if precision is not None and precision < PRECISION_POOR_FRACTION * (precision_floor or QUALITY_FALLBACK_FLOOR):
+            found.append(Finding("unstable", f"{who} precision {precision:.3g}{_floor_text(precision_floor)}: "
+                                             "most generated charts lie far from every real chart"))
+    return found
+
+
+def _quality_groups(latest: dict) -> set[str]:
+    """Groups with per-group quality figures: the <g> of shots/<g>/recall."""
+    return {k.split("/")[1] for k in latest if k.startswith(QUALITY_GROUPS_PREFIX) and k.count("/") == 2
+            and k.endswith(("/recall", "/precision", "/frechet"))}
+
+
+def _with_floor(latest: dict, key: str) -> tuple[Optional[float], Optional[float]]:
+    """(value, its floor/ value), each None when absent or not finite (an empty group is NaN)."""
+    value, floor = latest.get(key), latest.get(f"floor/{key}")
+    return (value if _finite(value) else None), (floor if _finite(floor) and floor > 0 else None)
+
+
+def _floor_text(floor: Optional[float]) -> str:
+    return f" (real floor {floor:.3g})" if floor is not None else ""

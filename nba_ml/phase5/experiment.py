@@ -17,7 +17,8 @@ from typing import Any, Optional
 import pandas as pd
 from torch import Tensor
 
-from ..gan import GANConfig, TrainResult, mode_coverage, pixvar, train, triage
+from ..gan import GANConfig, TrainResult, mode_coverage, pixvar, triage
+from ..gan.guard import guarded_train
 from ..gan.runs import real_pixvar
 from ..gan.triage import triage_metrics
 from ..gan.config import deep_merge, validate_config
@@ -29,6 +30,7 @@ from ..shots.basis import ChartBasis
 from ..shots.model import ShotModelConfig, evaluate_shot_model, model_from_result, training_data
 from ..shots.pictures import plot_position_grid
 from ..shots.quality import quality_floor
+from .progress import QUIET, Progress
 
 
 def run_name(kind: str) -> str:
@@ -128,8 +130,10 @@ def late_min(history: list[dict[str, float]], key: str) -> float:
     return min(values) if values else float("nan")
 
 
-def compare(gan: GANConfig, kinds: tuple[str, ...], task: Any, out_dir: Path) -> Comparison:
+def compare(gan: GANConfig, kinds: tuple[str, ...], task: Any, out_dir: Path, progress: Progress = QUIET,
+            label: str = "") -> Comparison:
     """Train one run per loss kind with everything else equal, evaluate, and save artifacts."""
+    progress.stage(f"{label}: real floor: the metrics between two real samples")
     metrics: dict[str, float] = {f"floor/{k}": v for k, v in task.floor().items()}
     results: dict[str, TrainResult] = {}
     reports: dict[str, dict] = {}
@@ -139,8 +143,10 @@ def compare(gan: GANConfig, kinds: tuple[str, ...], task: Any, out_dir: Path) ->
         name = run_name(kind)
         cfg = validate_config(deep_merge(gan.model_dump(), {"loss": {"kind": kind}}))
         started = time.perf_counter()
+        progress.stage(f"{label}: training {name} ({cfg.train.steps:,} steps)")
         try:
-            result = train(cfg, task.training_data(cfg), callbacks=task.callbacks(seed))
+            result = guarded_train(cfg, task.training_data(cfg),
+                                   callbacks=(*task.callbacks(seed), progress.bar(cfg.train.steps, f"{label} {name}")))
         except Exception as err:  # TrainingDiverged, or any error: keep what was measured so far
             last = getattr(err, "metrics", {})
             metrics.update({f"{name}/final/{k}": v for k, v in last.items()})
@@ -149,9 +155,11 @@ def compare(gan: GANConfig, kinds: tuple[str, ...], task: Any, out_dir: Path) ->
             return Comparison(False, metrics, artifacts, f"{kind} run failed: {type(err).__name__}: {err}", reports)
         metrics[f"{name}/time/train_s"] = time.perf_counter() - started
         metrics.update({f"{name}/final/{k}": v for k, v in result.metrics.items()})
+        progress.stage(f"{label}: evaluating {name}")
         evaluation = task.evaluate(result, seed)
         metrics.update({f"{name}/{k}": v for k, v in evaluation.items()})
-        reports[name] = triage(result.history, pixvar_real=task.real_pixvar(), extra=evaluation)
+        floor = {k: v for k, v in metrics.items() if k.startswith("floor/")}  # what the quality figures are judged against
+        reports[name] = triage(result.history, pixvar_real=task.real_pixvar(), extra={**evaluation, **floor})
         metrics.update({f"{name}/{k}": v for k, v in triage_metrics(reports[name]).items()})
         results[name] = result
         history_path = out_dir / f"history_{name}.csv"

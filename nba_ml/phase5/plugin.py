@@ -7,6 +7,8 @@ Recommendation; everything else is here, once.
 """
 from __future__ import annotations
 
+import shutil
+import tempfile
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -23,8 +25,10 @@ from ..shots.charts import ChartSpec, make_charts
 from ..shots.model import chart_basis, validate_shot_config
 from ..shots.synthetic import synthetic_league
 from ..gan.config import deep_merge, format_validation_error
+from ..gan.guard import check_memory
 from .experiment import PointTask, ShotTask, compare
-from ..io import write_text_atomic
+from .progress import QUIET, Progress
+from ..io import locked, publish_directory, write_text_atomic
 from .status import render_status
 
 # Budget presets per data family and mode, laid over the recommended config for
@@ -52,7 +56,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def recommended_config(name: str) -> dict[str, Any]:
-    """A shipped config (nba_ml/configs/NAME.yaml, mirrored in docs/configs/) as a raw dict."""
+    """A shipped config (nba_ml/configs/NAME.yaml) as a raw dict."""
     return yaml.safe_load(resources.files("nba_ml.configs").joinpath(f"{name}.yaml").read_text(encoding="utf-8"))
 
 
@@ -74,15 +78,16 @@ class PluginConfig(BaseModel):
     enabled: bool = Field(True, description="False: execute() trains nothing and returns success with skipped=True.")
     mode: Literal["production", "development", "test"] = Field("production", description="Training budget preset: 'test' runs in seconds.")
     output_dir: Optional[Path] = Field(None, description="Where artifacts go; None = artifacts/<rec_id> under the working directory.")
-    status_path: Optional[Path] = Field(None, description="STATUS.md to keep; None = the recommendation's docs folder.")
+    status_path: Optional[Path] = Field(None, description="STATUS.md to keep; None = the recommendation's docs folder in a checkout, else <output_dir>/STATUS.md (never inside site-packages).")
     data: Literal["shot_charts", "25gaussians", "8gaussians", "swissroll"] = Field("shot_charts", description="What to train on: shot charts (default) or a built-in 2-D benchmark.")
     data_file: Optional[FilePath] = Field(None, description="shot_charts: a real shot file (CSV, CSV.gz, Parquet); None = the built-in synthetic league.")
     reference_file: Optional[FilePath] = Field(None, description="shot_charts: the season generated shots are judged against; None = the training shots (synthetic: a second league).")
-    charts: ChartSpec = Field(default_factory=ChartSpec, description="shot_charts: how shots become charts (over docs/configs/shot_charts.yaml).")
+    charts: ChartSpec = Field(default_factory=ChartSpec, description="shot_charts: how shots become charts (over nba_ml/configs/shot_charts.yaml).")
     shots_per_chart: int = Field(200, gt=0, le=100_000, description="shot_charts: K shots drawn per chart when evaluating.")
     basis: int = Field(16, ge=0, le=256, description="shot_charts: the GAN generates mixture weights over this many basis maps fitted to the training charts; 0 = it generates the cells.")
     n_samples: Optional[int] = Field(None, gt=0, le=10_000_000, description="Points: training samples to generate; None = the mode's preset.")
     eval_samples: int = Field(2500, gt=0, le=1_000_000, description="Points: generated samples used for evaluation (2,500 as in the mode-coverage literature).")
+    progress: bool = Field(False, description="Print a line (stderr) as each stage starts and a progress bar per training run; `nba-ml phase5` turns it on unless --quiet.")
     gan: GANConfig = Field(default_factory=GANConfig, description="GAN settings (model, loss, optim, train, log) over the recommended config and mode preset; loss.kind is set per run.")
 
     @property
@@ -125,16 +130,40 @@ class Phase5Plugin:
 
     @property
     def status_path(self) -> Path:
-        rec = self.recommendation
-        default = REPO_ROOT / "docs" / "phases" / "phase_5" / rec.folder / "STATUS.md"
-        return self.config.status_path if self.config and self.config.status_path else default
+        """config.status_path; else, in a checkout, the recommendation's docs folder; else (installed,
+        where the docs folder would lie inside site-packages) STATUS.md in the artifacts folder."""
+        if self.config and self.config.status_path:
+            return self.config.status_path
+        docs = REPO_ROOT / "docs" / "phases" / "phase_5" / self.recommendation.folder
+        if (docs / "README.md").is_file():
+            return docs / "STATUS.md"
+        return self.output_dir / "STATUS.md"
+
+    @property
+    def output_dir(self) -> Path:
+        return (self.config.output_dir if self.config else None) or Path("artifacts") / self.recommendation.rec_id
 
     def setup(self) -> PluginConfig:
-        """Validate the config; raises ConfigError (a ValueError) naming every bad field. Trains and writes nothing."""
+        """Validate the config; raises ConfigError (a ValueError) naming every bad field. Trains and writes nothing.
+
+        Beyond the fields: a field that does not apply to the `data` kind is an error, the shot-model
+        settings are checked together, and a model or batch that would not fit in memory is refused.
+        """
+        rec_id, misplaced = self.recommendation.rec_id, misplaced_fields(self.raw_config)
+        lines = [f"  {name}: {why}" for name, why in misplaced.items()]
         try:
-            self.config = PluginConfig.model_validate(self.raw_config)
+            config = PluginConfig.model_validate({k: v for k, v in self.raw_config.items() if k not in misplaced})
         except ValidationError as err:
-            raise ConfigError(f"{self.recommendation.rec_id}: " + format_validation_error(err)) from None
+            lines += format_validation_error(err).splitlines()[1:]
+        if lines:
+            raise ConfigError(f"{rec_id}: invalid config:\n" + "\n".join(lines))
+        try:
+            if config.data == "shot_charts":
+                shot_config(config)
+            check_memory(config.gan, sample_shape(config))
+        except ConfigError as err:
+            raise ConfigError(f"{rec_id}: {err}") from None
+        self.config = config
         return self.config
 
     def execute(self) -> dict[str, Any]:
@@ -147,17 +176,28 @@ class Phase5Plugin:
             result = {"success": True, "skipped": True, "metrics": {}, "artifacts": {}}
         else:
             result = self._run(cfg, rec)
-        result["artifacts"]["status"] = str(write_text_atomic(self.status_path, render_status(rec, cfg, result, started)))
+        with locked(self.status_path):
+            result["artifacts"]["status"] = str(write_text_atomic(self.status_path, render_status(rec, cfg, result, started)))
         return result
 
     def _run(self, cfg: PluginConfig, rec: Recommendation) -> dict[str, Any]:
-        out_dir = cfg.output_dir or Path("artifacts") / rec.rec_id
+        out_dir = self.output_dir
+        progress = Progress(cfg.progress)
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        # Artifacts are written to a folder of this run's own and published at the end: two runs never mix theirs.
+        staged = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".staging", dir=out_dir.parent))
         try:
-            comparison = compare(cfg.gan, rec.kinds, make_task(cfg), out_dir)
-        except Exception as err:  # the runner must get a result, not a traceback
+            comparison = compare(cfg.gan, rec.kinds, make_task(cfg, progress, rec.rec_id), staged, progress, rec.rec_id)
+            published = publish_directory(staged, out_dir)
+            comparison.artifacts = {name: str(published.get(Path(path), path)) for name, path in comparison.artifacts.items()}
+        except Exception as err:  # the runner must get a result, not a traceback: that goes to a log file
             where = traceback.extract_tb(err.__traceback__)[-1]
-            return {"success": False, "metrics": {}, "artifacts": {},
-                    "error": f"{type(err).__name__}: {err} (at {Path(where.filename).name}:{where.lineno})"}
+            log = write_text_atomic(out_dir / ERROR_LOG, traceback.format_exc())
+            return {"success": False, "metrics": {}, "artifacts": {"error_log": str(log)},
+                    "error": f"{type(err).__name__}: {err} (at {Path(where.filename).name}:{where.lineno}; traceback in {log})"}
+        finally:
+            progress.close()
+            shutil.rmtree(staged, ignore_errors=True)
         result = {"success": comparison.success, "metrics": comparison.metrics, "artifacts": comparison.artifacts,
                   "triage": comparison.triage}
         if comparison.error:
@@ -166,9 +206,40 @@ class Phase5Plugin:
 
 
 
-def make_task(cfg: PluginConfig):
+# Fields that apply to one kind of `data` only: given for the other kind, they are an error, not ignored.
+SHOT_CHART_FIELDS = ("data_file", "reference_file", "charts", "shots_per_chart", "basis")
+POINT_FIELDS = ("n_samples", "eval_samples")
+ERROR_LOG = "error.log"  # the traceback of a failed execute(), in the artifacts folder
+
+
+def misplaced_fields(raw: dict[str, Any]) -> dict[str, str]:
+    """{field: why} for each field given that does not apply to the config's `data` kind."""
+    data = raw.get("data", "shot_charts")
+    other = POINT_FIELDS if data == "shot_charts" else SHOT_CHART_FIELDS
+    wants = "a point benchmark (data: 25gaussians, 8gaussians, swissroll)" if data == "shot_charts" else "data: shot_charts"
+    return {name: f"applies to {wants} only, not data {data!r}" for name in other if name in raw}
+
+
+def shot_config(cfg: PluginConfig):
+    """The shot-model config of a shot_charts plugin config (ConfigError naming the bad setting)."""
+    return validate_shot_config({"charts": cfg.charts, "gan": cfg.gan, "shots_per_chart": cfg.shots_per_chart,
+                                 "basis": cfg.basis})
+
+
+def sample_shape(cfg: PluginConfig) -> tuple[int, ...]:
+    """The shape of one training sample, known from the config alone: what the memory check needs."""
+    if cfg.data != "shot_charts":
+        return (2,)
+    if cfg.basis:
+        return (cfg.basis,)
+    channels, grid = cfg.charts.num_channels, cfg.charts.grid
+    return (channels * grid * grid,) if cfg.gan.model.kind == "mlp" else (channels, grid, grid)
+
+
+def make_task(cfg: PluginConfig, progress: Progress = QUIET, name: str = ""):
     """The data of a comparison and how its runs are judged (nba_ml.phase5.experiment)."""
     seed = cfg.gan.train.seed
+    progress.stage(f"{name}: data: {cfg.data_file or ('built-in synthetic league' if cfg.data == 'shot_charts' else cfg.data)}")
     if cfg.data != "shot_charts":
         return PointTask(make_points(cfg.data, cfg.training_samples, seed=seed), cfg.eval_samples)
     if cfg.data_file is not None:
@@ -182,7 +253,7 @@ def make_task(cfg: PluginConfig):
         reference = synthetic_league(*MODE_LEAGUE[cfg.mode], seed=seed + 1)  # a second league, never trained on
     else:
         reference = shots
-    shot_cfg = validate_shot_config({"charts": cfg.charts, "gan": cfg.gan, "shots_per_chart": cfg.shots_per_chart,
-                                     "basis": cfg.basis})
+    shot_cfg = shot_config(cfg)
     charts = make_charts(shots, cfg.charts)
+    progress.stage(f"{name}: basis: fitting {cfg.basis} maps to {len(charts):,} training charts" if cfg.basis else f"{name}: charts: {len(charts):,}")
     return ShotTask(shot_cfg, charts, shots, reference, *chart_basis(charts, shot_cfg))

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import importlib
 import re
+from pathlib import Path
 from typing import Any, Optional
 
-from ..io import write_text_atomic
+from ..io import locked, write_text_atomic
 from .experiment import run_name
 from .plugin import REPO_ROOT
 
@@ -68,18 +69,32 @@ def summary_lines(results: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def update_index(results: dict[str, dict[str, Any]]) -> None:
-    """Rewrite the status table of PHASE_5_INDEX.md between its markers (atomically)."""
-    if not INDEX_PATH.exists():
+def update_index(results: dict[str, dict[str, Any]], index_path: Optional[Path] = None) -> None:
+    """Rewrite the rows of these results in the status table of PHASE_5_INDEX.md (between its markers),
+    under the file's lock: a runner that ran other recommendations at the same time keeps its rows.
+
+    A result counts only if its STATUS.md is the one the index links to (a run with its own
+    status_path, a test's for instance, leaves the index alone)."""
+    path = index_path or INDEX_PATH
+    results = {rec_id: result for rec_id, result in results.items()
+               if Path(result["artifacts"].get("status", "")) == path.parent / load_plugin(rec_id).recommendation.folder / "STATUS.md"}
+    if not results or not path.exists():
         return
-    rows = ["| sub-phase | recommendation | status | STATUS.md |", "|---|---|---|---|"]
-    for rec_id in PLUGINS:
-        rec = load_plugin(rec_id).recommendation
-        result = results.get(rec_id)
-        status = "not run" if result is None else ("skipped" if result.get("skipped") else ("✅ complete" if result["success"] else "❌ failed"))
-        rows.append(f"| {rec.sub_phase} | {rec_id}: {rec.title} | {status} | [STATUS.md]({rec.folder}/STATUS.md) |")
-    text = INDEX_PATH.read_text(encoding="utf-8")
-    block = f"{BEGIN}\n" + "\n".join(rows) + f"\n{END}"
-    new_text, count = re.subn(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
-    if count:
-        write_text_atomic(INDEX_PATH, new_text)
+    with locked(path):
+        text = path.read_text(encoding="utf-8")
+        match = re.search(re.escape(BEGIN) + "(.*?)" + re.escape(END), text, flags=re.S)
+        if match is None:
+            return
+        current = {row.split("|")[2].split(":")[0].strip(): row for row in match.group(1).splitlines()
+                   if row.startswith("| ") and ":" in row.split("|")[2]}
+        rows = ["| sub-phase | recommendation | status | STATUS.md |", "|---|---|---|---|"]
+        for rec_id in PLUGINS:
+            rows.append(index_row(rec_id, results[rec_id]) if rec_id in results else current.get(rec_id, index_row(rec_id, None)))
+        block = f"{BEGIN}\n" + "\n".join(rows) + f"\n{END}"
+        write_text_atomic(path, text[:match.start()] + block + text[match.end():])
+
+
+def index_row(rec_id: str, result: Optional[dict[str, Any]]) -> str:
+    rec = load_plugin(rec_id).recommendation
+    status = "not run" if result is None else ("skipped" if result.get("skipped") else ("✅ complete" if result["success"] else "❌ failed"))
+    return f"| {rec.sub_phase} | {rec_id}: {rec.title} | {status} | [STATUS.md]({rec.folder}/STATUS.md) |"

@@ -55,6 +55,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from torch import Tensor
 from torch.utils.data import TensorDataset
 
+from nba_ml.shots.loader import ShotDataError
 from nba_ml.shots.court import BASELINE_Y, HALF_COURT_Y, SIDELINE_X, ZONES, zone_of
 
 ChartUnit = Literal["player_season", "player_games", "team_game"]
@@ -302,12 +303,12 @@ def _check_shot_columns(shots: pd.DataFrame, spec: ChartSpec) -> None:
         needed.append("SHOT_MADE_FLAG")
     missing = [column for column in needed if column not in shots.columns]
     if missing:
-        raise ValueError(
+        raise ShotDataError(
             f"shots is missing column(s) {missing} needed for unit={spec.unit!r}, channels={spec.channels!r}; "
             f"columns found: {list(shots.columns)}"
         )
     if spec.channels == "attempts+makes" and not shots["SHOT_MADE_FLAG"].isin([0, 1]).all():
-        raise ValueError("shots['SHOT_MADE_FLAG'] must be 0 or 1 on every row (load_shots drops other values)")
+        raise ShotDataError("shots['SHOT_MADE_FLAG'] must be 0 or 1 on every row (load_shots drops other values)")
 
 
 def _unit_keys(shots: pd.DataFrame, spec: ChartSpec) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nba_ml.errors import InputError
 from nba_ml.shots.court import BASELINE_Y, HALF_COURT_Y, SIDELINE_X
 
 REQUIRED_COLUMNS = ("LOC_X", "LOC_Y")
@@ -36,7 +37,7 @@ FEET_MAX_P99_Y = 50.0
 FEET_MIN_NON_INTEGER_SHARE = 0.25
 
 
-class ShotDataError(ValueError):
+class ShotDataError(InputError):
     """A shot file cannot be read, or (in strict mode) holds rows we would drop."""
 
 
@@ -118,9 +119,12 @@ def load_shots(
         INVALID_MADE_FLAG: no_row if made_flag is None else ~made_flag.isin([0, 1]).to_numpy(),
     }
     keep, dropped = _apply_drop_reasons(drop_masks, rows_read)
+    counts = ", ".join(f"{reason}={count:,}" for reason, count in dropped.items() if count)
     if strict and sum(dropped.values()):
-        counts = ", ".join(f"{reason}={count}" for reason, count in dropped.items() if count)
         raise ShotDataError(f"{path}: strict mode, {sum(dropped.values())} rows would be dropped: {counts}")
+    if not keep.any():
+        raise ShotDataError(f"{path}: no usable rows: all {rows_read:,} rows were dropped ({counts}); "
+                            "LOC_X and LOC_Y must be finite numbers (tenths of a foot) within the half court")
 
     shots = shots.loc[keep].reset_index(drop=True)
     if made_flag is not None:
@@ -140,6 +144,8 @@ def load_shots(
 
 def _read_table(path: Path) -> pd.DataFrame:
     """Read the file by extension; every read failure becomes ShotDataError."""
+    if path.is_dir():
+        raise ShotDataError(f"{path}: is a directory; expected a shot file (.csv, .csv.gz or .parquet)")
     if not path.is_file():
         raise ShotDataError(f"{path}: no such file")
     name = path.name.lower()
@@ -182,8 +188,9 @@ def _normalise_column_names(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
 
 def _coordinates_in_tenths(shots: pd.DataFrame, path: Path, strict: bool) -> tuple[pd.Series, pd.Series, str]:
     """LOC_X and LOC_Y as float64 tenths of a foot (NaN where not numeric), and their units."""
-    x = pd.to_numeric(shots["LOC_X"], errors="coerce").astype("float64")
-    y = pd.to_numeric(shots["LOC_Y"], errors="coerce").astype("float64")
+    # Text, NaN and infinities all become NaN: counted under missing_or_non_numeric_coordinates.
+    x = _finite_or_nan(pd.to_numeric(shots["LOC_X"], errors="coerce"))
+    y = _finite_or_nan(pd.to_numeric(shots["LOC_Y"], errors="coerce"))
     known = (x.notna() & y.notna()).to_numpy()
     if not _looks_like_feet(x[known].to_numpy(), y[known].to_numpy()):
         return x, y, UNITS_TENTHS
@@ -193,6 +200,11 @@ def _coordinates_in_tenths(shots: pd.DataFrame, path: Path, strict: bool) -> tup
             "(small spread, mostly non-integers); convert them or load with strict=False"
         )
     return x * 10, y * 10, UNITS_FEET_CONVERTED
+
+
+def _finite_or_nan(values: pd.Series) -> pd.Series:
+    values = values.astype("float64")
+    return values.where(np.isfinite(values))
 
 
 def _looks_like_feet(x: np.ndarray, y: np.ndarray) -> bool:

@@ -1,6 +1,6 @@
 """The shot-chart model: train a conditional WGAN-GP on charts, save it, load it, draw shots.
 
-    cfg = load_shot_config("docs/configs/shot_charts.yaml")
+    cfg = load_shot_config("nba_ml/configs/shot_charts.yaml")
     model, run = train_shot_model(cfg, shots)           # shots: a load_shots() or synthetic_league() frame
     model.save("models/shots")
     model = ShotChartModel.load("models/shots")
@@ -28,9 +28,10 @@ from torch.utils.data import TensorDataset
 
 from ..gan import GANConfig, TrainResult, run_training, train
 from ..gan.config import ConfigError, format_validation_error, read_yaml_mapping
+from ..errors import ModelFileError
+from ..gan.checkpoint import read_tensors
 from ..gan.export import export_generator, find_export, load_export
 from ..gan.runs import real_pixvar
-from ..io import atomic_path
 from .basis import ChartBasis, fit_basis, with_make_rates
 from .charts import ChartSpec, ShotCharts, draw_shots, encode_density, make_charts
 from .posterior import PlayerPosterior, player_posterior
@@ -168,18 +169,16 @@ class ShotChartModel:
         return shots
 
     def save(self, directory: str | Path) -> Path:
-        """Export to `directory` (model.yaml + generator.pt [+ basis.pt], each written atomically)."""
+        """Export to `directory` (model.yaml + generator.pt [+ basis.pt]), swapped in whole."""
         meta = {"kind": "shot_charts", "charts": self.config.charts.model_dump(mode="json"),
                 "shots_per_chart": self.config.shots_per_chart, "basis": self.config.basis,
                 "position_groups": list(self.position_groups), "label_freqs": self.label_freqs}
-        if self.basis is not None:  # before model.yaml, which is written last: a directory with it is complete
-            Path(directory).mkdir(parents=True, exist_ok=True)
-            with atomic_path(Path(directory) / BASIS_FILE) as tmp:
-                saved = {"maps": self.basis.maps}
-                if self.basis.make_maps is not None:
-                    saved["make_maps"] = self.basis.make_maps
-                torch.save(saved, tmp)
-        return export_generator(directory, self.config.gan, self.generator, meta)
+        tensors = {}
+        if self.basis is not None:
+            tensors[BASIS_FILE] = {"maps": self.basis.maps}
+            if self.basis.make_maps is not None:
+                tensors[BASIS_FILE]["make_maps"] = self.basis.make_maps
+        return export_generator(directory, self.config.gan, self.generator, meta, tensors)
 
     @classmethod
     def load(cls, directory: str | Path) -> "ShotChartModel":
@@ -193,10 +192,10 @@ class ShotChartModel:
         if config.basis:
             path = find_export(directory) / BASIS_FILE
             try:
-                saved = torch.load(path, map_location="cpu", weights_only=True)
+                saved = read_tensors(path, ModelFileError)
                 basis = ChartBasis(saved["maps"], saved.get("make_maps"))
             except (OSError, RuntimeError, KeyError, TypeError, ValueError, AttributeError) as err:
-                raise ValueError(f"{path}: expected the chart basis of this model ({config.basis} maps): {err}") from None
+                raise ModelFileError(f"{path}: expected the chart basis of this model ({config.basis} maps): {err}") from None
         return cls(config, generator, tuple(meta["position_groups"]), meta["label_freqs"], basis)
 
 

@@ -139,3 +139,38 @@ def test_cfg_without_data_shape_takes_the_checkpoints(points, tmp_path):
     result = train(tiny(train={"steps": 1}), points)
     assert validate_config(tiny()).model.data_shape is None
     assert load_checkpoint(save_checkpoint(result.state, tmp_path), tiny())["counters"]["step"] == 1
+
+
+@pytest.mark.parametrize("damage", [lambda b: b[: len(b) // 2], lambda b: b[:100] + bytes(len(b) - 100), lambda b: b""])
+def test_a_damaged_newest_checkpoint_is_skipped_for_the_previous_with_a_warning(tmp_path, damage):
+    from nba_ml.gan.checkpoint import CheckpointWarning, load_latest_checkpoint
+    from nba_ml.gan.runs import run_training
+
+    cfg = tiny(train={"steps": 4, "log_every": 1}, log={"checkpoint_every": 2, "verbose": False})
+    data = torch.randn(64, 2)
+    run_training(cfg, data, tmp_path / "run", verbose=False)
+    newest = tmp_path / "run" / "checkpoints" / "step_00000004.pt"
+    newest.write_bytes(damage(newest.read_bytes()))
+    with pytest.warns(CheckpointWarning, match=r"skipping a damaged checkpoint, using the one before it: .*step_00000004.pt"):
+        path, saved = load_latest_checkpoint(tmp_path / "run", cfg)
+    assert path.name == "step_00000002.pt" and saved["counters"]["step"] == 2
+    with pytest.warns(CheckpointWarning):
+        resumed = run_training(cfg, data, tmp_path / "run", resume=True, verbose=False)
+    assert resumed.state.step == 4 and [row["step"] for row in resumed.history] == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_a_run_killed_before_its_first_checkpoint_resumes_from_the_start(tmp_path):
+    from nba_ml.gan.checkpoint import CheckpointWarning
+    from nba_ml.gan.runs import run_training
+
+    cfg = tiny(train={"steps": 4, "log_every": 1}, log={"checkpoint_every": 4})
+    data = torch.randn(64, 2)
+
+    def crash(state, metrics):
+        if state.step == 2:
+            raise KeyboardInterrupt  # metrics.jsonl has rows, checkpoints/ has none
+    with pytest.raises(KeyboardInterrupt):
+        run_training(cfg, data, tmp_path / "run", callbacks=(crash,), verbose=False)
+    with pytest.warns(CheckpointWarning, match="no complete checkpoint yet: starting it again from step 0"):
+        resumed = run_training(cfg, data, tmp_path / "run", resume=True, verbose=False)
+    assert [row["step"] for row in resumed.history] == [1.0, 2.0, 3.0, 4.0]

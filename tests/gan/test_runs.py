@@ -107,7 +107,7 @@ def test_resume_after_a_crash_equals_an_uninterrupted_run(points, tmp_path, no_p
 
 def test_resume_may_extend_the_steps_but_nothing_else(points, tmp_path, no_plots):
     run_training(tiny(train={"steps": 4}), points, tmp_path)
-    with pytest.raises(ConfigError, match=r"loss.n_critic \(5 -> 3\); only train.steps and log.\* may change"):
+    with pytest.raises(ConfigError, match=r"loss.n_critic \(5 -> 3\); only train.steps, log.\* and guard.\* may change"):
         run_training(tiny(loss={"n_critic": 3}), points, tmp_path, resume=True)
     result = run_training(tiny(train={"steps": 6}), points, tmp_path, resume=True)
     assert [h["step"] for h in result.history] == [2.0, 4.0, 6.0]

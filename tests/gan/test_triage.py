@@ -110,3 +110,37 @@ def test_the_worst_finding_decides_and_suggestions_follow_it():
     assert report["suggestions"][0] == LOWER_LR
     assert len(report["suggestions"]) == len(set(report["suggestions"]))  # no repeats
     assert triage_metrics(report) == {"triage/verdict_code": 3.0, "triage/findings": 3.0}
+
+
+# rec_098's standard GAN run and WGAN-GP run as its STATUS.md reported them (production, 2022-23 table):
+# the standard GAN missed the forwards entirely (recall 0, Frechet 1,272 times the floor).
+FLOOR = {"floor/shots/recall": 0.9667, "floor/shots/precision": 0.9933, "floor/shots/frechet": 0.0004474,
+         "floor/shots/G/recall": 0.9792, "floor/shots/F/recall": 0.963, "floor/shots/C/recall": 0.9583,
+         "floor/shots/G/frechet": 0.001509, "floor/shots/F/frechet": 0.0009168, "floor/shots/C/frechet": 0.009709}
+COLLAPSED_GAN = {"shots/recall": 0.56, "shots/precision": 0.4267, "shots/frechet": 0.2486,
+                 "shots/G/recall": 0.5972, "shots/F/recall": 0.0, "shots/C/recall": 0.5,
+                 "shots/G/frechet": 0.05301, "shots/F/frechet": 1.166, "shots/C/frechet": 0.07771}
+HEALTHY_WGAN_GP = {"shots/recall": 0.96, "shots/precision": 0.9233, "shots/frechet": 0.003761,
+                   "shots/G/recall": 0.9375, "shots/F/recall": 0.9537, "shots/C/recall": 1.0,
+                   "shots/G/frechet": 0.005686, "shots/F/frechet": 0.003531, "shots/C/frechet": 0.01343}
+
+
+def test_collapsed_group_is_named_from_the_quality_figures():
+    report = triage(history(), pixvar_real=1.0, extra={**COLLAPSED_GAN, **FLOOR})
+    assert report["verdict"] == "mode_collapse"
+    assert report["findings"] == [
+        "overall the generated charts miss most real charts: Frechet distance 0.2486, 556 times its real floor 0.000447",
+        "overall precision 0.427 (real floor 0.993): most generated charts lie far from every real chart",
+        "forwards (F) collapsed: the generated charts miss most of its real charts: recall 0 (real floor 0.963); "
+        "Frechet distance 1.166, 1,272 times its real floor 0.000917",
+    ]
+
+
+def test_healthy_quality_figures_add_no_finding():
+    assert triage(history(), pixvar_real=1.0, extra={**HEALTHY_WGAN_GP, **FLOOR})["verdict"] == "stable"
+
+
+def test_quality_without_a_floor_uses_absolute_thresholds_and_skips_empty_groups():
+    report = triage(history(), pixvar_real=1.0, extra={"shots/recall": 0.9, "shots/C/recall": 0.2, "shots/G/recall": math.nan,
+                                                       "shots/frechet": 5.0})
+    assert report["findings"] == ["centres (C) collapsed: the generated charts miss most of its real charts: recall 0.2"]

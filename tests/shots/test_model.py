@@ -82,11 +82,9 @@ def test_bad_config_names_the_field():
         validate_shot_config({"charts": {"grid": 20}})
 
 
-def test_shipped_config_is_valid_and_mirrored():
+def test_shipped_config_is_valid():
     from pathlib import Path
 
-    repo = Path(__file__).resolve().parents[2]
-    shipped = repo / "nba_ml" / "configs" / "shot_charts.yaml"
-    assert (repo / "docs" / "configs" / "shot_charts.yaml").read_text() == shipped.read_text()
+    shipped = Path(__file__).resolve().parents[2] / "nba_ml" / "configs" / "shot_charts.yaml"
     cfg = load_shot_config(shipped)
     assert (cfg.gan.model.num_classes, cfg.gan.model.output, cfg.gan.loss.gp_weight) == (3, "density", 10.0)

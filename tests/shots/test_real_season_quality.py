@@ -16,7 +16,7 @@ from nba_ml.shots.model import evaluate_shot_model, train_shot_model, validate_s
 from nba_ml.shots.quality import quality_floor
 from tests.shots.shared_data import SHARED_DATA
 
-SHIPPED = Path(__file__).resolve().parents[2] / "docs" / "configs" / "shot_charts.yaml"
+SHIPPED = Path(__file__).resolve().parents[2] / "nba_ml" / "configs" / "shot_charts.yaml"
 
 
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"shared data folder {SHARED_DATA} is absent")

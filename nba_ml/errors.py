@@ -1,0 +1,38 @@
+"""The one error family for bad input: every user-facing entry point raises an InputError.
+
+An InputError (a ValueError) says which file, field or column is wrong and what
+was expected, in a message whose first line stands alone; the CLI prints it as
+one line and exits 2. Anything else escaping the package is a bug.
+
+    InputError
+    ├── ConfigError        nba_ml.gan.config: a config field, a --set, a config file
+    │   └── ResourceError  nba_ml.gan.guard: a config that would not fit in memory
+    ├── CheckpointError    nba_ml.gan.checkpoint: a checkpoint that cannot be used
+    ├── ModelFileError     nba_ml.gan.export: a saved model that cannot be loaded
+    └── ShotDataError      nba_ml.shots.loader: a shot file that cannot be used
+"""
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """Bad input from a user: a config, a file, an option. The message names it and what was expected."""
+
+
+class ModelFileError(InputError):
+    """A saved model (model.yaml, generator.pt, basis.pt) that is missing, damaged or not a model."""
+
+
+def one_line(err: BaseException) -> str:
+    """The error's message on one line: its lines joined with '; ' (a config error lists one field a line)."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].endswith(":"):
+        return f"{lines[0]} " + "; ".join(lines[1:])
+    return "; ".join(lines)
+
+
+def yaml_problem(err: Exception) -> str:
+    """'line 3, column 1: expected ...' for a PyYAML error (its own text spans several lines)."""
+    problem, mark = getattr(err, "problem", None), getattr(err, "problem_mark", None)
+    if problem is None:
+        return one_line(err)
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark is not None else problem
