@@ -42,6 +42,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from ..errors import InputError
 from .charts import cell_of, on_grid
 
 DEFAULT_TAU = 0.5  # likelihood power for a short record; chosen on the training season's players (module docstring)
@@ -107,15 +108,15 @@ def player_records(observed: pd.DataFrame, grid: int, position_groups: tuple[str
 
 def _check_observed(frame: pd.DataFrame, name: str, needed: tuple[str, ...], position_groups: tuple[str, ...]) -> None:
     if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"{name} must be a pandas DataFrame of shots, got {type(frame).__name__}")
+        raise InputError(f"{name} must be a pandas DataFrame of shots, got {type(frame).__name__}")
     missing = [column for column in needed if column not in frame.columns]
     if missing:
-        raise ValueError(f"{name} is missing column(s) {missing}; columns found: {list(frame.columns)}")
+        raise InputError(f"{name} is missing column(s) {missing}; columns found: {list(frame.columns)}")
     if "POSITION_GROUP" in frame:
         values = frame["POSITION_GROUP"].dropna()
         unknown = sorted({str(v) for v in values[~values.isin(position_groups)]})
         if unknown:
-            raise ValueError(f"{name}: column POSITION_GROUP has unknown value(s) {unknown[:5]}; expected one of "
+            raise InputError(f"{name}: column POSITION_GROUP has unknown value(s) {unknown[:5]}; expected one of "
                              f"{list(position_groups)} or empty (unknown position: the label-frequency mixture)")
 
 
@@ -137,18 +138,18 @@ def player_posterior(model, observed: pd.DataFrame, n_charts: int, *, players: O
                      particles: int = DEFAULT_PARTICLES, seed: Optional[int] = None) -> PlayerPosterior:
     """n_charts posterior charts per player of `observed` (and `players`) under `model` (a basis ShotChartModel)."""
     if model.basis is None:
-        raise ValueError("posterior sampling needs a model on a chart basis (basis: K > 0): the likelihood of a "
+        raise InputError("posterior sampling needs a model on a chart basis (basis: K > 0): the likelihood of a "
                          "player's shots is taken under each chart's mixture of the basis maps; this model "
                          "generates cells (basis: 0); retrain it with basis: 16")
     if not isinstance(n_charts, (int, np.integer)) or n_charts < 1:
-        raise ValueError(f"n_charts must be a positive integer, got {n_charts!r}")
+        raise InputError(f"n_charts must be a positive integer, got {n_charts!r}")
     if not 0 < tau <= 1:
-        raise ValueError(f"tau (likelihood power) must be in (0, 1], got {tau}")
+        raise InputError(f"tau (likelihood power) must be in (0, 1], got {tau}")
     if not saturation > 0:
-        raise ValueError(f"saturation must be positive (float('inf') for a constant power), got {saturation}")
+        raise InputError(f"saturation must be positive (float('inf') for a constant power), got {saturation}")
     table, cells, dropped = player_records(observed, model.basis.grid, model.position_groups, players)
     if table.empty:
-        raise ValueError(f"observed: no player to sample for (rows dropped: {dropped})")
+        raise InputError(f"observed: no player to sample for (rows dropped: {dropped})")
     n = max(int(particles), int(n_charts))
     rng = torch.Generator().manual_seed(seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63))
 
