@@ -205,7 +205,7 @@ def tau_setting(args) -> bool:
     model, _ = fold_model(args, shots, fold_of, 0, "2017-18")
     train, judged = judged_players(season, fold_of, 0)
     print(f"{len(judged)} held-out 2017-18 players; log-lik per target shot and 90% coverage at n = 10 / 30 / 100")
-    for tau, saturation in TAU_GRID:
+    for tau, saturation in args.grid or TAU_GRID:
         generated, _ = generate(model, season, judged, tau, saturation, ns=protocol.NS[1:])
         res, coverage = score(generated, season, judged, train, (100, 1.5))
         print(f"tau {tau:<5} saturation {saturation:<6} ll " + " / ".join(f"{res[('model', n)][:, 0].mean():.4f}" for n in generated)
@@ -237,6 +237,8 @@ def main() -> None:
     parser.add_argument("--models", help="split, tau: save each fold's model here, or load it when already saved")
     parser.add_argument("--tau", type=float, default=DEFAULT_TAU)
     parser.add_argument("--saturation", type=float, default=DEFAULT_SATURATION)
+    parser.add_argument("--grid", type=lambda text: [tuple(map(float, pair.split(":"))) for pair in text.split(",")],
+                        help="tau: the (tau, saturation) pairs to try, e.g. 0.5:100,0.25:inf (default TAU_GRID)")
     parser.add_argument("--set", action="append", type=parse_override, default=[], help="split: config override")
     parser.add_argument("--population-only", action="store_true", help="split: only the population figures")
     parser.add_argument("--out", help="setting 1: write gen_n*.csv here for the protocol's own scorer")

@@ -47,18 +47,26 @@ def apply_overrides(raw: dict, overrides: list[tuple[list[str], Any]]) -> dict:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from .gan import distributed
+
     overrides = [parse_override(text) for text in args.set or []]
     raw = apply_overrides(read_yaml_mapping(args.config), overrides)
     out = Path(args.out)
-    if "charts" in raw:
-        _train_shots(raw, args, out)
-    else:
-        _train_points(raw, args, out)
-    print(f"run directory: {out}  (model: {out / 'model'})")
+    try:  # under torchrun every rank trains; only rank 0 writes the model and pictures
+        if "charts" in raw:
+            _train_shots(raw, args, out)
+        else:
+            _train_points(raw, args, out)
+        main_rank = distributed.current().is_main
+    finally:
+        distributed.leave()
+    if main_rank:
+        print(f"run directory: {out}  (model: {out / 'model'})")
     return 0
 
 
 def _train_shots(raw: dict, args: argparse.Namespace, out: Path) -> None:
+    from .gan import distributed
     from .shots import load_shots
     from .shots.model import train_shot_model, validate_shot_config
     from .shots.pictures import plot_position_grid
@@ -72,6 +80,8 @@ def _train_shots(raw: dict, args: argparse.Namespace, out: Path) -> None:
         shots = synthetic_league(seed=cfg.gan.train.seed)
         print(f"no --data: training on the built-in synthetic league ({len(shots):,} shots)")
     model, result, _ = train_shot_model(cfg, shots, run_dir=out, resume=args.resume, verbose=not args.quiet)
+    if not distributed.current().is_main:
+        return
     report_early_stop(result)
     model.save(out / "model")
     per_position = {g: model.generate_charts(4, position=g, seed=0)[0] for g in model.position_groups} \
@@ -80,7 +90,7 @@ def _train_shots(raw: dict, args: argparse.Namespace, out: Path) -> None:
 
 
 def _train_points(raw: dict, args: argparse.Namespace, out: Path) -> None:
-    from .gan import make_points, run_training, validate_config
+    from .gan import distributed, make_points, run_training, validate_config
     from .gan.data import load_points
     from .gan.export import export_generator
     from .plots import plot_points
@@ -92,6 +102,8 @@ def _train_points(raw: dict, args: argparse.Namespace, out: Path) -> None:
         samples = make_points("25gaussians", 100_000, seed=cfg.train.seed).samples
         print("no --data: training on the built-in 25-Gaussian benchmark (100,000 points)")
     result = run_training(cfg, samples, out, resume=args.resume, verbose=not args.quiet)
+    if not distributed.current().is_main:
+        return
     report_early_stop(result)
     export_generator(out / "model", result.config, result.generator, {"kind": "points"})
     if samples.shape[1] == 2:

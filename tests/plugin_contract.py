@@ -5,13 +5,14 @@ execute() per class (setUpClass) keeps the files fast.
 """
 import json
 import math
+from dataclasses import replace
 import shutil
 import tempfile
 from pathlib import Path
 from unittest import mock
 
 from nba_ml.gan import ConfigError
-from nba_ml.gan import training
+from nba_ml.gan import losses
 from nba_ml.phase5 import PluginConfig
 
 
@@ -186,12 +187,12 @@ class PluginContract:
         self.assertIn("SKIPPED", status.read_text())
 
     def test_divergence_returns_failure_instead_of_raising(self):
-        critic_loss, generator_loss = training.OBJECTIVES["wgan-gp"]
-        nan_loss = lambda r, f: critic_loss(r, f) * float("nan")
+        objective = losses.OBJECTIVES["wgan-gp"]
+        nan_loss = lambda r, f: objective.critic_loss(r, f) * float("nan")
         status = self.tmp / "failed_STATUS.md"
         impl = self.plugin_class({**self.config, "output_dir": str(self.tmp / "failed"), "status_path": str(status)})
         impl.setup()
-        with mock.patch.dict(training.OBJECTIVES, {"wgan-gp": (nan_loss, generator_loss)}):
+        with mock.patch.dict(losses.OBJECTIVES, {"wgan-gp": replace(objective, critic_loss=nan_loss)}):
             result = impl.execute()
         self.assertFalse(result["success"])
         self.assertRegex(result["error"], r"wgan-gp run failed: TrainingDiverged: training diverged at step 1: "

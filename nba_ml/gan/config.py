@@ -13,17 +13,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError, yaml_problem
+from .losses import OBJECTIVES
 
-LossKind = Literal["wgan-gp", "wgan-clip", "gan"]
-
-# Adam betas the papers use for each objective: Gulrajani et al. (2017) for
-# WGAN-GP, Radford et al. (2015) for the standard GAN. Weight clipping uses
-# RMSprop (Arjovsky et al. 2017), which has no betas.
-DEFAULT_BETAS: dict[str, tuple[float, float]] = {
-    "wgan-gp": (0.0, 0.9),
-    "wgan-clip": (0.0, 0.9),
-    "gan": (0.5, 0.999),
-}
+LossKind = Literal["wgan-gp", "wgan-clip", "gan"]  # the keys of nba_ml.gan.losses.OBJECTIVES
 
 
 class ConfigError(InputError):
@@ -89,9 +81,16 @@ class TrainConfig(_Section):
     seed: int = Field(0, ge=0, description="Seeds python, numpy and torch; same seed + config on CPU = identical run.")
     log_every: int = Field(100, gt=0, description="Generator iterations between entries of TrainResult.history.")
     loss_var_window: int = Field(50, ge=2, description="Generator iterations over which stability/loss_var is taken.")
-    device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where to train; 'auto' picks cuda when available.")
+    device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where to train; 'auto' picks cuda when available; 'cuda' without a CUDA device is an error before training.")
+    precision: Literal["fp32", "bf16", "fp16"] = Field("fp32", description="CUDA mixed precision: 'bf16' autocast, 'fp16' autocast with loss scaling (GradScaler); the penalty and its norm stay float32. CPU runs need 'fp32'.")
     flush_denormal: bool = Field(True, description="torch.set_flush_denormal(True) on CPU: avoids several-fold slowdowns from denormal floats.")
     ema_decay: Optional[float] = Field(None, gt=0, lt=1, description="Keep an exponential moving average of the generator weights with this decay (e.g. 0.999); None = off.")
+
+    @model_validator(mode="after")
+    def _check_precision(self) -> "TrainConfig":
+        if self.device == "cpu" and self.precision != "fp32":
+            raise ValueError(f"precision={self.precision!r} needs a CUDA device (train.device 'cuda' or 'auto'); CPU training is fp32")
+        return self
 
 
 class LogConfig(_Section):
@@ -122,7 +121,7 @@ class GANConfig(_Section):
     @property
     def betas(self) -> tuple[float, float]:
         """The Adam betas in force: the configured ones, else the paper's for loss.kind."""
-        return self.optim.betas or DEFAULT_BETAS[self.loss.kind]
+        return self.optim.betas or OBJECTIVES[self.loss.kind].betas
 
     def with_data_shape(self, shape: tuple[int, ...]) -> "GANConfig":
         """A copy with model.data_shape set (validated like the rest)."""

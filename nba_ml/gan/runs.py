@@ -25,6 +25,7 @@ from torch import Tensor
 
 from ..io import atomic_path, locked, write_json_atomic, write_text_atomic
 from ..plots import plt  # the headless Agg backend, chosen once in nba_ml.plots
+from . import distributed
 from .checkpoint import CHECKPOINT_DIR, CheckpointWarning, checkpoint_callback, latest_checkpoint, load_latest_checkpoint
 from .config import ConfigError, GANConfig, validate_config
 from .console import console_callback
@@ -32,7 +33,7 @@ from .data import dataset_to_tensors
 from .metrics import pixvar
 from .sinks import JsonlSink, TensorBoardSink, WandbSink, read_jsonl
 from .guard import guarded_train
-from .training import Callback, Data, TrainingDiverged, TrainResult
+from .training import Callback, Data, TrainingDiverged, TrainResult, resolve_device, train
 from .triage import latest_values, triage
 
 CONFIG_FILE, METRICS_FILE, SUMMARY_FILE, PLOTS_DIR = "config.yaml", "metrics.jsonl", "summary.json", "plots"
@@ -58,14 +59,28 @@ def run_training(cfg: GANConfig | dict, data: Data, run_dir: str | Path, *, resu
     `callbacks` are quality callbacks: they see the metrics every log.quality_every
     logged steps and at the last step (None otherwise), and may return metrics to add.
     resume=True continues from the newest checkpoint; only train.steps (and log.*)
-    may differ from the run's config.yaml.
+    may differ from the run's config.yaml. Under torchrun every rank trains and only
+    rank 0 writes; a resumed distributed run needs `run_dir` readable by every rank.
     """
     wall_started = time.perf_counter()
     cfg, run_dir = validate_config(cfg), Path(run_dir)
-    saved = resume_state(cfg, run_dir) if resume else None
-    resumed_step = saved["counters"]["step"] if saved else 0
-    if not resume:
-        refuse_existing_run(run_dir)
+    world = distributed.join(resolve_device(cfg.train.device).type)
+    if not world.is_main:  # the other ranks train in step with rank 0 and write nothing
+        saved, error = None, None
+        try:
+            saved = resume_state(cfg, run_dir) if resume else None
+        except Exception as err:  # every rank must learn of a failure before training starts
+            error = err
+        world.agree(error)
+        return train(cfg, data, resume=saved)
+    try:
+        saved = resume_state(cfg, run_dir) if resume else None
+        resumed_step = saved["counters"]["step"] if saved else 0
+        if not resume:
+            refuse_existing_run(run_dir)
+    except Exception as err:
+        world.agree(err)
+    world.agree(None)
     truncate_metrics(run_dir / METRICS_FILE, resumed_step)  # drop rows a crashed run logged after its checkpoint
     write_config(run_dir, cfg)
 
@@ -93,7 +108,8 @@ def run_training(cfg: GANConfig | dict, data: Data, run_dir: str | Path, *, resu
     report = triage(history, pixvar_real=real_pixvar(data), extra=extra)
     plots = write_plots(history, run_dir / PLOTS_DIR)
     log_path = experiment_log or cfg.log.experiment_log
-    write_summary(run_dir, history, report, result, diverged, resumed_step, time.perf_counter() - wall_started, plots, log_path)
+    write_summary(run_dir, history, report, result, diverged, resumed_step, time.perf_counter() - wall_started, plots, log_path,
+                  world.world_size)
     if log_path:
         append_experiment_log(log_path, experiment_row(cfg, run_dir.name, report, history, notes))
     if diverged is not None:
@@ -204,7 +220,7 @@ def real_pixvar(data: Data) -> Optional[float]:
 
 def write_summary(run_dir: Path, history: list[dict], report: dict, result: Optional[TrainResult],
                   diverged: Optional[TrainingDiverged], resumed_step: int, wall_s: float, plots: list[Path],
-                  experiment_log: Optional[str | Path]) -> dict:
+                  experiment_log: Optional[str | Path], world_size: int = 1) -> dict:
     """summary.json: what a reader of the run wants first (paths relative to run_dir)."""
     summary = {
         "run_id": run_dir.name,
@@ -212,6 +228,7 @@ def write_summary(run_dir: Path, history: list[dict], report: dict, result: Opti
         "error": str(diverged) if diverged else None,
         "step": int(history[-1]["step"]) if history else resumed_step,
         "resumed_from_step": resumed_step or None,
+        "world_size": world_size,  # processes that trained the run together (torchrun)
         "final_metrics": latest_values(history, {}),
         "triage": report,
         # train() counts training time across resumes; a diverged run has only its last logged figure.

@@ -9,12 +9,14 @@ run: `wgan_gp/shots/frechet`, `wgan_gp/quality/modes_covered`.
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 import pandas as pd
+import torch
 from torch import Tensor
 
 from ..gan import GANConfig, TrainResult, mode_coverage, pixvar, triage
@@ -22,7 +24,8 @@ from ..gan.guard import guarded_train
 from ..gan.runs import real_pixvar
 from ..gan.triage import triage_metrics
 from ..gan.config import deep_merge, validate_config
-from ..gan.data import PointData
+from ..gan.data import PointData, dataset_to_tensors
+from ..gan.losses import OBJECTIVES
 from ..io import atomic_path, write_json_atomic
 from ..plots import plot_points
 from ..shots.charts import ShotCharts
@@ -62,6 +65,11 @@ class PointTask:
 
     def floor(self) -> dict[str, float]:
         return {"quality/pixvar": self.real_pixvar()}
+
+    def fingerprint(self) -> tuple:
+        """What, besides config and data, decides a trained run: the coverage callback's inputs."""
+        modes = None if self.data.modes is None else self.data.modes.numpy().tobytes()
+        return ("points", self.eval_samples, modes, self.data.mode_std)
 
     def callbacks(self, seed: int) -> tuple:
         def coverage(state, logged):
@@ -108,6 +116,9 @@ class ShotTask:
         return quality_floor(self.reference, self.training_shots, self.config.shots_per_chart,
                              seed=self.config.gan.train.seed, by="POSITION_GROUP")
 
+    def fingerprint(self) -> tuple:
+        return ("shots",)  # no callbacks: config and data decide the run
+
     def callbacks(self, seed: int) -> tuple:
         return ()
 
@@ -130,6 +141,37 @@ def late_min(history: list[dict[str, float]], key: str) -> float:
     return min(values) if values else float("nan")
 
 
+# Runs trained in this process, by run_key: both plugins train the same WGAN-GP run (same
+# data, config and seed), which the main job then trains once. Holds (result, training seconds).
+TRAINED_RUNS: dict[str, tuple[TrainResult, float]] = {}
+
+
+def run_key(cfg: GANConfig, data: Any, task: Any, seed: int) -> str:
+    """A digest of everything that determines a trained run: config, training data, task callbacks."""
+    digest = hashlib.sha256(cfg.model_dump_json().encode())
+    tensors = (data,) if isinstance(data, Tensor) else dataset_to_tensors(data)
+    for tensor in tensors:
+        if tensor is not None:
+            digest.update(f"{tensor.dtype}{tuple(tensor.shape)}".encode())
+            digest.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+    # the objective's functions too: a patched loss (tests) is another run
+    digest.update(repr((task.fingerprint(), seed, OBJECTIVES[cfg.loss.kind], torch.__version__)).encode())
+    return digest.hexdigest()
+
+
+def train_once(cfg: GANConfig, task: Any, seed: int, callbacks: tuple = ()) -> tuple[TrainResult, float, bool]:
+    """(result, training seconds, reused): the run from TRAINED_RUNS when this process trained it already.
+    `callbacks` (a progress bar) only watch: they are not part of the run's key."""
+    data = task.training_data(cfg)
+    key = run_key(cfg, data, task, seed)
+    if key in TRAINED_RUNS:
+        return (*TRAINED_RUNS[key], True)
+    started = time.perf_counter()
+    result = guarded_train(cfg, data, callbacks=(*task.callbacks(seed), *callbacks))
+    TRAINED_RUNS[key] = (result, time.perf_counter() - started)
+    return (*TRAINED_RUNS[key], False)
+
+
 def compare(gan: GANConfig, kinds: tuple[str, ...], task: Any, out_dir: Path, progress: Progress = QUIET,
             label: str = "") -> Comparison:
     """Train one run per loss kind with everything else equal, evaluate, and save artifacts."""
@@ -142,18 +184,17 @@ def compare(gan: GANConfig, kinds: tuple[str, ...], task: Any, out_dir: Path, pr
     for kind in kinds:
         name = run_name(kind)
         cfg = validate_config(deep_merge(gan.model_dump(), {"loss": {"kind": kind}}))
-        started = time.perf_counter()
         progress.stage(f"{label}: training {name} ({cfg.train.steps:,} steps)")
         try:
-            result = guarded_train(cfg, task.training_data(cfg),
-                                   callbacks=(*task.callbacks(seed), progress.bar(cfg.train.steps, f"{label} {name}")))
+            result, train_s, reused = train_once(cfg, task, seed, (progress.bar(cfg.train.steps, f"{label} {name}"),))
         except Exception as err:  # TrainingDiverged, or any error: keep what was measured so far
             last = getattr(err, "metrics", {})
             metrics.update({f"{name}/final/{k}": v for k, v in last.items()})
             if hasattr(err, "step"):
                 reports[name] = triage([last] if last else [], extra={"train/diverged_at_step": float(err.step)})
             return Comparison(False, metrics, artifacts, f"{kind} run failed: {type(err).__name__}: {err}", reports)
-        metrics[f"{name}/time/train_s"] = time.perf_counter() - started
+        metrics[f"{name}/time/train_s"] = train_s  # of the one training, also when reused
+        metrics[f"{name}/time/reused"] = float(reused)  # 1: trained earlier in this process (TRAINED_RUNS)
         metrics.update({f"{name}/final/{k}": v for k, v in result.metrics.items()})
         progress.stage(f"{label}: evaluating {name}")
         evaluation = task.evaluate(result, seed)

@@ -145,3 +145,45 @@ def test_mlp_penalty_and_its_parameter_gradient_match_the_float64_reference():
             numeric[idx] = (_reference_penalty(up, x_hat) - _reference_penalty(down, x_hat)) / (2 * eps)
         np.testing.assert_allclose(torch_grad.numpy(), numeric, rtol=1e-6, atol=1e-9)
     assert net[2].bias.grad is None or float(net[2].bias.grad.abs().max()) == 0.0  # c does not move the gradient
+
+
+def test_objective_table_has_one_entry_per_loss_kind():
+    from typing import get_args
+
+    from nba_ml.gan.config import LossKind
+    from nba_ml.gan.losses import OBJECTIVES
+
+    assert set(OBJECTIVES) == set(get_args(LossKind))
+    assert [kind for kind, o in OBJECTIVES.items() if o.penalised] == ["wgan-gp"]
+    assert [kind for kind, o in OBJECTIVES.items() if o.clip is not None] == ["wgan-clip"]
+
+
+def test_penalty_and_norms_is_what_gradient_penalty_returns():
+    from nba_ml.gan.losses import penalty_and_norms
+
+    critic = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+    real, fake, alpha = torch.randn(5, 3), torch.randn(5, 3), torch.rand(5)
+    gp, norms = penalty_and_norms(critic, real, fake, alpha=alpha)
+    assert gp.item() == gradient_penalty(critic, real, fake, alpha=alpha).item()
+    assert gp.item() == pytest.approx(((norms - 1) ** 2).mean().item(), rel=1e-12)
+
+
+def test_scaled_input_gradients_are_unscaled_before_the_norm():
+    # fp16 loss scaling (PyTorch's AMP gradient-penalty recipe): same norms and penalty for any scale
+    from nba_ml.gan.losses import penalty_and_norms
+
+    critic = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+    real, fake, alpha = torch.randn(5, 3), torch.randn(5, 3), torch.rand(5)
+    gp, norms = penalty_and_norms(critic, real, fake, alpha=alpha)
+    gp_scaled, norms_scaled = penalty_and_norms(critic, real, fake, alpha=alpha, grad_scale=65536.0)
+    assert torch.allclose(norms_scaled.double(), norms, rtol=1e-6)
+    assert gp_scaled.item() == pytest.approx(gp.item(), rel=1e-5)
+
+
+def test_half_precision_gradients_are_normed_in_float32():
+    from nba_ml.gan.losses import penalty_and_norms
+
+    critic = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1)).to(torch.bfloat16)
+    real, fake = torch.randn(5, 3, dtype=torch.bfloat16), torch.randn(5, 3, dtype=torch.bfloat16)
+    gp, norms = penalty_and_norms(critic, real, fake, grad_scale=1024.0)
+    assert (gp.dtype, norms.dtype) == (torch.float32, torch.float32)

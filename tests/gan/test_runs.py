@@ -1,12 +1,13 @@
 """nba_ml.gan.runs: what a run leaves in its directory, the experiment log, and resuming."""
 import json
+from dataclasses import replace
 import multiprocessing
 from types import SimpleNamespace
 
 import pytest
 import torch
 
-from nba_ml.gan import ConfigError, TrainingDiverged, load_config, make_points, runs, training
+from nba_ml.gan import ConfigError, TrainingDiverged, load_config, losses, make_points, runs, training
 from nba_ml.gan.runs import LOG_COLUMNS, append_experiment_log, every_logged, run_training
 from nba_ml.gan.sinks import read_jsonl
 
@@ -122,8 +123,9 @@ def test_resume_needs_a_checkpoint_and_a_fresh_run_a_fresh_directory(points, tmp
 
 
 def test_a_diverged_run_still_leaves_its_summary_and_log_row(points, tmp_path, no_plots, monkeypatch):
-    critic_loss, generator_loss = training.OBJECTIVES["wgan-gp"]
-    monkeypatch.setitem(training.OBJECTIVES, "wgan-gp", (lambda r, f: critic_loss(r, f) * float("nan"), generator_loss))
+    objective = losses.OBJECTIVES["wgan-gp"]
+    monkeypatch.setitem(losses.OBJECTIVES, "wgan-gp",
+                        replace(objective, critic_loss=lambda r, f: objective.critic_loss(r, f) * float("nan")))
     with pytest.raises(TrainingDiverged):
         run_training(tiny(), points, tmp_path / "run", experiment_log=tmp_path / "log.md")
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())

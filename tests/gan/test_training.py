@@ -1,10 +1,12 @@
 """nba_ml.gan.training on tiny CPU problems: steps move the right weights, runs are reproducible."""
+from dataclasses import replace
+
 import pytest
 import torch
 from torch.utils.data import TensorDataset
 
 from nba_ml.gan import TrainingDiverged, make_points, train, validate_config
-from nba_ml.gan import training
+from nba_ml.gan import losses, training
 from nba_ml.gan.networks import build_critic, build_generator
 
 TINY = {"model": {"latent_dim": 2, "hidden_dim": 16, "depth": 2}, "train": {"steps": 4, "batch_size": 16, "log_every": 2}}
@@ -113,9 +115,9 @@ def test_callbacks_see_state_and_can_add_metrics(points):
 
 
 def test_divergence_raises_with_the_step(points, monkeypatch):
-    critic_loss, generator_loss = training.OBJECTIVES["wgan-gp"]
-    monkeypatch.setitem(training.OBJECTIVES, "wgan-gp",
-                        (lambda r, f: critic_loss(r, f) * float("nan"), generator_loss))
+    objective = losses.OBJECTIVES["wgan-gp"]
+    monkeypatch.setitem(losses.OBJECTIVES, "wgan-gp",
+                        replace(objective, critic_loss=lambda r, f: objective.critic_loss(r, f) * float("nan")))
     with pytest.raises(TrainingDiverged, match="diverged at step 1") as info:
         train(tiny(), points)
     assert info.value.step == 1
@@ -174,3 +176,30 @@ def test_linear_schedule_decays_both_learning_rates_to_zero(points):
           callbacks=(lambda s, m: m and seen.append((m["lr/critic"], m["lr/generator"])),))
     # after step 2 of 4 the factor is 1 - 2/4; after step 4 it is 0
     assert seen == [(pytest.approx(5e-4), pytest.approx(1e-3)), (0.0, 0.0)]
+
+
+def test_training_applies_the_public_penalty(points, monkeypatch):
+    calls = []
+    real_penalty = losses.penalty_and_norms
+    monkeypatch.setattr(losses, "penalty_and_norms", lambda *a, **k: calls.append(k) or real_penalty(*a, **k))
+    state = make_state(tiny(loss={"gp_center": 2.0, "one_sided": True}))
+    training.critic_step(state, points[:16], None)
+    assert len(calls) == 1
+    assert {k: calls[0][k] for k in ("center", "one_sided", "grad_scale")} == {"center": 2.0, "one_sided": True, "grad_scale": 1.0}
+
+
+def test_zero_gp_weight_skips_the_penalty_and_lazy_steps_take_it_every_kth(points):
+    state = make_state(tiny(loss={"gp_weight": 0.0}))
+    assert "loss/gp" not in training.critic_step(state, points[:16], None)
+    state = make_state(tiny(loss={"gp_every": 3}))
+    assert ["loss/gp" in training.critic_step(state, points[:16], None) for _ in range(4)] == [True, False, False, True]
+
+
+def test_divergence_is_read_back_only_on_logged_steps(points, monkeypatch):
+    objective = losses.OBJECTIVES["wgan-gp"]
+    monkeypatch.setitem(losses.OBJECTIVES, "wgan-gp",
+                        replace(objective, critic_loss=lambda r, f: objective.critic_loss(r, f) * float("nan")))
+    seen = []
+    with pytest.raises(TrainingDiverged, match="diverged at step 1"):
+        train(tiny(train={"log_every": 3, "steps": 6}), points, callbacks=(lambda s, m: seen.append(s.step),))
+    assert seen == [1, 2]  # found at step 3, before its metrics and callbacks
