@@ -235,10 +235,13 @@ def test_killed_during_a_checkpoint_write_resumes_to_the_same_weights(tmp_path, 
 
 
 def test_a_run_that_keeps_diverging_ends_in_one_line_and_exit_1(tmp_path, capsys, monkeypatch):
-    from nba_ml.gan import training
+    from dataclasses import replace
 
-    critic_loss, generator_loss = training.OBJECTIVES["wgan-gp"]
-    monkeypatch.setitem(training.OBJECTIVES, "wgan-gp", (lambda r, f: critic_loss(r, f) * float("nan"), generator_loss))
+    from nba_ml.gan import losses
+
+    objective = losses.OBJECTIVES["wgan-gp"]
+    monkeypatch.setitem(losses.OBJECTIVES, "wgan-gp",
+                        replace(objective, critic_loss=lambda r, f: objective.critic_loss(r, f) * float("nan")))
     assert cli.main(["train", "--config", write(tmp_path, "p.yaml", POINTS), "--out", str(tmp_path / "r"), "--quiet",
                      "--set", "guard.divergence_retries=1"]) == 1
     err = capsys.readouterr().err

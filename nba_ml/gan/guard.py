@@ -30,7 +30,7 @@ from .checkpoint import save_checkpoint
 from .config import ConfigError, GANConfig, deep_merge, validate_config
 from .data import dataset_to_tensors
 from .networks import build_critic, build_generator
-from .training import Callback, Data, TrainingDiverged, TrainResult, TrainState, train
+from .training import Callback, Data, TrainingDiverged, TrainResult, TrainState, raise_if_diverged, train
 from torch.utils.data import Dataset
 
 MEMORY_DEFAULT_FRACTION = 0.8  # of the machine's memory, when guard.max_memory_gb is not set
@@ -101,7 +101,8 @@ def gave_up(err: TrainingDiverged, tried: list[str]) -> TrainingDiverged:
 # --- callbacks ----------------------------------------------------------------
 
 def finite_gradients(state: TrainState, metrics: Optional[dict[str, float]]) -> None:
-    """Stop at the step whose last critic or generator update had a NaN/inf gradient."""
+    """Stop at the step whose losses, or last critic or generator update's gradients, were NaN/inf."""
+    raise_if_diverged(state, metrics or {})  # a NaN loss is named before the gradients it made
     for name, net in (("critic", state.critic), ("generator", state.generator)):
         grads = [p.grad for p in net.parameters() if p.grad is not None]
         if grads and not torch.isfinite(torch.nn.utils.get_total_norm(grads)).item():

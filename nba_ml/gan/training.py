@@ -49,6 +49,15 @@ class TrainingDiverged(RuntimeError):
         self.metrics = metrics
 
 
+def raise_if_diverged(state: "TrainState", metrics: dict[str, float]) -> None:
+    """TrainingDiverged naming the first step whose losses were not finite, if any (reads the losses back)."""
+    diverged = state.settle()
+    if diverged is not None:
+        step, critic_loss, generator_loss = diverged
+        raise TrainingDiverged(f"training diverged at step {step}: loss/critic={critic_loss}, "
+                               f"loss/generator={generator_loss}", step, metrics)
+
+
 @dataclass
 class TrainState:
     """Everything the training loop owns; `state_dict()` is what a checkpoint saves."""
@@ -419,11 +428,7 @@ def train(cfg: GANConfig | dict, data: Data, *, callbacks: tuple[Callback, ...] 
         state.pending.append((critic_stats["loss/critic"], generator_stats["loss/generator"]))
         logged = state.step % cfg.train.log_every == 0 or state.step == cfg.train.steps
         if logged or state.step % cfg.log.checkpoint_every == 0:
-            diverged = state.settle()
-            if diverged is not None:
-                step, critic_loss, generator_loss = diverged
-                raise TrainingDiverged(f"training diverged at step {step}: loss/critic={critic_loss}, "
-                                       f"loss/generator={generator_loss}", step, history[-1] if history else {})
+            raise_if_diverged(state, history[-1] if history else {})
 
         # Full metrics every log_every steps and at the end; callbacks run every step.
         m = None

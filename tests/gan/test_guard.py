@@ -1,5 +1,6 @@
 """nba_ml.gan.guard: divergence retries from the last good state, the time budget, the memory check."""
 import math
+from dataclasses import replace
 from unittest import mock
 
 import pytest
@@ -7,7 +8,7 @@ import torch
 
 from nba_ml.errors import InputError
 from nba_ml.gan import TrainingDiverged, latest_checkpoint, load_checkpoint, run_training, train, validate_config
-from nba_ml.gan import training
+from nba_ml.gan import losses, training
 from nba_ml.gan.guard import ResourceError, estimate_memory_bytes, guarded_train, scaled_state_lr
 
 CFG = {"model": {"hidden_dim": 16, "depth": 1, "latent_dim": 2},
@@ -21,14 +22,13 @@ def points(n=256):
 def nan_from(step_at: int, lr_above: float):
     """A critic loss that turns NaN at generator step `step_at` while lr_critic is above `lr_above`:
     what a too-high learning rate does, and what a lower one survives."""
-    critic_loss, generator_loss = training.OBJECTIVES["wgan-gp"]
-    calls = {"n": 0}
+    objective = losses.OBJECTIVES["wgan-gp"]
 
     def loss(real, fake):
-        value = critic_loss(real, fake)
+        value = objective.critic_loss(real, fake)
         lr = loss.state.opt_critic.param_groups[0]["lr"]
         return value * float("nan") if loss.state.step + 1 >= step_at and lr > lr_above else value
-    return loss, generator_loss
+    return replace(objective, critic_loss=loss), loss
 
 
 def with_state_probe(objective):
@@ -42,8 +42,8 @@ def with_state_probe(objective):
 
 
 def test_divergence_rolls_back_to_the_last_logged_step_and_retries_with_a_lower_lr():
-    loss, generator_loss = nan_from(step_at=8, lr_above=0.6e-4)
-    with mock.patch.dict(training.OBJECTIVES, {"wgan-gp": (loss, generator_loss)}), \
+    objective, loss = nan_from(step_at=8, lr_above=0.6e-4)
+    with mock.patch.dict(losses.OBJECTIVES, {"wgan-gp": objective}), \
             mock.patch.object(training, "critic_step", with_state_probe(loss)):
         result = guarded_train(CFG, points())
     assert result.state.step == 12
@@ -55,9 +55,9 @@ def test_divergence_rolls_back_to_the_last_logged_step_and_retries_with_a_lower_
 
 
 def test_divergence_that_persists_ends_in_one_error_naming_step_metric_and_what_was_tried():
-    critic_loss, generator_loss = training.OBJECTIVES["wgan-gp"]
-    always_nan = lambda r, f: critic_loss(r, f) * float("nan")
-    with mock.patch.dict(training.OBJECTIVES, {"wgan-gp": (always_nan, generator_loss)}):
+    objective = losses.OBJECTIVES["wgan-gp"]
+    always_nan = lambda r, f: objective.critic_loss(r, f) * float("nan")
+    with mock.patch.dict(losses.OBJECTIVES, {"wgan-gp": replace(objective, critic_loss=always_nan)}):
         with pytest.raises(TrainingDiverged) as caught:
             guarded_train(CFG, points())
     message = str(caught.value)
