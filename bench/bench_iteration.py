@@ -38,7 +38,7 @@ from textbook_wgangp import textbook_iteration  # noqa: E402
 PAIRS = {
     # the shipped shot-chart config: a conditional MLP on 16 basis weights, batch 64
     "shot": (recommended_config("shot_charts")["gan"], (64, 16), 20),
-    # the recommended point config (docs/configs/points2d.yaml), batch 256
+    # the recommended point config (nba_ml/configs/points2d.yaml), batch 256
     "points2d": (recommended_config("points2d"), (256, 2), 20),
     # a shot-chart sized conv pair: 2 channels, 32x32 grid, batch 64
     "conv": ({"model": {"kind": "conv", "latent_dim": 64, "base_channels": 32}, "train": {"batch_size": 64}},

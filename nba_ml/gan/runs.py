@@ -33,7 +33,7 @@ from .data import dataset_to_tensors
 from .metrics import pixvar
 from .sinks import JsonlSink, TensorBoardSink, WandbSink, read_jsonl
 from .guard import guarded_train
-from .training import Callback, Data, TrainingDiverged, TrainResult, resolve_device, train
+from .training import Callback, Data, TrainingDiverged, TrainResult, resolve_device
 from .triage import latest_values, triage
 
 CONFIG_FILE, METRICS_FILE, SUMMARY_FILE, PLOTS_DIR = "config.yaml", "metrics.jsonl", "summary.json", "plots"
@@ -72,7 +72,7 @@ def run_training(cfg: GANConfig | dict, data: Data, run_dir: str | Path, *, resu
         except Exception as err:  # every rank must learn of a failure before training starts
             error = err
         world.agree(error)
-        return train(cfg, data, resume=saved)
+        return guarded_train(cfg, data, resume=saved)  # the guard's checks are collective: every rank runs them
     try:
         saved = resume_state(cfg, run_dir) if resume else None
         resumed_step = saved["counters"]["step"] if saved else 0

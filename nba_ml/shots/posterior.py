@@ -45,8 +45,8 @@ from torch import Tensor
 from ..errors import InputError
 from .charts import cell_of, on_grid
 
-DEFAULT_TAU = 0.5  # likelihood power for a short record; chosen on the training season's players (module docstring)
-DEFAULT_SATURATION = 100.0  # shots at which the power has halved: a record counts as at most tau * this many shots
+DEFAULT_TAU = 0.25  # likelihood power for a short record; chosen on the training season's players (module docstring)
+DEFAULT_SATURATION = 30.0  # shots at which the power has halved: a record counts as at most tau * this many shots
 DEFAULT_PARTICLES = 256  # particles per player (at least n_charts are used)
 ESS_TARGET = 0.5  # each tempering stage keeps this share of N as effective sample size
 MOVES_PER_STAGE = 4  # pCN Metropolis moves after each resampling

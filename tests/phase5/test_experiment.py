@@ -6,8 +6,9 @@ def test_the_main_job_trains_a_run_both_plugins_share_once(tmp_path, monkeypatch
 
     monkeypatch.setattr(experiment, "TRAINED_RUNS", {})
     trained = []
-    real_train = experiment.train
-    monkeypatch.setattr(experiment, "train", lambda cfg, *a, **k: trained.append(cfg.loss.kind) or real_train(cfg, *a, **k))
+    real_train = experiment.guarded_train
+    monkeypatch.setattr(experiment, "guarded_train",
+                        lambda cfg, *a, **k: trained.append(cfg.loss.kind) or real_train(cfg, *a, **k))
     cfg = PluginConfig.model_validate({"mode": "test", "data": "8gaussians"})
     first = experiment.compare(cfg.gan, ("wgan-clip", "wgan-gp"), make_task(cfg), tmp_path / "a")
     second = experiment.compare(cfg.gan, ("gan", "wgan-gp"), make_task(cfg), tmp_path / "b")
