@@ -10,17 +10,18 @@ and a position label give mixture weights w = G(z, label) over the K basis maps,
 and the chart's shot density is d = w @ maps. A player's recorded shots are a
 likelihood: each shot falls in a cell c with probability d[c] (uniform inside
 the cell, which is the same for every chart and drops out). The posterior over
-his chart is prior x likelihood^tau, taken over the latent z (and the label,
-when his position is unknown). tau = 1 is Bayes' rule for independent shots;
-shots are not independent (a game's shots share an opponent, a role, a
-coach's plan), so a record of n shots carries less than n independent shots'
-information, and tau < 1 (a power posterior) says so. `DEFAULT_TAU` was chosen
-on the training season's own players, never on a season a model is judged on
-(docs/benchmarks.md, "Shots for a given player").
+his chart is prior x likelihood^power, taken over the latent z (and the label,
+when his position is unknown), with power = tau / (1 + n / saturation) for a
+record of n shots. A power of 1 is Bayes' rule for independent draws from one
+fixed chart; shots are not that (a game's shots share an opponent, a role, a
+coach's plan, and a player's chart moves during a season), so a record of n
+shots counts as n * power shots, at most tau * saturation. `DEFAULT_TAU` and
+`DEFAULT_SATURATION` were chosen on the training season's own players, never on
+a season a model is judged on (docs/benchmarks.md, "Shots for a given player").
 
 Sampler. Sequential Monte Carlo with adaptive tempering (Del Moral, Doucet and
 Jasra 2006), vectorised over players: N particles per player start as prior
-draws; the likelihood is switched on in stages beta_0 = 0 < beta_1 < ... = tau,
+draws; the likelihood is switched on in stages beta_0 = 0 < beta_1 < ... = power,
 each step chosen so that the effective sample size (ESS) of the reweighted
 particles is half of N; the particles are then resampled and moved by
 preconditioned Crank-Nicolson Metropolis steps in z (z' = sqrt(1 - rho^2) z +
