@@ -25,7 +25,7 @@ from typing import Callable, Optional
 import torch
 from torch import Tensor
 
-from nba_ml.gan import make_points, train, validate_config
+from nba_ml.gan import train, validate_config
 from nba_ml.gan import training
 from nba_ml.gan.config import deep_merge
 from nba_ml.phase5.plugin import recommended_config

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from nba_ml.gan import ConfigError, TrainingDiverged, load_config, losses, make_points, runs, training
+from nba_ml.gan import ConfigError, TrainingDiverged, load_config, losses, make_points, runs
 from nba_ml.gan.runs import LOG_COLUMNS, append_experiment_log, every_logged, run_training
 from nba_ml.gan.sinks import read_jsonl
 

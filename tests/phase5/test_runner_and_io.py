@@ -80,8 +80,6 @@ def test_index_is_left_alone_for_a_status_written_elsewhere(tmp_path):
 def test_written_files_and_model_directories_follow_the_umask(tmp_path, umask):
     import os
 
-    import torch
-
     from nba_ml.gan.config import validate_config
     from nba_ml.gan.export import export_generator
     from nba_ml.gan.networks import build_generator
