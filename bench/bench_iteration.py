@@ -48,6 +48,7 @@ PAIRS = {
 VARIANTS = {
     "penalty": {"gp_every": 1},
     "lazy": {"gp_every": 4},
+    "subset": {"gp_batch": 0.25},  # the penalty on a quarter of the batch (--gp-batch)
     "floor": {"gp_weight": 0.0},
     "textbook": {},
 }
@@ -135,25 +136,27 @@ def main() -> None:
     parser.add_argument("--pairs", nargs="+", choices=list(PAIRS), default=list(PAIRS))
     parser.add_argument("--no-flush-off", action="store_true", help="time with flush_denormal on only")
     parser.add_argument("--memory", type=int, default=0, help="also: RSS over a train() run of this many steps")
+    parser.add_argument("--gp-batch", type=float, default=0.25, help="loss.gp_batch of the 'subset' variant")
     parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: torch's default)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     flushes = (True,) if args.no_flush_off else (True, False)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.rounds} rounds")
-    print("| pair | flush_denormal | penalty ms | lazy ms | floor ms | textbook ms | penalty / floor | lazy / floor "
-          "| textbook / floor | speed-up over textbook |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    VARIANTS["subset"] = {"gp_batch": args.gp_batch}
+    print(f"subset: loss.gp_batch={args.gp_batch}")
+    print("| pair | flush_denormal | penalty ms | lazy ms | subset ms | floor ms | textbook ms | penalty / floor "
+          "| lazy / floor | subset / floor | textbook / floor | speed-up over textbook: penalty, lazy, subset |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for pair in args.pairs:
         blocks = measure(pair, args.rounds, flushes)
         for flush in flushes:
             med = {v: statistics.median(blocks[(v, flush)]) for v in VARIANTS}
-            ms = {v: f"{1000 * med[v]:.1f} ({1000 * min(blocks[(v, flush)]):.1f}-{1000 * max(blocks[(v, flush)]):.1f})"
-                  for v in VARIANTS}
-            floor = med["floor"]
-            print(f"| {pair} | {'on' if flush else 'off'} | {ms['penalty']} | {ms['lazy']} | {ms['floor']} | {ms['textbook']} "
-                  f"| {med['penalty'] / floor:.2f} | {med['lazy'] / floor:.2f} | {med['textbook'] / floor:.2f} "
-                  f"| x{med['textbook'] / med['penalty']:.2f} |", flush=True)
+            ms = " | ".join(f"{1000 * med[v]:.1f} ({1000 * min(blocks[(v, flush)]):.1f}-{1000 * max(blocks[(v, flush)]):.1f})"
+                            for v in VARIANTS)
+            ratios = " | ".join(f"{med[v] / med['floor']:.2f}" for v in ("penalty", "lazy", "subset", "textbook"))
+            speedups = ", ".join(f"x{med['textbook'] / med[v]:.2f}" for v in ("penalty", "lazy", "subset"))
+            print(f"| {pair} | {'on' if flush else 'off'} | {ms} | {ratios} | {speedups} |", flush=True)
     if args.memory:
         torch.set_flush_denormal(True)
         trace = memory_over(args.memory)

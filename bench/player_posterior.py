@@ -186,7 +186,7 @@ def split_setting(args) -> bool:
     """2022-23 split by players into folds: a model per fold trained on the other players' charts."""
     shots, season, fold_of = season_split("2022-23", args.folds)
     ok = True
-    for fold in range(args.folds):
+    for fold in args.fold or range(args.folds):
         model, held = fold_model(args, shots, fold_of, fold, "2022-23")
         population(model, shots[held], shots[~held])
         if args.population_only:
@@ -240,6 +240,7 @@ def main() -> None:
     parser.add_argument("--grid", type=lambda text: [tuple(map(float, pair.split(":"))) for pair in text.split(",")],
                         help="tau: the (tau, saturation) pairs to try, e.g. 0.5:100,0.25:inf (default TAU_GRID)")
     parser.add_argument("--set", action="append", type=parse_override, default=[], help="split: config override")
+    parser.add_argument("--fold", type=int, action="append", help="split: only this fold (repeatable; default: all)")
     parser.add_argument("--population-only", action="store_true", help="split: only the population figures")
     parser.add_argument("--out", help="setting 1: write gen_n*.csv here for the protocol's own scorer")
     args = parser.parse_args()

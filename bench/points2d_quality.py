@@ -2,6 +2,7 @@
 
     python bench/points2d_quality.py                      # nba_ml/configs/points2d.yaml, flush_denormal on
     python bench/points2d_quality.py --no-flush-denormal  # the same with denormal floats allowed
+    python bench/points2d_quality.py --seed 1 --set loss.gp_batch=0.25
 
 Trains on 100,000 samples of the 25-Gaussian benchmark, then draws 2,500 samples
 and reports modes covered and the high-quality share (within 3 std of the nearest
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from nba_ml.cli import apply_overrides, parse_override
 from nba_ml.gan import load_config, make_points, mode_coverage, train
 from nba_ml.gan.config import deep_merge, validate_config
 
@@ -25,10 +27,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(CONFIG))
     parser.add_argument("--no-flush-denormal", action="store_true")
+    parser.add_argument("--seed", type=int, help="train.seed (default: the config's); the data stay those of seed 0")
+    parser.add_argument("--set", action="append", type=parse_override, default=[], help="config override, e.g. loss.gp_batch=0.25")
     args = parser.parse_args()
-    cfg = load_config(args.config)
-    cfg = validate_config(deep_merge(cfg.model_dump(), {"train": {"flush_denormal": not args.no_flush_denormal}}))
-    data = make_points("25gaussians", 100_000, seed=cfg.train.seed)
+    raw = apply_overrides(load_config(args.config).model_dump(), args.set)
+    override = {"train": {"flush_denormal": not args.no_flush_denormal, **({} if args.seed is None else {"seed": args.seed})}}
+    cfg = validate_config(deep_merge(raw, override))
+    data = make_points("25gaussians", 100_000, seed=0)
 
     def progress(state, logged):
         if logged is not None:

@@ -173,9 +173,13 @@ def _sample_players(model, args: argparse.Namespace):
 
 
 def _phase5(args: argparse.Namespace) -> int:
+    from .phase5.experiment import usable_cpus
     from .phase5.runner import run_all, summary_lines, update_index
 
-    results = run_all({"mode": args.mode, "progress": not args.quiet}, only=args.only, artifacts_root=args.artifacts)
+    if args.jobs < 0:
+        raise InputError(f"--jobs must be 0 (the usable CPU cores) or a positive number of processes, got {args.jobs}")
+    jobs = args.jobs or usable_cpus()
+    results = run_all({"mode": args.mode, "progress": not args.quiet}, only=args.only, artifacts_root=args.artifacts, jobs=jobs)
     print("\n".join(summary_lines(results)))
     update_index(results)  # only these recommendations' rows
     return 0 if all(r["success"] for r in results.values()) else 1
@@ -192,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     phase5.add_argument("--only", nargs="+", choices=["rec_115", "rec_098"], help="run only these recommendations")
     phase5.add_argument("--artifacts", metavar="DIR", help="artifacts go to DIR/<rec_id> (default: artifacts/<rec_id>)")
     phase5.add_argument("--quiet", action="store_true", help="no stage lines or progress bars, only the summary")
+    phase5.add_argument("--jobs", type=int, default=0, metavar="N",
+                        help="training runs at a time, each in its own process (default: the usable CPU cores; 1: one "
+                             "after another in this process); the runs' weights are the same either way")
     phase5.set_defaults(func=_phase5)
 
     train = commands.add_parser("train", help="train a model into a run directory")

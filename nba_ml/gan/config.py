@@ -60,6 +60,7 @@ class LossConfig(_Section):
     n_critic: int = Field(5, gt=0, le=100, description="Critic updates per generator update.")
     clip_value: float = Field(0.01, gt=0, description="wgan-clip: critic weights are clamped to [-c, c] after each step.")
     gp_every: int = Field(1, gt=0, le=1000, description="Lazy regularisation: the penalty on every k-th critic step only, weighted by k (1 = every step).")
+    gp_batch: float = Field(1.0, gt=0, le=1, description="Share of the batch the penalty is taken on: its first ceil(share x batch) rows, whose mean estimates the whole batch's (1 = the whole batch, the exact penalty).")
 
 
 class OptimConfig(_Section):

@@ -10,6 +10,7 @@ are added as callbacks or around the step functions without rewriting the loop.
 """
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections import deque
@@ -154,7 +155,9 @@ class TrainState:
         self.step, self.critic_steps = saved["counters"]["step"], saved["counters"]["critic_steps"]
         self.elapsed_s = saved["counters"]["elapsed_s"]
         self.loss_window.extend(saved["loss_window"])
-        rng = saved["rng"]
+        rng = saved.get("rng")
+        if rng is None:  # a run handed over without its random state (nba_ml.phase5.experiment.train_ahead)
+            return
         torch.set_rng_state(rng["torch"])
         np.random.set_state(tuple(rng["numpy"]))
         random.setstate((rng["python"][0], tuple(rng["python"][1]), rng["python"][2]))
@@ -292,8 +295,11 @@ def critic_step(state: TrainState, real: Tensor, labels: Optional[Tensor]) -> di
     loss = objective.critic_loss(real_scores, fake_scores)
     if penalise:
         # the public penalty, through the unwrapped critic (see wrap_distributed), fp16 gradients unscaled
-        gp, norms = losses.penalty_and_norms(amp(state, state.critic), real, fake, center=cfg.gp_center,
-                                             one_sided=cfg.one_sided, condition=labels, alpha=local_alpha(state, batch),
+        # on the first `rows` of the batch (loss.gp_batch; all of them by default): the rows are drawn at random
+        rows = math.ceil(cfg.gp_batch * batch)
+        gp, norms = losses.penalty_and_norms(amp(state, state.critic), real[:rows], fake[:rows], center=cfg.gp_center,
+                                             one_sided=cfg.one_sided, condition=None if labels is None else labels[:rows],
+                                             alpha=local_alpha(state, rows),
                                              grad_scale=scaler.get_scale() if scaler.is_enabled() else 1.0)
         # lazy regularisation: a penalty every k-th step, weighted by k (Karras et al. 2020)
         loss = loss + cfg.gp_weight * cfg.gp_every * gp

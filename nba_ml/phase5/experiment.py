@@ -10,8 +10,12 @@ run: `wgan_gp/shots/frechet`, `wgan_gp/quality/modes_covered`.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -24,6 +28,7 @@ from ..gan.guard import guarded_train
 from ..gan.runs import real_pixvar
 from ..gan.triage import triage_metrics
 from ..gan.config import deep_merge, validate_config
+from ..gan.training import build_state, resolve_device
 from ..gan.data import PointData, dataset_to_tensors
 from ..gan.losses import OBJECTIVES
 from ..io import atomic_path, write_json_atomic
@@ -141,9 +146,16 @@ def late_min(history: list[dict[str, float]], key: str) -> float:
     return min(values) if values else float("nan")
 
 
-# Runs trained in this process, by run_key: both plugins train the same WGAN-GP run (same
-# data, config and seed), which the main job then trains once. Holds (result, training seconds).
-TRAINED_RUNS: dict[str, tuple[TrainResult, float]] = {}
+@dataclass
+class TrainedRun:
+    result: TrainResult
+    seconds: float  # its training time
+    used: bool = False  # handed to a comparison already (train_once's `reused` from then on)
+
+
+# Runs trained in this process (or by train_ahead's workers for it), by run_key: both plugins
+# train the same WGAN-GP run (same data, config and seed), which the main job trains once.
+TRAINED_RUNS: dict[str, TrainedRun] = {}
 
 
 def run_key(cfg: GANConfig, data: Any, task: Any, seed: int) -> str:
@@ -160,16 +172,118 @@ def run_key(cfg: GANConfig, data: Any, task: Any, seed: int) -> str:
 
 
 def train_once(cfg: GANConfig, task: Any, seed: int, callbacks: tuple = ()) -> tuple[TrainResult, float, bool]:
-    """(result, training seconds, reused): the run from TRAINED_RUNS when this process trained it already.
-    `callbacks` (a progress bar) only watch: they are not part of the run's key."""
+    """(result, training seconds, reused): the run from TRAINED_RUNS when there (trained ahead, or for an
+    earlier comparison: `reused` says which). `callbacks` (a progress bar) only watch: they are not part
+    of the run's key."""
     data = task.training_data(cfg)
     key = run_key(cfg, data, task, seed)
-    if key in TRAINED_RUNS:
-        return (*TRAINED_RUNS[key], True)
+    run = TRAINED_RUNS.get(key)
+    if run is None:
+        started = time.perf_counter()
+        result = guarded_train(cfg, data, callbacks=(*task.callbacks(seed), *callbacks))
+        run = TRAINED_RUNS[key] = TrainedRun(result, time.perf_counter() - started)
+    reused, run.used = run.used, True
+    return run.result, run.seconds, reused
+
+
+def run_configs(gan: GANConfig, kinds: tuple[str, ...]) -> dict[str, GANConfig]:
+    """run name -> config: the comparison's GAN config with each loss kind, everything else equal."""
+    return {run_name(kind): validate_config(deep_merge(gan.model_dump(), {"loss": {"kind": kind}})) for kind in kinds}
+
+
+def evaluation_seed(gan: GANConfig) -> int:
+    """The seed of a comparison's evaluation draws (distinct from training's); part of a run's key."""
+    return gan.train.seed + 1
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """A run that compare() will ask train_once for: what train_ahead needs to train it earlier."""
+
+    cfg: GANConfig
+    task: Any
+    seed: int  # evaluation_seed of its comparison
+    desc: str  # the progress bar's label
+
+
+def usable_cpus() -> int:
+    """CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def train_ahead(runs: list[PlannedRun], jobs: int, progress: Progress = QUIET) -> int:
+    """Train the distinct CPU runs of `runs` that TRAINED_RUNS lacks, `jobs` at a time in worker processes
+    (spawned; the CPU's cores shared out as intra-op threads), longest first, into TRAINED_RUNS; returns
+    how many were trained there. Fewer than two such runs or jobs: nothing (compare() trains in process).
+
+    A run trains to the same weights in a worker as in this process (one seed; CPU runs do not depend
+    on the thread count, tests/phase5/test_experiment.py). A run whose worker fails is left out:
+    compare() then trains it here and meets the failure with its full report.
+    """
+    todo: dict[str, tuple[PlannedRun, Any]] = {}
+    for run in runs:
+        data = run.task.training_data(run.cfg)
+        key = run_key(run.cfg, data, run.task, run.seed)
+        if key not in TRAINED_RUNS and key not in todo and resolve_device(run.cfg.train.device).type == "cpu":
+            todo[key] = (run, data)
+    jobs = min(jobs, len(todo))
+    if jobs < 2:
+        return 0
+    threads = max(1, usable_cpus() // jobs)
+    order = sorted(todo.items(), key=lambda item: -_cost(item[1][0].cfg))  # longest first: the last to end starts first
+    progress.stage(f"training {len(order)} runs, {jobs} at a time ({threads} thread{'s' * (threads > 1)} each): "
+                   + ", ".join(run.desc for run, _ in todo.values()))
+    context = multiprocessing.get_context("spawn")  # not fork: a forked OpenMP runtime can hang
+    trained = 0
+    with context.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        steps = manager.Queue()
+        bars = {key: progress.bar(run.cfg.train.steps, run.desc) for key, (run, _) in order}
+        futures = {pool.submit(_train_in_worker, run.cfg, data, run.task, run.seed, key, threads, steps): key
+                   for key, (run, data) in order}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.5)
+            while not steps.empty():
+                key, step = steps.get()
+                bars[key](SimpleNamespace(step=step), None)
+            for future in done:
+                run = todo[futures[future]][0]
+                try:
+                    saved, history, metrics, config, seconds = future.result()
+                except Exception as err:  # compare() trains it again here and reports the failure
+                    progress.stage(f"{run.desc}: its worker failed ({type(err).__name__}: {err}); it trains in this process")
+                    continue
+                TRAINED_RUNS[futures[future]] = TrainedRun(_result_from(saved, history, metrics, config), seconds)
+                trained += 1
+    return trained
+
+
+def _cost(cfg: GANConfig) -> float:
+    """Relative training time: steps x network passes (a penalised critic step is about twice a plain one)."""
+    return cfg.train.steps * (cfg.loss.n_critic * (2 if OBJECTIVES[cfg.loss.kind].penalised else 1) + 1)
+
+
+def _train_in_worker(cfg: GANConfig, data: Any, task: Any, seed: int, key: str, threads: int, steps) -> tuple:
+    """train_ahead's worker: guarded_train as train_once runs it; the state goes back without its RNG state."""
+    torch.set_num_threads(threads)
+
+    def report(state, logged):
+        if state.step % 25 == 0 or state.step == cfg.train.steps:
+            steps.put((key, state.step))
+
     started = time.perf_counter()
-    result = guarded_train(cfg, data, callbacks=(*task.callbacks(seed), *callbacks))
-    TRAINED_RUNS[key] = (result, time.perf_counter() - started)
-    return (*TRAINED_RUNS[key], False)
+    result = guarded_train(cfg, data, callbacks=(*task.callbacks(seed), report))
+    saved = result.state.state_dict()
+    saved.pop("rng")
+    return saved, result.history, result.metrics, result.config, time.perf_counter() - started
+
+
+def _result_from(saved: dict, history: list, metrics: dict, config: GANConfig) -> TrainResult:
+    """A worker's run as a TrainResult of this process (this process's random state untouched)."""
+    with torch.random.fork_rng(devices=[]):  # building the networks draws initial weights
+        state = build_state(config, torch.device("cpu"))
+    state.load_state_dict(saved)
+    return TrainResult(state.sampler, state.critic, history, metrics, config, state)
 
 
 def compare(gan: GANConfig, kinds: tuple[str, ...], task: Any, out_dir: Path, progress: Progress = QUIET,
@@ -180,10 +294,9 @@ def compare(gan: GANConfig, kinds: tuple[str, ...], task: Any, out_dir: Path, pr
     results: dict[str, TrainResult] = {}
     reports: dict[str, dict] = {}
     artifacts: dict[str, str] = {}
-    seed = gan.train.seed + 1  # evaluation draws, distinct from training's
-    for kind in kinds:
-        name = run_name(kind)
-        cfg = validate_config(deep_merge(gan.model_dump(), {"loss": {"kind": kind}}))
+    seed = evaluation_seed(gan)
+    for name, cfg in run_configs(gan, kinds).items():
+        kind = cfg.loss.kind
         progress.stage(f"{label}: training {name} ({cfg.train.steps:,} steps)")
         try:
             result, train_s, reused = train_once(cfg, task, seed, (progress.bar(cfg.train.steps, f"{label} {name}"),))
@@ -194,7 +307,7 @@ def compare(gan: GANConfig, kinds: tuple[str, ...], task: Any, out_dir: Path, pr
                 reports[name] = triage([last] if last else [], extra={"train/diverged_at_step": float(err.step)})
             return Comparison(False, metrics, artifacts, f"{kind} run failed: {type(err).__name__}: {err}", reports)
         metrics[f"{name}/time/train_s"] = train_s  # of the one training, also when reused
-        metrics[f"{name}/time/reused"] = float(reused)  # 1: trained earlier in this process (TRAINED_RUNS)
+        metrics[f"{name}/time/reused"] = float(reused)  # 1: an earlier comparison of this process had it (TRAINED_RUNS)
         metrics.update({f"{name}/final/{k}": v for k, v in result.metrics.items()})
         progress.stage(f"{label}: evaluating {name}")
         evaluation = task.evaluate(result, seed)

@@ -26,7 +26,7 @@ from ..shots.model import chart_basis, validate_shot_config
 from ..shots.synthetic import synthetic_league
 from ..gan.config import deep_merge, format_validation_error
 from ..gan.guard import check_memory
-from .experiment import PointTask, ShotTask, compare
+from .experiment import PlannedRun, PointTask, ShotTask, compare, evaluation_seed, run_configs
 from .progress import QUIET, Progress
 from ..io import locked, publish_directory, write_text_atomic
 from .status import render_status
@@ -127,6 +127,7 @@ class Phase5Plugin:
     def __init__(self, config: Optional[dict[str, Any]] = None):
         self.raw_config = dict(config or {})
         self.config: Optional[PluginConfig] = None
+        self._task = None  # the data, when planned_runs() built it before execute()
 
     @property
     def status_path(self) -> Path:
@@ -180,6 +181,17 @@ class Phase5Plugin:
             result["artifacts"]["status"] = str(write_text_atomic(self.status_path, render_status(rec, cfg, result, started)))
         return result
 
+    def planned_runs(self, progress: Progress = QUIET) -> list[PlannedRun]:
+        """The runs execute() will train (none when disabled); builds its data now and keeps it for execute()."""
+        if self.config is None:
+            raise RuntimeError(f"{type(self).__name__}.planned_runs() called before setup(): call impl.setup() first")
+        cfg, rec = self.config, self.recommendation
+        if not cfg.enabled:
+            return []
+        self._task = self._task or make_task(cfg, progress, rec.rec_id)
+        return [PlannedRun(run_cfg, self._task, evaluation_seed(cfg.gan), f"{rec.rec_id} {name}")
+                for name, run_cfg in run_configs(cfg.gan, rec.kinds).items()]
+
     def _run(self, cfg: PluginConfig, rec: Recommendation) -> dict[str, Any]:
         out_dir = self.output_dir
         progress = Progress(cfg.progress)
@@ -187,7 +199,8 @@ class Phase5Plugin:
         # Artifacts are written to a folder of this run's own and published at the end: two runs never mix theirs.
         staged = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".staging", dir=out_dir.parent))
         try:
-            comparison = compare(cfg.gan, rec.kinds, make_task(cfg, progress, rec.rec_id), staged, progress, rec.rec_id)
+            task, self._task = self._task or make_task(cfg, progress, rec.rec_id), None
+            comparison = compare(cfg.gan, rec.kinds, task, staged, progress, rec.rec_id)
             published = publish_directory(staged, out_dir)
             comparison.artifacts = {name: str(published.get(Path(path), path)) for name, path in comparison.artifacts.items()}
         except Exception as err:  # the runner must get a result, not a traceback: that goes to a log file

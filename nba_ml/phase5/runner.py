@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..io import locked, write_text_atomic
-from .experiment import run_name
+from .experiment import run_name, train_ahead
 from .plugin import REPO_ROOT
+from .progress import Progress
 
 # rec_id -> "module:class" of its plugin (top-level modules, installed with the package).
 PLUGINS = {
@@ -26,10 +27,12 @@ def load_plugin(rec_id: str):
 
 
 def run_all(config: Optional[dict[str, Any]] = None, only: Optional[list[str]] = None,
-            artifacts_root: Optional[str] = None) -> dict[str, dict[str, Any]]:
+            artifacts_root: Optional[str] = None, jobs: int = 1) -> dict[str, dict[str, Any]]:
     """setup() and execute() each plugin with the same config dict; a bad config fails before any training.
 
-    With artifacts_root, each plugin writes its artifacts to artifacts_root/<rec_id>.
+    With artifacts_root, each plugin writes its artifacts to artifacts_root/<rec_id>. With jobs > 1,
+    the plugins' distinct CPU training runs are first trained `jobs` at a time in worker processes
+    (experiment.train_ahead), to the same weights, and execute() finds them trained.
     """
     plugins = {}
     for rec_id in only or list(PLUGINS):
@@ -39,6 +42,16 @@ def run_all(config: Optional[dict[str, Any]] = None, only: Optional[list[str]] =
         plugins[rec_id] = load_plugin(rec_id)(rec_config)
     for plugin in plugins.values():
         plugin.setup()
+    if jobs > 1:
+        progress = Progress(any(plugin.config.progress for plugin in plugins.values()))
+        planned = []
+        for plugin in plugins.values():
+            try:
+                planned += plugin.planned_runs(progress)
+            except Exception:  # bad data and the like: its execute() meets it again and reports it
+                pass
+        train_ahead(planned, jobs, progress)
+        progress.close()
     return {rec_id: plugin.execute() for rec_id, plugin in plugins.items()}
 
 

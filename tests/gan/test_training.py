@@ -188,6 +188,18 @@ def test_training_applies_the_public_penalty(points, monkeypatch):
     assert {k: calls[0][k] for k in ("center", "one_sided", "grad_scale")} == {"center": 2.0, "one_sided": True, "grad_scale": 1.0}
 
 
+@pytest.mark.parametrize("share, rows", [(1.0, 16), (0.25, 4), (0.3, 5)])
+def test_gp_batch_takes_the_penalty_on_the_first_rows_of_the_batch(points, monkeypatch, share, rows):
+    calls = []
+    real_penalty = losses.penalty_and_norms
+    monkeypatch.setattr(losses, "penalty_and_norms", lambda *a, **k: calls.append((a, k)) or real_penalty(*a, **k))
+    state = make_state(tiny(loss={"gp_batch": share}))
+    stats = training.critic_step(state, points[:16], None)
+    (critic, real, fake), kwargs = calls[0]
+    assert torch.equal(real, points[:rows]) and fake.shape == (rows, 2) and kwargs["alpha"].shape == (rows,)
+    assert stats["grad_norm/mean"].shape == ()  # the norms of those rows
+
+
 def test_zero_gp_weight_skips_the_penalty_and_lazy_steps_take_it_every_kth(points):
     state = make_state(tiny(loss={"gp_weight": 0.0}))
     assert "loss/gp" not in training.critic_step(state, points[:16], None)

@@ -126,7 +126,7 @@ def test_cli_runs_one_recommendation_in_test_mode(tmp_path, capsys, monkeypatch)
     from implement_rec_115 import GradientPenaltyWGAN
 
     monkeypatch.setattr(GradientPenaltyWGAN, "status_path", property(lambda self: tmp_path / "STATUS.md"))
-    code = cli.main(["phase5", "--mode", "test", "--only", "rec_115", "--artifacts", str(tmp_path / "art")])
+    code = cli.main(["phase5", "--mode", "test", "--only", "rec_115", "--artifacts", str(tmp_path / "art"), "--jobs", "1"])
     out = capsys.readouterr().out
     assert code == 0
     assert "rec_115 (5.85) Implement Gradient Penalty for Wasserstein GAN (WGAN-GP): ok" in out
@@ -138,6 +138,11 @@ def test_cli_rejects_an_unknown_mode(capsys):
     with pytest.raises(SystemExit):
         cli.main(["phase5", "--mode", "fast"])
     assert "invalid choice: 'fast'" in capsys.readouterr().err
+
+
+def test_cli_rejects_a_negative_number_of_jobs(capsys):
+    assert cli.main(["phase5", "--mode", "test", "--jobs", "-1"]) == 2
+    assert "--jobs must be 0 (the usable CPU cores) or a positive number" in capsys.readouterr().err
 
 
 def test_json_is_strict_with_non_finite_numbers_as_null(tmp_path):
