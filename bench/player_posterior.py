@@ -31,7 +31,7 @@ from nba_ml.cli import apply_overrides, parse_override
 from nba_ml.gan.config import read_yaml_mapping
 from nba_ml.shots import load_shots
 from nba_ml.shots.model import ShotChartModel, evaluate_shot_model, train_shot_model, validate_shot_config
-from nba_ml.shots.posterior import DEFAULT_SATURATION, DEFAULT_TAU
+from nba_ml.shots.posterior import DEFAULT_CONCENTRATION, DEFAULT_SATURATION, DEFAULT_TAU
 from nba_ml.shots.quality import quality_floor, real_charts
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,7 +52,7 @@ def season_frame(season: dict, players) -> pd.DataFrame:
 
 
 def generate(model: ShotChartModel, season: dict, players: list, tau: float, saturation: float, seed: int = 0,
-             ns=protocol.NS) -> dict:
+             ns=protocol.NS, concentration: float = DEFAULT_CONCENTRATION) -> dict:
     """n -> {player: list of (shots_per_chart, 2) arrays}, and n -> diagnostics frame."""
     out, diagnostics = {}, {}
     for n in ns:
@@ -61,7 +61,7 @@ def generate(model: ShotChartModel, season: dict, players: list, tau: float, sat
         known = pd.DataFrame({"PLAYER_ID": players, "POSITION_GROUP": [season[p]["pos"] for p in players]})
         started = time.perf_counter()
         shots = model.sample_player_shots(observed, CHARTS, SHOTS_PER_CHART, players=known, seed=seed + n, tau=tau,
-                                           saturation=saturation)
+                                           saturation=saturation, concentration=concentration)
         seconds = time.perf_counter() - started
         xy = shots[["LOC_X", "LOC_Y"]].to_numpy().reshape(len(players), CHARTS, SHOTS_PER_CHART, 2)
         order = {p: i for i, p in enumerate(shots["PLAYER_ID"].iloc[::CHARTS * SHOTS_PER_CHART])}
@@ -133,7 +133,7 @@ def seasons_setting(args) -> bool:
     train, season = protocol.read_season(protocol.SEASONS["2017-18"]), protocol.read_season(protocol.SEASONS["2022-23"])
     players, n_elig = protocol.eval_players(season)
     model = ShotChartModel.load(args.model)
-    generated, diagnostics = generate(model, season, players, args.tau, args.saturation)
+    generated, diagnostics = generate(model, season, players, args.tau, args.saturation, concentration=args.concentration)
     if args.out:
         write_generated(generated, Path(args.out))
     res, coverage = score(generated, season, players, train, protocol.load_tuned())
@@ -192,7 +192,7 @@ def split_setting(args) -> bool:
         if args.population_only:
             continue
         train, judged = judged_players(season, fold_of, fold)
-        generated, diagnostics = generate(model, season, judged, args.tau, args.saturation)
+        generated, diagnostics = generate(model, season, judged, args.tau, args.saturation, concentration=args.concentration)
         res, coverage = score(generated, season, judged, train, tune_baselines(train, season, judged))
         ok &= report(res, coverage, diagnostics, f"fold {fold}: {len(judged)} held-out players, tau {args.tau}, saturation {args.saturation}")
     return ok
@@ -205,10 +205,11 @@ def tau_setting(args) -> bool:
     model, _ = fold_model(args, shots, fold_of, 0, "2017-18")
     train, judged = judged_players(season, fold_of, 0)
     print(f"{len(judged)} held-out 2017-18 players; log-lik per target shot and 90% coverage at n = 10 / 30 / 100")
-    for tau, saturation in args.grid or TAU_GRID:
-        generated, _ = generate(model, season, judged, tau, saturation, ns=protocol.NS[1:])
+    for tau, saturation, *kappa in args.grid or TAU_GRID:
+        kappa = kappa[0] if kappa else args.concentration
+        generated, _ = generate(model, season, judged, tau, saturation, ns=protocol.NS[1:], concentration=kappa)
         res, coverage = score(generated, season, judged, train, (100, 1.5))
-        print(f"tau {tau:<5} saturation {saturation:<6} ll " + " / ".join(f"{res[('model', n)][:, 0].mean():.4f}" for n in generated)
+        print(f"tau {tau:<5} saturation {saturation:<6} kappa {kappa:<5g} ll " + " / ".join(f"{res[('model', n)][:, 0].mean():.4f}" for n in generated)
               + "  coverage " + " / ".join(f"{coverage[n]:.3f}" for n in generated), flush=True)
     return True
 
@@ -237,8 +238,10 @@ def main() -> None:
     parser.add_argument("--models", help="split, tau: save each fold's model here, or load it when already saved")
     parser.add_argument("--tau", type=float, default=DEFAULT_TAU)
     parser.add_argument("--saturation", type=float, default=DEFAULT_SATURATION)
+    parser.add_argument("--concentration", type=float, default=DEFAULT_CONCENTRATION, help="kappa (inf: the GAN's charts alone)")
     parser.add_argument("--grid", type=lambda text: [tuple(map(float, pair.split(":"))) for pair in text.split(",")],
-                        help="tau: the (tau, saturation) pairs to try, e.g. 0.5:100,0.25:inf (default TAU_GRID)")
+                        help="tau: the (tau, saturation[, concentration]) to try, e.g. 0.5:100,0.25:30:10 (default TAU_GRID, "
+                             "at --concentration)")
     parser.add_argument("--set", action="append", type=parse_override, default=[], help="split: config override")
     parser.add_argument("--fold", type=int, action="append", help="split: only this fold (repeatable; default: all)")
     parser.add_argument("--population-only", action="store_true", help="split: only the population figures")

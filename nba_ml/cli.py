@@ -164,7 +164,8 @@ def _sample_players(model, args: argparse.Namespace):
     print(f"posterior: {len(d)} players, {int(d['SHOTS'].sum()):,} observed shots used "
           f"(not used: {posterior.dropped}); stages median {d['stages'].median():.0f}, max {d['stages'].max()}; "
           f"smallest ESS share median {d['min_ess_share'].median():.2f}; distinct charts median "
-          f"{d['distinct_charts'].median():.0f} of {args.charts}")
+          f"{d['distinct_charts'].median():.0f} of {args.charts}; the record's share of a chart, median "
+          f"{d['record_share'].median():.2f}")
     if args.plot is not None:
         from .shots.pictures import plot_player_posterior
 

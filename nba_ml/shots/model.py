@@ -49,6 +49,7 @@ class ShotModelConfig(BaseModel):
         description="The conditional GAN: 'mlp' on the basis weights (or, with basis 0, on flattened charts) or 'conv' (DCGAN) on the grids (basis 0).")
     shots_per_chart: int = Field(200, gt=0, le=100_000, description="Shots drawn per generated chart when evaluating (the real reference uses the same K).")
     basis: int = Field(16, ge=0, le=256, description="K: the GAN generates mixture weights over K basis maps fitted to the training charts (NMF), not the S x S cells; 0 = the GAN generates the cells.")
+    calibrate_prior: bool = Field(False, description="After training, fit one factor per position group and basis habit so that the generated charts' mean mixture weights equal the training charts' (basis models; the posterior's prior at 0 shots is then the training population's mean chart).")
     quality_holdout: float = Field(0.0, ge=0, lt=1, description="Share of players (seeded by gan.train.seed) kept out of training; a run judges its charts against theirs every log.quality_every logged steps (nba_ml.shots.training_quality); 0 = train on all, no Quality line.")
 
 
@@ -69,6 +70,9 @@ def validate_shot_config(raw: Any) -> ShotModelConfig:
         raise ConfigError("invalid config:\n  basis: a basis model generates mixture weights, so it needs "
                           "gan.model.kind='mlp' and gan.model.output='density' "
                           f"(got {cfg.gan.model.kind!r}, {cfg.gan.model.output!r}); set basis: 0 for a GAN on the cells")
+    if cfg.calibrate_prior and not cfg.basis:
+        raise ConfigError("invalid config:\n  calibrate_prior: the calibration scales mixture weights over the basis "
+                          "maps, so it needs basis: K > 0")
     if not cfg.basis and cfg.gan.model.kind == "mlp" and cfg.gan.model.output == "density" and cfg.charts.channels != "attempts":
         raise ConfigError("invalid config:\n  charts.channels: the mlp 'density' output is one distribution over all "
                           "features, so it needs channels='attempts' (use model.kind='conv' for a makes channel)")
@@ -84,7 +88,7 @@ class ShotChartModel:
     """A trained chart generator with what it needs to draw shots: chart spec and label names."""
 
     def __init__(self, config: ShotModelConfig, generator: nn.Module, position_groups: tuple[str, ...],
-                 label_freqs: list[float], basis: Optional[ChartBasis] = None):
+                 label_freqs: list[float], basis: Optional[ChartBasis] = None, prior_scale: Optional[Tensor] = None):
         if bool(config.basis) != (basis is not None) or (basis is not None and basis.size != config.basis):
             raise ValueError(f"config.basis={config.basis} but the model was given "
                              f"{'no basis' if basis is None else f'a basis of {basis.size} maps'}")
@@ -96,6 +100,10 @@ class ShotChartModel:
         self.generator = generator.eval()
         self.position_groups = tuple(position_groups)
         self.label_freqs = list(label_freqs)  # how often each label occurs in training (position=None draws from it)
+        groups = max(1, len(self.position_groups) if self.conditional else 1)
+        if prior_scale is not None and (basis is None or tuple(prior_scale.shape) != (groups, basis.size)):
+            raise ValueError(f"prior_scale must have shape ({groups}, basis size), got {tuple(prior_scale.shape)}")
+        self.prior_scale = prior_scale  # (groups, K) factors on generated mixture weights (calibrate_prior), or None
 
     @property
     def conditional(self) -> bool:
@@ -123,9 +131,17 @@ class ShotChartModel:
         labels = self.labels_for(n_charts, position, seed)
         spec = self.config.charts
         samples = self.generator.sample(n_charts, seed=seed, condition=labels)
-        if self.basis is not None:  # mixture weights, encoded as 2 * sqrt(w) - 1
-            return self.basis.charts(((samples + 1) / 2).square()), labels
+        if self.basis is not None:
+            return self.basis.charts(self.mixture_weights(samples, labels)), labels
         return samples.reshape(n_charts, spec.num_channels, spec.grid, spec.grid), labels  # mlp models generate flat charts
+
+    def mixture_weights(self, encoded: Tensor, labels: Optional[Tensor]) -> Tensor:
+        """Mixture weights (N, K) of generator outputs (encoded as 2 * sqrt(w) - 1), times the calibration
+        factors of each row's label when the model has them; rows not yet divided by their sums."""
+        weights = ((encoded + 1) / 2).square()
+        if self.prior_scale is None:
+            return weights
+        return weights * self.prior_scale[labels if labels is not None and self.conditional else 0]
 
     def sample_shots(self, n_charts: int, shots_per_chart: int, *, position: Optional[str] = None,
                      seed: Optional[int] = None) -> pd.DataFrame:
@@ -159,8 +175,10 @@ class ShotChartModel:
         n_players, n_charts, size = posterior.weights.shape
         player = np.repeat(np.asarray(posterior.player_ids, dtype=object), n_charts)
         chart_ids = [f"{p}:{i}" for p, i in zip(player, np.tile(np.arange(n_charts), n_players))]
-        shots = draw_shots(self.basis.charts(posterior.weights.reshape(-1, size)), shots_per_chart,
-                           seed=seed, chart_ids=chart_ids)
+        charts = self.basis.charts(posterior.weights.reshape(-1, size)).reshape(n_players, n_charts, -1, *self.basis.maps.shape[1:])
+        for p in torch.nonzero((posterior.record_share > 0).any(dim=1)).flatten().tolist():  # players with a record
+            charts[p, :, 0] = encode_density(posterior.densities(self.basis.maps, p).to(charts))
+        shots = draw_shots(charts.flatten(0, 1), shots_per_chart, seed=seed, chart_ids=chart_ids)
         shots.insert(0, "PLAYER_ID", np.repeat(player, shots_per_chart))
         shots["POSITION_GROUP"] = np.repeat([self.position_groups[i] for i in posterior.labels.flatten().tolist()],
                                             shots_per_chart)
@@ -178,6 +196,8 @@ class ShotChartModel:
             tensors[BASIS_FILE] = {"maps": self.basis.maps}
             if self.basis.make_maps is not None:
                 tensors[BASIS_FILE]["make_maps"] = self.basis.make_maps
+            if self.prior_scale is not None:
+                tensors[BASIS_FILE]["prior_scale"] = self.prior_scale
         return export_generator(directory, self.config.gan, self.generator, meta, tensors)
 
     @classmethod
@@ -188,12 +208,13 @@ class ShotChartModel:
             raise ValueError(f"{directory} holds a {meta.get('kind')!r} model, not a shot-chart model")
         config = validate_shot_config({"charts": meta["charts"], "gan": gan.model_dump(),
                                        "shots_per_chart": meta["shots_per_chart"], "basis": meta.get("basis", 0)})
-        basis = None
+        basis, scale = None, None
         if config.basis:
             path = find_export(directory) / BASIS_FILE
             try:
                 saved = read_tensors(path, ModelFileError)
-                basis = ChartBasis(saved["maps"], saved.get("make_maps"))
+                basis, scale = ChartBasis(saved["maps"], saved.get("make_maps")), saved.get("prior_scale")
+                return cls(config, generator, tuple(meta["position_groups"]), meta["label_freqs"], basis, scale)
             except (OSError, RuntimeError, KeyError, TypeError, ValueError, AttributeError) as err:
                 raise ModelFileError(f"{path}: expected the chart basis of this model ({config.basis} maps): {err}") from None
         return cls(config, generator, tuple(meta["position_groups"]), meta["label_freqs"], basis)
@@ -218,7 +239,7 @@ def train_shot_model(cfg: ShotModelConfig | dict, shots: pd.DataFrame, *, callba
         if held_out is not None:
             callbacks = (*callbacks, quality_callback(cfg, charts, basis, shots, held_out, real_pixvar(data)))
         result = run_training(cfg.gan, data, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
-    return model_from_result(cfg, result, charts, basis), result, charts
+    return model_from_result(cfg, result, charts, basis, weights), result, charts
 
 
 def chart_basis(charts: ShotCharts, cfg: ShotModelConfig) -> tuple[Optional[ChartBasis], Optional[Tensor]]:
@@ -254,9 +275,45 @@ def training_data(charts: ShotCharts, gan: GANConfig, weights: Optional[Tensor] 
 
 
 def model_from_result(cfg: ShotModelConfig, result: TrainResult, charts: ShotCharts,
-                      basis: Optional[ChartBasis] = None) -> ShotChartModel:
-    """The sampler of a finished run, with the label frequencies of its training charts."""
-    return model_from_generator(cfg, result.config, result.generator, charts, basis)
+                      basis: Optional[ChartBasis] = None, weights: Optional[Tensor] = None) -> ShotChartModel:
+    """The sampler of a finished run, with the label frequencies of its training charts; calibrated
+    (cfg.calibrate_prior) to the training charts' mixture `weights`."""
+    model = model_from_generator(cfg, result.config, result.generator, charts, basis)
+    if cfg.calibrate_prior:
+        model.prior_scale = prior_scale(model, weights, charts.labels)
+    return model
+
+
+# calibrate_prior: generator draws per group, and fixed-point iterations (the mean error after them is ~1e-6)
+CALIBRATION_DRAWS, CALIBRATION_ITERATIONS = 8192, 100
+
+
+@torch.no_grad()
+def prior_scale(model: ShotChartModel, weights: Tensor, labels: Tensor) -> Tensor:
+    """(groups, K) factors s such that the generated mixture weights w, rescaled w * s / sum(w * s), have the
+    mean of the training charts' `weights` (N, K) in each label's group (all charts for an unconditional model).
+
+    A fixed point (iterative proportional fitting): s <- s * target / mean(rescaled w), on seeded draws. The GAN
+    keeps its charts' shapes and spread; only how much of each habit a group's charts hold on average moves.
+    """
+    conditional = model.conditional
+    groups = len(model.position_groups) if conditional else 1
+    rng = torch.Generator().manual_seed(0)
+    scale = torch.ones(groups, model.basis.size)
+    for g in range(groups):
+        mine = weights[labels == g] if conditional else weights
+        if len(mine) == 0:
+            continue  # a group without training charts keeps factors of 1
+        target = mine.double().mean(dim=0)
+        condition = torch.full((CALIBRATION_DRAWS,), g, dtype=torch.long) if conditional else None
+        z = torch.randn(CALIBRATION_DRAWS, model.generator.latent_dim, generator=rng)
+        drawn = ((model.generator.eval()(z, condition).double() + 1) / 2).square()
+        s = torch.ones(model.basis.size, dtype=torch.float64)
+        for _ in range(CALIBRATION_ITERATIONS):
+            rescaled = drawn * s
+            s = s * target / (rescaled / rescaled.sum(dim=1, keepdim=True)).mean(dim=0).clamp(min=1e-300)
+        scale[g] = (s / s.max()).float()  # only ratios matter
+    return scale
 
 
 def model_from_generator(cfg: ShotModelConfig, gan: GANConfig, generator: nn.Module, charts: ShotCharts,

@@ -190,10 +190,9 @@ def plot_player_posterior(observed: pd.DataFrame, posterior, maps: Tensor, path:
     if max_players < 1:
         raise ValueError(f"max_players must be at least 1, got {max_players}")
     players = posterior.player_ids[:max_players]
-    grid = maps.shape[-1]
     with _court_figure(len(players), 3, path, title) as axes:
         for p, (row, player) in enumerate(zip(axes, players)):
-            densities = (posterior.weights[p] @ maps.flatten(1)).reshape(-1, grid, grid).numpy()  # (charts, S, S)
+            densities = posterior.densities(maps, p).numpy()  # (charts, S, S)
             mean, spread = densities.mean(axis=0), densities.std(axis=0)
             shots = observed[observed["PLAYER_ID"] == player]
             row[0].scatter(shots["LOC_X"], shots["LOC_Y"], s=5, c="#1f77b4", alpha=0.6, linewidths=0, zorder=2)

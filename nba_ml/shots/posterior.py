@@ -18,6 +18,20 @@ coach's plan, and a player's chart moves during a season), so a record of n
 shots counts as n * power shots, at most tau * saturation. `DEFAULT_TAU` and
 `DEFAULT_SATURATION` were chosen on the training season's own players, never on
 a season a model is judged on (docs/benchmarks.md, "Shots for a given player").
+The GAN's charts are calibrated (`calibrate_prior`) so that a player with no
+shots gets his position's mean chart of the training season.
+
+The record. The GAN's charts are mixtures of K habits; a player's own shots
+also say what no mixture of them draws (his spots, his corner). So a posterior
+chart is a draw of a Dirichlet-process posterior (Ferguson 1973) whose base is
+the GAN chart c and whose data are his shots, tempered by the same power:
+chart = (1 - v) c + v R, with v ~ Beta(power x n, kappa), R his shots' cells
+weighted by a Dirichlet(power, ..., power) draw and blurred by RECORD_BLUR_FT.
+With no shots v = 0 (the prior); a long record moves the charts towards his
+own shots, as much as his n x power effective shots are worth against the
+concentration kappa (DEFAULT_CONCENTRATION, chosen with tau on the training
+season's players; inf = the GAN's charts alone). The spread of v and of the
+Dirichlet weights keeps the charts as uncertain as a short record is.
 
 Sampler. Sequential Monte Carlo with adaptive tempering (Del Moral, Doucet and
 Jasra 2006), vectorised over players: N particles per player start as prior
@@ -44,10 +58,12 @@ import torch
 from torch import Tensor
 
 from ..errors import InputError
-from .charts import cell_of, on_grid
+from .charts import blur_density, cell_of, cell_size, on_grid
 
 DEFAULT_TAU = 0.25  # likelihood power for a short record; chosen on the training season's players (module docstring)
 DEFAULT_SATURATION = 30.0  # shots at which the power has halved: a record counts as at most tau * this many shots
+DEFAULT_CONCENTRATION = 10.0  # kappa: the GAN chart's weight against the record's (module docstring); inf = the GAN's alone
+RECORD_BLUR_FT = 1.5  # std of the Gaussian blur of a player's recorded shots, in feet
 DEFAULT_PARTICLES = 256  # particles per player (at least n_charts are used)
 ESS_TARGET = 0.5  # each tempering stage keeps this share of N as effective sample size
 MOVES_PER_STAGE = 4  # pCN Metropolis moves after each resampling
@@ -64,13 +80,33 @@ OFF_COURT = "shots/off_grid_or_non_finite"
 class PlayerPosterior:
     """Posterior charts of each player: `weights` (P, n_charts, K) on the model's basis, `labels`
     (P, n_charts) the position label of each chart, `player_ids` (P,), `diagnostics` one row per player,
-    `dropped` observed rows not used, per reason."""
+    `dropped` observed rows not used, per reason.
+
+    Chart i of player p is (1 - v) x (weights[p, i] @ maps) + v x his record, v = `record_share[p, i]`,
+    the record being his shots' cells weighted by `record_weights[p][i]` (one weight per shot of
+    `record_cells[p]`) and blurred by `blur` cells (see the module docstring); `densities` composes them."""
 
     player_ids: list
     weights: Tensor
     labels: Tensor
     diagnostics: pd.DataFrame
     dropped: dict[str, int]
+    record_share: Tensor  # (P, n_charts); 0 for a player without shots
+    record_weights: tuple = ()  # per player: (n_charts, his shots) Dirichlet weights
+    record_cells: tuple = ()  # per player: (his shots,) flat cell index of each shot
+    blur: float = 0.0  # std of the record's Gaussian blur, in cells
+
+    def densities(self, maps: Tensor, player: int) -> Tensor:
+        """(n_charts, S, S) attempt densities of the posterior charts of the `player`-th player."""
+        grid = maps.shape[-1]
+        gan = self.weights[player] @ maps.flatten(1).to(self.weights)
+        gan = gan / gan.sum(dim=1, keepdim=True)
+        share = self.record_share[player][:, None].to(gan)
+        if not bool((share > 0).any()):
+            return gan.reshape(-1, grid, grid)
+        record = torch.zeros_like(gan).index_add_(1, self.record_cells[player], self.record_weights[player].to(gan))
+        record = blur_density(record.reshape(-1, grid, grid), self.blur).flatten(1)
+        return ((1 - share) * gan + share * record).reshape(-1, grid, grid)
 
 
 def player_records(observed: pd.DataFrame, grid: int, position_groups: tuple[str, ...],
@@ -136,7 +172,8 @@ def likelihood_power(shots: Tensor, tau: float = DEFAULT_TAU, saturation: float 
 
 def player_posterior(model, observed: pd.DataFrame, n_charts: int, *, players: Optional[pd.DataFrame] = None,
                      tau: float = DEFAULT_TAU, saturation: float = DEFAULT_SATURATION,
-                     particles: int = DEFAULT_PARTICLES, seed: Optional[int] = None) -> PlayerPosterior:
+                     concentration: float = DEFAULT_CONCENTRATION, particles: int = DEFAULT_PARTICLES,
+                     seed: Optional[int] = None) -> PlayerPosterior:
     """n_charts posterior charts per player of `observed` (and `players`) under `model` (a basis ShotChartModel)."""
     if model.basis is None:
         raise InputError("posterior sampling needs a model on a chart basis (basis: K > 0): the likelihood of a "
@@ -148,6 +185,8 @@ def player_posterior(model, observed: pd.DataFrame, n_charts: int, *, players: O
         raise InputError(f"tau (likelihood power) must be in (0, 1], got {tau}")
     if not saturation > 0:
         raise InputError(f"saturation must be positive (float('inf') for a constant power), got {saturation}")
+    if not concentration > 0:
+        raise InputError(f"concentration must be positive (float('inf') for the GAN's charts alone), got {concentration}")
     table, cells, dropped = player_records(observed, model.basis.grid, model.position_groups, players)
     if table.empty:
         raise InputError(f"observed: no player to sample for (rows dropped: {dropped})")
@@ -156,15 +195,37 @@ def player_posterior(model, observed: pd.DataFrame, n_charts: int, *, players: O
 
     labels = _particle_labels(model, table["LABEL"].to_numpy(), n, rng)  # (P, N)
     state = _SMCState.start(model, labels, cells, rng)
-    diagnostics = state.run(likelihood_power(torch.tensor(table["SHOTS"].to_numpy()), tau, saturation))
+    power = likelihood_power(torch.tensor(table["SHOTS"].to_numpy()), tau, saturation)
+    diagnostics = state.run(power)
 
     pick = torch.stack([torch.randperm(n, generator=rng)[:n_charts] for _ in range(len(table))])  # (P, n_charts)
     weights = torch.gather(state.weights, 1, pick[..., None].expand(-1, -1, state.weights.shape[-1]))
+    share, record_weights = _record_parts(cells, power, concentration, n_charts, rng)
     out = table[["PLAYER_ID", "POSITION_GROUP", "SHOTS"]].copy()
     for key, values in diagnostics.items():
         out[key] = values
     out["distinct_charts"] = [len(torch.unique(w, dim=0)) for w in weights]
-    return PlayerPosterior(table["PLAYER_ID"].tolist(), weights, torch.gather(labels, 1, pick), out, dropped)
+    out["record_share"] = share.mean(dim=1).tolist()
+    width, height = cell_size(model.basis.grid)
+    return PlayerPosterior(table["PLAYER_ID"].tolist(), weights, torch.gather(labels, 1, pick), out, dropped, share,
+                           record_weights, tuple(torch.from_numpy(c) for c in cells), RECORD_BLUR_FT * 20 / (width + height))
+
+
+def _record_parts(cells: list[np.ndarray], power: Tensor, concentration: float, n_charts: int,
+                  rng: torch.Generator) -> tuple[Tensor, tuple]:
+    """Per chart, the record's share v ~ Beta(power x n, kappa) and the weights of his n shots
+    ~ Dirichlet(power, ..., power): a draw of the tempered Dirichlet-process posterior (module docstring)."""
+    draws = np.random.default_rng(int(torch.randint(2**62, (1,), generator=rng)))
+    share = torch.zeros(len(cells), n_charts, dtype=torch.float64)
+    record_weights = []
+    for p, shot_cells in enumerate(cells):
+        n, pw = len(shot_cells), float(power[p])
+        if n and np.isfinite(concentration):
+            share[p] = torch.from_numpy(draws.beta(pw * n, concentration, size=n_charts))
+            record_weights.append(torch.from_numpy(draws.dirichlet(np.full(n, pw), size=n_charts)))
+        else:
+            record_weights.append(torch.zeros(n_charts, n, dtype=torch.float64))
+    return share, tuple(record_weights)
 
 
 def _particle_labels(model, labels: np.ndarray, n: int, rng: torch.Generator) -> Tensor:
@@ -207,8 +268,8 @@ class _SMCState:
     def evaluate(self, z: Tensor, players: Tensor) -> tuple[Tensor, Tensor]:
         """Mixture weights (p, N, K) and log-likelihoods (p, N) of latents z (p, N, L) of `players`."""
         p, n, latent = z.shape
-        encoded = self.model.generator(z.reshape(p * n, latent), self.labels[players].reshape(-1))
-        weights = ((encoded + 1) / 2).square()
+        labels = self.labels[players].reshape(-1)
+        weights = self.model.mixture_weights(self.model.generator(z.reshape(p * n, latent), labels), labels)
         weights = (weights / weights.sum(dim=1, keepdim=True)).reshape(p, n, -1)
         maps = self.model.basis.maps.flatten(1)
         return weights, log_likelihoods(weights, maps, self.cells[players], self.counts[players])

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from nba_ml.shots.basis import ChartBasis
+from nba_ml.shots.charts import cell_of
 from nba_ml.shots.model import ShotChartModel, train_shot_model, validate_shot_config
 from nba_ml.shots.posterior import NO_PLAYER_ID, OFF_COURT, likelihood_power, log_likelihoods, player_posterior
 from nba_ml.shots.synthetic import synthetic_league
@@ -21,6 +22,9 @@ class OneHabitShareGenerator(nn.Module):
     def forward(self, z, condition=None):
         share = torch.sigmoid(2 * z[:, :1])
         return 2 * torch.cat([share, 1 - share], dim=1).sqrt() - 1  # the density encoding of a basis model
+
+    def sample(self, n, seed=None, condition=None):
+        return self(torch.randn(n, self.latent_dim, generator=torch.Generator().manual_seed(seed)), condition)
 
 
 def left_right_model() -> ShotChartModel:
@@ -146,3 +150,74 @@ def test_a_cell_model_says_why_it_has_no_posterior():
                                             "train": {"steps": 2, "batch_size": 16, "log_every": 2}}}, league)
     with pytest.raises(ValueError, match="posterior sampling needs a model on a chart basis"):
         model.sample_player_shots(league, 2, 10)
+
+
+def test_calibrated_prior_has_the_training_charts_mean_weights_in_the_posterior_at_no_shots():
+    from nba_ml.shots.model import prior_scale
+
+    model = left_right_model()  # prior mean share of the left habit: 0.5
+    weights = torch.tensor([[0.9, 0.1], [0.7, 0.3], [0.2, 0.8]])  # two G charts (mean 0.8) and one F chart (0.2)
+    model.prior_scale = prior_scale(model, weights, torch.tensor([0, 0, 1]))
+    assert model.prior_scale[2].tolist() == [1.0, 1.0]  # no C chart: left as it was
+    z = np.linspace(-8, 8, 200_001)  # the calibrated mean share, by quadrature over the prior
+    w = 1 / (1 + np.exp(-2 * z))
+    for label, wanted in ((0, 0.8), (1, 0.2)):
+        s = model.prior_scale[label].double().numpy()
+        calibrated = s[0] * w / (s[0] * w + s[1] * (1 - w))
+        assert (calibrated * np.exp(-z**2 / 2)).sum() / np.exp(-z**2 / 2).sum() == pytest.approx(wanted, abs=0.005)
+    rookie = pd.DataFrame({"PLAYER_ID": [1], "POSITION_GROUP": ["G"]})
+    posterior = player_posterior(model, shots_of(1, 0, 0).iloc[:0], 4000, players=rookie, seed=0)
+    assert posterior.weights[0, :, 0].mean().item() == pytest.approx(0.8, abs=0.01)
+    charts, _ = model.generate_charts(4000, position="F", seed=0)
+    left = charts[:, 0].add(1).div(2).square()[:, :, : GRID // 2].sum(dim=(1, 2))
+    assert left.mean().item() == pytest.approx(0.2, abs=0.01)
+
+
+def test_a_trained_calibrated_model_keeps_its_factors_when_saved(tmp_path):
+    league = synthetic_league(40, 100, seed=0)
+    cfg = {"charts": {"grid": 16, "min_shots": 50, "channels": "attempts"}, "basis": 4, "calibrate_prior": True,
+           "gan": {"model": {"kind": "mlp", "num_classes": 3, "output": "density", "hidden_dim": 16, "depth": 1,
+                             "latent_dim": 8}, "train": {"steps": 2, "batch_size": 16, "log_every": 2}}}
+    model, _, _ = train_shot_model(cfg, league)
+    assert model.prior_scale.shape == (3, 4) and not torch.equal(model.prior_scale, torch.ones(3, 4))
+    model.save(tmp_path / "m")
+    loaded = ShotChartModel.load(tmp_path / "m")
+    assert torch.equal(loaded.prior_scale, model.prior_scale)
+    assert torch.equal(loaded.generate_charts(5, seed=1)[0], model.generate_charts(5, seed=1)[0])
+    uncalibrated, _, _ = train_shot_model({**cfg, "calibrate_prior": False}, league)
+    assert uncalibrated.prior_scale is None
+
+
+def test_calibrate_prior_needs_a_basis():
+    from nba_ml.gan.config import ConfigError
+
+    with pytest.raises(ConfigError, match="calibrate_prior: .* needs basis: K > 0"):
+        validate_shot_config({"basis": 0, "calibrate_prior": True, "charts": {"grid": 8, "channels": "attempts"}})
+
+
+def test_a_record_moves_the_charts_towards_his_own_shots_as_much_as_its_effective_shots_are_worth():
+    model = left_right_model()
+    shots = pd.DataFrame({"PLAYER_ID": 3, "POSITION_GROUP": "G", "LOC_X": -200.0, "LOC_Y": np.full(40, 300.0)})
+    posterior = player_posterior(model, shots, 2000, tau=1.0, saturation=float("inf"), concentration=10.0, seed=0)
+    share = posterior.record_share[0]
+    assert share.mean().item() == pytest.approx(40 / (40 + 10), abs=0.01)  # v ~ Beta(power x n, kappa)
+    assert share.std().item() == pytest.approx((0.8 * 0.2 / 51) ** 0.5, rel=0.1)
+    densities = posterior.densities(model.basis.maps, 0)
+    (row,), (column,) = cell_of(np.array([-200.0]), np.array([300.0]), GRID)  # where all his shots are
+    gan_only = (posterior.weights[0] @ model.basis.maps.flatten(1)).reshape(-1, GRID, GRID)
+    assert densities[:, row, column].mean() > 5 * gan_only[:, row, column].mean()
+    assert torch.allclose(densities.sum(dim=(1, 2)), torch.ones(2000, dtype=densities.dtype))
+    drawn = model.shots_from_posterior(posterior, 50, seed=0)
+    assert (drawn["LOC_X"] < -125).mean() > 0.7  # mostly where he shoots
+
+
+def test_no_record_or_an_infinite_concentration_leaves_the_gans_charts():
+    model = left_right_model()
+    rookie = pd.DataFrame({"PLAYER_ID": [1], "POSITION_GROUP": ["G"]})
+    posterior = player_posterior(model, shots_of(2, 30, 0), 50, players=rookie, concentration=float("inf"), seed=0)
+    assert not posterior.record_share.any()
+    posterior = player_posterior(model, shots_of(2, 30, 0), 50, players=rookie, seed=0)
+    rookie_row = posterior.player_ids.index(1)
+    assert posterior.record_share[rookie_row].eq(0).all() and posterior.record_share[1 - rookie_row].gt(0).all()
+    with pytest.raises(ValueError, match="concentration must be positive"):
+        player_posterior(model, shots_of(2, 3, 0), 5, concentration=0.0)
