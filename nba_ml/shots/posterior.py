@@ -31,7 +31,9 @@ With no shots v = 0 (the prior); a long record moves the charts towards his
 own shots, as much as his n x power effective shots are worth against the
 concentration kappa (DEFAULT_CONCENTRATION, chosen with tau on the training
 season's players; inf = the GAN's charts alone). The spread of v and of the
-Dirichlet weights keeps the charts as uncertain as a short record is.
+Dirichlet weights keeps the charts as uncertain as a short record is. This is a
+two-stage approximation: the posterior over c is taken from the likelihood
+under c alone (below), and the record is mixed in afterwards.
 
 Sampler. Sequential Monte Carlo with adaptive tempering (Del Moral, Doucet and
 Jasra 2006), vectorised over players: N particles per player start as prior
