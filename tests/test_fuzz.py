@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from nba_ml.cli import apply_overrides, parse_override
@@ -119,6 +119,11 @@ def write_table(directory: Path, table: pd.DataFrame, kind: str) -> Path:
 
 @FUZZ
 @given(shot_tables(), st.sampled_from(["csv", "csv.gz", "parquet", "utf16", "latin1", "fake_gzip", "truncated_gzip", "directory"]))
+# Found by a newer hypothesis in a fresh environment: ids that are infinite, fractional or past int64.
+@example(pd.DataFrame({"PLAYER_ID": [0.5, -np.inf], "LOC_X": [0, 0], "LOC_Y": [0, 0]}), "csv")
+@example(pd.DataFrame({"PLAYER_ID": [np.inf], "LOC_X": [0], "LOC_Y": [0]}), "csv")
+@example(pd.DataFrame({"PLAYER_ID": [9.223372036854775807e18], "LOC_X": [0], "LOC_Y": [0]}), "csv")
+@example(pd.DataFrame({"PLAYER_ID": np.array([2**64 - 1], dtype=np.uint64), "LOC_X": [0], "LOC_Y": [0]}), "csv")
 def test_any_shot_file_is_loaded_and_accounted_for_or_refused(table, kind):
     with tempfile.TemporaryDirectory() as tmp:
         path = write_table(Path(tmp), table, kind)

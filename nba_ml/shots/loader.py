@@ -267,9 +267,18 @@ def _as_text(values: pd.Series) -> pd.Series:
 
 
 def _as_integer_ids(ids: pd.Series) -> pd.Series:
-    """Numeric ids as nullable Int64; non-numeric or fractional values become <NA>."""
+    """Numeric ids as nullable Int64; non-numeric, fractional, infinite or out-of-int64 values become <NA>."""
     numbers = pd.to_numeric(ids, errors="coerce")
-    return numbers.where(numbers == np.round(numbers)).astype("Int64")
+    if pd.api.types.is_signed_integer_dtype(numbers):
+        return numbers.astype("Int64")
+    if pd.api.types.is_unsigned_integer_dtype(numbers):  # read as uint64: values past int64 become <NA>
+        fits = numbers <= np.iinfo(np.int64).max
+        out = pd.Series(pd.NA, index=numbers.index, dtype="Int64")
+        out[fits] = numbers[fits].astype("int64")
+        return out
+    numbers = numbers.astype("float64")
+    whole = np.isfinite(numbers) & (numbers.abs() < 2.0**63) & (numbers == np.round(numbers))
+    return numbers.where(whole).astype("Int64")
 
 
 def _padded_game_ids(game_ids: pd.Series) -> tuple[pd.Series, int]:

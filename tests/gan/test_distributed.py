@@ -63,14 +63,15 @@ def test_torchrun_trains_writes_on_rank_0_only_and_resumes(tmp_path):
     config = tmp_path / "points.yaml"
     config.write_text(json.dumps({**TINY, "log": {"checkpoint_every": 2}}))
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port", str(free_port()),
-               "-m", "nba_ml", "train", "--config", str(config), "--out", str(tmp_path / "run"), "--quiet"]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+    command = lambda: [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port",  # noqa: E731
+                       str(free_port()), "-m", "nba_ml", "train", "--config", str(config), "--out", str(tmp_path / "run"),
+                       "--quiet"]  # a fresh port for each launch: the last one's may still be in TIME_WAIT
+    done = subprocess.run(command(), env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert (summary["world_size"], summary["step"]) == (2, 4)
     assert done.stdout.count("run directory:") == 1  # rank 0 alone reports (and writes)
-    resumed = subprocess.run(command + ["--resume", "--set", "train.steps=6"], env=env, capture_output=True, text=True,
+    resumed = subprocess.run(command() + ["--resume", "--set", "train.steps=6"], env=env, capture_output=True, text=True,
                              timeout=180)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
