@@ -45,11 +45,11 @@ def run_all(config: Optional[dict[str, Any]] = None, only: Optional[list[str]] =
     if jobs > 1:
         progress = Progress(any(plugin.config.progress for plugin in plugins.values()))
         planned = []
-        for plugin in plugins.values():
+        for rec_id, plugin in plugins.items():
             try:
                 planned += plugin.planned_runs(progress)
-            except Exception:  # bad data and the like: its execute() meets it again and reports it
-                pass
+            except Exception as err:  # bad data and the like: its execute() meets it again and reports it
+                progress.stage(f"{rec_id}: its runs are not trained ahead ({type(err).__name__}: {err})")
         train_ahead(planned, jobs, progress)
         progress.close()
     return {rec_id: plugin.execute() for rec_id, plugin in plugins.items()}

@@ -208,16 +208,16 @@ class ShotChartModel:
             raise ValueError(f"{directory} holds a {meta.get('kind')!r} model, not a shot-chart model")
         config = validate_shot_config({"charts": meta["charts"], "gan": gan.model_dump(),
                                        "shots_per_chart": meta["shots_per_chart"], "basis": meta.get("basis", 0)})
-        basis, scale = None, None
-        if config.basis:
-            path = find_export(directory) / BASIS_FILE
-            try:
-                saved = read_tensors(path, ModelFileError)
-                basis, scale = ChartBasis(saved["maps"], saved.get("make_maps")), saved.get("prior_scale")
-                return cls(config, generator, tuple(meta["position_groups"]), meta["label_freqs"], basis, scale)
-            except (OSError, RuntimeError, KeyError, TypeError, ValueError, AttributeError) as err:
-                raise ModelFileError(f"{path}: expected the chart basis of this model ({config.basis} maps): {err}") from None
-        return cls(config, generator, tuple(meta["position_groups"]), meta["label_freqs"], basis)
+        groups, freqs = tuple(meta["position_groups"]), meta["label_freqs"]
+        if not config.basis:
+            return cls(config, generator, groups, freqs)
+        path = find_export(directory) / BASIS_FILE
+        try:  # the maps, make rates and calibration factors are checked by the constructors
+            saved = read_tensors(path, ModelFileError)
+            basis = ChartBasis(saved["maps"], saved.get("make_maps"))
+            return cls(config, generator, groups, freqs, basis, saved.get("prior_scale"))
+        except (OSError, RuntimeError, KeyError, TypeError, ValueError, AttributeError) as err:
+            raise ModelFileError(f"{path}: expected the chart basis of this model ({config.basis} maps): {err}") from None
 
 
 def train_shot_model(cfg: ShotModelConfig | dict, shots: pd.DataFrame, *, callbacks=(),
