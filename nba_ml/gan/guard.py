@@ -30,7 +30,7 @@ from .checkpoint import save_checkpoint
 from .config import ConfigError, GANConfig, deep_merge, validate_config
 from .data import dataset_to_tensors
 from .networks import build_critic, build_generator
-from .training import Callback, Data, TrainingDiverged, TrainResult, TrainState, raise_if_diverged, train
+from .training import Callback, Data, TrainingDiverged, TrainResult, TrainState, finished, raise_if_diverged, train
 from torch.utils.data import Dataset
 
 MEMORY_DEFAULT_FRACTION = 0.8  # of the machine's memory, when guard.max_memory_gb is not set
@@ -71,9 +71,7 @@ def guarded_train(cfg: GANConfig | dict, data: Data, *, callbacks: tuple[Callbac
             result = dataclasses.replace(train(cfg, data, callbacks=chain, resume=good["state"]), history=history)
             break
         except _BudgetReached as stop:
-            state: TrainState = stop.args[0]
-            state.elapsed_s, state.started = state.elapsed(), None
-            result = TrainResult(state.sampler, state.critic, history, history[-1] if history else {}, state.cfg, state)
+            result = finished(stop.args[0], history)
             break
         except TrainingDiverged as err:
             if len(tried) >= cfg.guard.divergence_retries:

@@ -450,5 +450,11 @@ def train(cfg: GANConfig | dict, data: Data, *, callbacks: tuple[Callback, ...] 
             if extra and m is not None:
                 m.update(extra)
 
+    return finished(state, history)
+
+
+def finished(state: TrainState, history: list[dict[str, float]]) -> TrainResult:
+    """The TrainResult of a state whose training call has ended (its clock stopped): the last logged
+    step's metrics, the sampling generator and the state itself."""
     state.elapsed_s, state.started = state.elapsed(), None
-    return TrainResult(state.sampler, state.critic, history, history[-1] if history else {}, cfg, state)
+    return TrainResult(state.sampler, state.critic, history, history[-1] if history else {}, state.cfg, state)

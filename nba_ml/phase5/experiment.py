@@ -28,7 +28,7 @@ from ..gan.guard import guarded_train
 from ..gan.runs import real_pixvar
 from ..gan.triage import triage_metrics
 from ..gan.config import deep_merge, validate_config
-from ..gan.training import build_state, resolve_device
+from ..gan.training import build_state, finished, resolve_device
 from ..gan.data import PointData, dataset_to_tensors
 from ..gan.losses import OBJECTIVES
 from ..io import atomic_path, write_json_atomic
@@ -249,11 +249,11 @@ def train_ahead(runs: list[PlannedRun], jobs: int, progress: Progress = QUIET) -
             for future in done:
                 run = todo[futures[future]][0]
                 try:
-                    saved, history, metrics, config, seconds = future.result()
+                    saved, history, config, seconds = future.result()
                 except Exception as err:  # compare() trains it again here and reports the failure
                     progress.stage(f"{run.desc}: its worker failed ({type(err).__name__}: {err}); it trains in this process")
                     continue
-                TRAINED_RUNS[futures[future]] = TrainedRun(_result_from(saved, history, metrics, config), seconds)
+                TRAINED_RUNS[futures[future]] = TrainedRun(_result_from(saved, history, config), seconds)
                 trained += 1
     return trained
 
@@ -275,15 +275,15 @@ def _train_in_worker(cfg: GANConfig, data: Any, task: Any, seed: int, key: str, 
     result = guarded_train(cfg, data, callbacks=(*task.callbacks(seed), report))
     saved = result.state.state_dict()
     saved.pop("rng")
-    return saved, result.history, result.metrics, result.config, time.perf_counter() - started
+    return saved, result.history, result.config, time.perf_counter() - started
 
 
-def _result_from(saved: dict, history: list, metrics: dict, config: GANConfig) -> TrainResult:
+def _result_from(saved: dict, history: list, config: GANConfig) -> TrainResult:
     """A worker's run as a TrainResult of this process (this process's random state untouched)."""
     with torch.random.fork_rng(devices=[]):  # building the networks draws initial weights
         state = build_state(config, torch.device("cpu"))
     state.load_state_dict(saved)
-    return TrainResult(state.sampler, state.critic, history, metrics, config, state)
+    return finished(state, history)
 
 
 def compare(gan: GANConfig, kinds: tuple[str, ...], task: Any, out_dir: Path, progress: Progress = QUIET,
