@@ -99,6 +99,9 @@ def join(device_type: str) -> World:
 
 
 def leave() -> None:
-    """Leave the process group, if this process joined one (end of a torchrun command)."""
+    """Leave the process group, if this process joined one (end of a torchrun command). The ranks meet
+    first, so that no rank tears down its connections while another still has collectives in flight
+    (that aborted a rank now and then: "terminate called without an active exception")."""
     if dist.is_available() and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()

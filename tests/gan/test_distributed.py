@@ -11,7 +11,7 @@ import torch
 import torch.multiprocessing as mp
 
 from nba_ml.gan import ConfigError, make_points, train
-from nba_ml.gan.distributed import World, join
+from nba_ml.gan.distributed import World, join, leave
 
 # A tiny conditional-free MLP (no BatchNorm: its batch statistics would be per rank).
 TINY = {"model": {"latent_dim": 2, "hidden_dim": 16, "depth": 2},
@@ -31,16 +31,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _train_and_save(rank: int, out: str) -> None:
+    result = train(TINY, make_points("8gaussians", 256, seed=0).samples)
+    torch.save({"generator": result.state.generator.state_dict(), "critic": result.state.critic.state_dict(),
+                "world": result.state.world.world_size, "loss": result.metrics["loss/critic"]}, f"{out}/rank{rank}.pt")
+
+
 def _worker(rank: int, port: int, out: str) -> None:
     os.environ.update({"RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": "2",
                        "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)})
     torch.set_num_threads(1)
     try:
-        result = train(TINY, make_points("8gaussians", 256, seed=0).samples)
-        torch.save({"generator": result.state.generator.state_dict(), "critic": result.state.critic.state_dict(),
-                    "world": result.state.world.world_size, "loss": result.metrics["loss/critic"]}, f"{out}/rank{rank}.pt")
+        _train_and_save(rank, out)  # the run (and its DistributedDataParallel wrappers) gone before the group
     finally:
-        torch.distributed.destroy_process_group()
+        leave()  # as `nba-ml train` ends under torchrun
 
 
 def test_two_processes_train_the_run_of_one_process_on_the_combined_batch(tmp_path):
