@@ -30,8 +30,10 @@ import pandas as pd
 from nba_ml.cli import apply_overrides, parse_override
 from nba_ml.gan.config import read_yaml_mapping
 from nba_ml.shots import load_shots
-from nba_ml.shots.model import ShotChartModel, evaluate_shot_model, train_shot_model, validate_shot_config
-from nba_ml.shots.posterior import DEFAULT_CONCENTRATION, DEFAULT_SATURATION, DEFAULT_TAU
+from nba_ml.shots.model import ShotChartModel, validate_shot_config
+from nba_ml.shots.quality import evaluate_shot_model
+from nba_ml.shots.training import train_shot_model
+from nba_ml.shots.player.chart_posterior import DEFAULT_CONCENTRATION, DEFAULT_SATURATION, DEFAULT_TAU
 from nba_ml.shots.quality import quality_floor, real_charts
 
 REPO = Path(__file__).resolve().parents[1]

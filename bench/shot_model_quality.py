@@ -19,7 +19,9 @@ import yaml
 
 from nba_ml.cli import apply_overrides, parse_override
 from nba_ml.shots import load_shots
-from nba_ml.shots.model import evaluate_shot_model, train_shot_model, validate_shot_config
+from nba_ml.shots.model import validate_shot_config
+from nba_ml.shots.quality import evaluate_shot_model
+from nba_ml.shots.training import train_shot_model
 from nba_ml.shots.quality import HALF_COURT_ZONES, quality_floor
 
 REPO = Path(__file__).resolve().parents[1]

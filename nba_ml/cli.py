@@ -68,7 +68,8 @@ def _train(args: argparse.Namespace) -> int:
 def _train_shots(raw: dict, args: argparse.Namespace, out: Path) -> None:
     from .gan import distributed
     from .shots import load_shots
-    from .shots.model import train_shot_model, validate_shot_config
+    from .shots.model import validate_shot_config
+    from .shots.training import train_shot_model
     from .shots.pictures import plot_position_grid
     from .shots.synthetic import synthetic_league
 
@@ -153,7 +154,7 @@ def _sample(args: argparse.Namespace) -> int:
 def _sample_players(model, args: argparse.Namespace):
     """N posterior charts for every player of the --observed shot file; --plot draws the first players."""
     from .shots import load_shots
-    from .shots.posterior import player_posterior
+    from .shots.player.chart_posterior import player_posterior
 
     if args.position is not None:
         raise ConfigError("--position and --observed exclude each other: a player's position comes from the file")

@@ -35,7 +35,9 @@ from ..io import atomic_path, write_json_atomic
 from ..plots import plot_points
 from ..shots.charts import ShotCharts
 from ..shots.basis import ChartBasis
-from ..shots.model import ShotModelConfig, evaluate_shot_model, model_from_result, training_data
+from ..shots.model import ShotModelConfig
+from ..shots.quality import evaluate_shot_model
+from ..shots.training import model_from_result, training_data
 from ..shots.pictures import plot_position_grid
 from ..shots.quality import quality_floor
 from .progress import QUIET, Progress

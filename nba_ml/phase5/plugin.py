@@ -22,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, FilePath, ValidationError, mo
 from ..gan import ConfigError, GANConfig, make_points
 from ..shots import load_shots
 from ..shots.charts import ChartSpec, make_charts
-from ..shots.model import chart_basis, validate_shot_config
+from ..shots.model import validate_shot_config
+from ..shots.training import chart_basis
 from ..shots.synthetic import synthetic_league
 from ..gan.config import deep_merge, format_validation_error
 from ..gan.guard import check_memory

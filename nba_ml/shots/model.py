@@ -1,7 +1,7 @@
-"""The shot-chart model: train a conditional WGAN-GP on charts, save it, load it, draw shots.
+"""The shot-chart model: a trained conditional WGAN-GP on charts, saved, loaded, drawing shots.
 
     cfg = load_shot_config("nba_ml/configs/shot_charts.yaml")
-    model, run = train_shot_model(cfg, shots)           # shots: a load_shots() or synthetic_league() frame
+    model, run, charts = train_shot_model(cfg, shots)   # nba_ml.shots.training
     model.save("models/shots")
     model = ShotChartModel.load("models/shots")
     model.sample_shots(100, 200, position="G", seed=0)   # CHART_ID, LOC_X, LOC_Y, SHOT_ZONE_BASIC, ...
@@ -24,19 +24,15 @@ import pandas as pd
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from torch import Tensor, nn
-from torch.utils.data import TensorDataset
 
-from ..gan import GANConfig, TrainResult, run_training, train
+from ..gan import GANConfig
 from ..gan.config import ConfigError, format_validation_error, read_yaml_mapping
 from ..errors import ModelFileError
 from ..gan.checkpoint import read_tensors
 from ..gan.export import export_generator, find_export, load_export
-from ..gan.runs import real_pixvar
-from .basis import ChartBasis, fit_basis, with_make_rates
-from .charts import ChartSpec, ShotCharts, draw_shots, encode_density, make_charts
-from .posterior import PlayerPosterior, player_posterior
-from .quality import real_charts, shot_quality
-from .training_quality import quality_callback, split_players
+from .basis import ChartBasis
+from .charts import ChartSpec, draw_shots, encode_density
+from .player.chart_posterior import PlayerPosterior, player_posterior
 
 class ShotModelConfig(BaseModel):
     """A shot-chart model: how shots become charts, and the GAN that learns them."""
@@ -50,7 +46,7 @@ class ShotModelConfig(BaseModel):
     shots_per_chart: int = Field(200, gt=0, le=100_000, description="Shots drawn per generated chart when evaluating (the real reference uses the same K).")
     basis: int = Field(16, ge=0, le=256, description="K: the GAN generates mixture weights over K basis maps fitted to the training charts (NMF), not the S x S cells; 0 = the GAN generates the cells.")
     calibrate_prior: bool = Field(False, description="After training, fit one factor per position group and basis habit so that the generated charts' mean mixture weights equal the training charts' (basis models; the posterior's prior at 0 shots is then the training population's mean chart).")
-    quality_holdout: float = Field(0.0, ge=0, lt=1, description="Share of players (seeded by gan.train.seed) kept out of training; a run judges its charts against theirs every log.quality_every logged steps (nba_ml.shots.training_quality); 0 = train on all, no Quality line.")
+    quality_holdout: float = Field(0.0, ge=0, lt=1, description="Share of players (seeded by gan.train.seed) kept out of training; a run judges its charts against theirs every log.quality_every logged steps (nba_ml.shots.training); 0 = train on all, no Quality line.")
 
 
 BASIS_FILE = "basis.pt"  # a saved basis model's maps (and make rates), beside generator.pt
@@ -160,7 +156,7 @@ class ShotChartModel:
         """Shots for given players: for each player of `observed` (a shots frame of one or many players,
         any number of seasons: PLAYER_ID, LOC_X, LOC_Y, POSITION_GROUP when known) and of `players`
         (PLAYER_ID [, POSITION_GROUP], for players with no shots on record), n_charts charts drawn from
-        the posterior given his shots (nba_ml.shots.posterior), shots_per_chart shots from each.
+        the posterior given his shots (nba_ml.shots.player.chart_posterior), shots_per_chart shots from each.
 
         Columns: PLAYER_ID, CHART_ID ('<PLAYER_ID>:<i>'), LOC_X, LOC_Y, SHOT_ZONE_BASIC, SHOT_DISTANCE,
         POSITION_GROUP (the chart's label), MAKE_PROB (models with makes). The posterior's per-player
@@ -218,134 +214,3 @@ class ShotChartModel:
             return cls(config, generator, groups, freqs, basis, saved.get("prior_scale"))
         except (OSError, RuntimeError, KeyError, TypeError, ValueError, AttributeError) as err:
             raise ModelFileError(f"{path}: expected the chart basis of this model ({config.basis} maps): {err}") from None
-
-
-def train_shot_model(cfg: ShotModelConfig | dict, shots: pd.DataFrame, *, callbacks=(),
-                     run_dir: Optional[str | Path] = None, resume: bool = False,
-                     verbose: bool = False) -> tuple[ShotChartModel, TrainResult, ShotCharts]:
-    """Rasterise `shots` into charts and train the conditional GAN on them.
-
-    With `run_dir`, training is a run (nba_ml.gan.run_training: console, metrics.jsonl,
-    checkpoints, plots, summary; `resume` continues it); otherwise a plain train().
-    """
-    cfg = validate_shot_config(cfg)
-    shots, held_out = split_players(shots, cfg.quality_holdout, cfg.gan.train.seed)
-    charts = make_charts(shots, cfg.charts)
-    basis, weights = chart_basis(charts, cfg)
-    data = training_data(charts, cfg.gan, weights)
-    if run_dir is None:
-        result = train(cfg.gan, data, callbacks=callbacks)
-    else:
-        if held_out is not None:
-            callbacks = (*callbacks, quality_callback(cfg, charts, basis, shots, held_out, real_pixvar(data)))
-        result = run_training(cfg.gan, data, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
-    return model_from_result(cfg, result, charts, basis, weights), result, charts
-
-
-def chart_basis(charts: ShotCharts, cfg: ShotModelConfig) -> tuple[Optional[ChartBasis], Optional[Tensor]]:
-    """The basis of cfg.basis maps fitted to the training charts (with its habits' make rates when the
-    charts have makes) and the charts' mixture weights on it; (None, None) for a GAN on the cells."""
-    if not cfg.basis:
-        return None, None
-    if cfg.basis > len(charts):
-        raise ConfigError(f"invalid config:\n  basis: {cfg.basis} maps, but there are only {len(charts)} "
-                          f"training charts; use at most {len(charts)}")
-    basis = fit_basis(charts.charts, cfg.basis)
-    weights = basis.weights(charts.charts)
-    if charts.league_make_prob is not None:
-        basis = with_make_rates(basis, charts, weights)
-    return basis, weights
-
-
-def training_data(charts: ShotCharts, gan: GANConfig, weights: Optional[Tensor] = None):
-    """What train() takes for these charts: their encoded mixture weights (N, K) on a basis
-    (`chart_basis`), else the charts (flat for the MLP pair); with labels for a conditional model."""
-    if len(charts) < 2:
-        raise ValueError(f"only {len(charts)} charts after filtering (dropped: {charts.dropped}); "
-                         f"lower charts.min_shots or give more shots")
-    num_classes = gan.model.num_classes
-    if num_classes and num_classes != len(charts.position_groups):
-        raise ConfigError(f"invalid config:\n  gan.model.num_classes: {num_classes}, but the charts have "
-                          f"{len(charts.position_groups)} position groups {charts.position_groups}")
-    if weights is not None:
-        samples = encode_density(weights)
-    else:
-        samples = charts.charts.flatten(1) if gan.model.kind == "mlp" else charts.charts
-    return TensorDataset(samples, charts.labels) if num_classes else samples
-
-
-def model_from_result(cfg: ShotModelConfig, result: TrainResult, charts: ShotCharts,
-                      basis: Optional[ChartBasis] = None, weights: Optional[Tensor] = None) -> ShotChartModel:
-    """The sampler of a finished run, with the label frequencies of its training charts; calibrated
-    (cfg.calibrate_prior) to the training charts' mixture `weights`."""
-    model = model_from_generator(cfg, result.config, result.generator, charts, basis)
-    if cfg.calibrate_prior:
-        model.prior_scale = prior_scale(model, weights, charts.labels)
-    return model
-
-
-# calibrate_prior: generator draws per group, and fixed-point iterations (the mean error after them is ~1e-6)
-CALIBRATION_DRAWS, CALIBRATION_ITERATIONS = 8192, 100
-
-
-@torch.no_grad()
-def prior_scale(model: ShotChartModel, weights: Tensor, labels: Tensor) -> Tensor:
-    """(groups, K) factors s such that the generated mixture weights w, rescaled w * s / sum(w * s), have the
-    mean of the training charts' `weights` (N, K) in each label's group (all charts for an unconditional model).
-
-    A fixed point (iterative proportional fitting): s <- s * target / mean(rescaled w), on seeded draws. The GAN
-    keeps its charts' shapes and spread; only how much of each habit a group's charts hold on average moves.
-    """
-    conditional = model.conditional
-    groups = len(model.position_groups) if conditional else 1
-    rng = torch.Generator().manual_seed(0)
-    scale = torch.ones(groups, model.basis.size)
-    for g in range(groups):
-        mine = weights[labels == g] if conditional else weights
-        if len(mine) == 0:
-            continue  # a group without training charts keeps factors of 1
-        target = mine.double().mean(dim=0)
-        condition = torch.full((CALIBRATION_DRAWS,), g, dtype=torch.long) if conditional else None
-        z = torch.randn(CALIBRATION_DRAWS, model.generator.latent_dim, generator=rng)
-        drawn = ((model.generator.eval()(z, condition).double() + 1) / 2).square()
-        s = torch.ones(model.basis.size, dtype=torch.float64)
-        for _ in range(CALIBRATION_ITERATIONS):
-            rescaled = drawn * s
-            s = s * target / (rescaled / rescaled.sum(dim=1, keepdim=True)).mean(dim=0).clamp(min=1e-300)
-        scale[g] = (s / s.max()).float()  # only ratios matter
-    return scale
-
-
-def model_from_generator(cfg: ShotModelConfig, gan: GANConfig, generator: nn.Module, charts: ShotCharts,
-                         basis: Optional[ChartBasis] = None) -> ShotChartModel:
-    """A sampler of `generator` (trained with the resolved `gan` config), with its training charts' label frequencies."""
-    counts = torch.bincount(charts.labels, minlength=len(charts.position_groups)).double()
-    resolved = cfg.model_copy(update={"gan": gan})
-    return ShotChartModel(resolved, generator, charts.position_groups, (counts / counts.sum()).tolist(), basis)
-
-
-def evaluate_shot_model(model: ShotChartModel, reference: pd.DataFrame, *, seed: int = 0,
-                        counts: Optional[dict[str, int]] = None) -> dict[str, float]:
-    """Shot metrics of the model against a reference season (nba_ml.shots.quality), overall and per position.
-
-    The reference is cut into charts of K = config.shots_per_chart shots (one
-    per player-season with at least K shots); the model draws `counts[group]`
-    charts per position group (default: as many as the reference has), K shots
-    each. Frechet estimates depend on the chart counts, so to read a model
-    against a real-vs-real floor, give it the counts of the floor's other side.
-    """
-    k = model.config.shots_per_chart
-    real = real_charts(reference, k, seed=seed)
-    by = "POSITION_GROUP" if model.conditional and "POSITION_GROUP" in real else None
-    if by is None:
-        generated = model.sample_shots(sum(counts.values()) if counts else real["CHART_ID"].nunique(), k, seed=seed)
-    else:
-        counts = pd.Series(counts) if counts else real.groupby("CHART_ID")[by].first().value_counts()
-        parts = []
-        for i, (group, n) in enumerate(counts.items()):
-            if group in model.position_groups:
-                part = model.sample_shots(int(n), k, position=group, seed=seed + i)
-                part["CHART_ID"] = part["CHART_ID"].map(lambda c, g=group: f"{g}:{c}")
-                parts.append(part)
-        generated = pd.concat(parts, ignore_index=True)
-    return shot_quality(real, generated, by=by)

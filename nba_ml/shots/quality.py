@@ -439,3 +439,29 @@ def _checked_features(feats: np.ndarray, name: str, min_rows: int) -> np.ndarray
 def _require_same_width(first: np.ndarray, second: np.ndarray, first_name: str, second_name: str) -> None:
     if first.shape[1] != second.shape[1]:
         raise ValueError(f"{first_name} has {first.shape[1]} features but {second_name} has {second.shape[1]}")
+
+
+def evaluate_shot_model(model, reference: pd.DataFrame, *, seed: int = 0, counts: dict[str, int] | None = None) -> dict[str, float]:
+    """Shot metrics of the model against a reference season (nba_ml.shots.quality), overall and per position.
+
+    The reference is cut into charts of K = config.shots_per_chart shots (one
+    per player-season with at least K shots); the model draws `counts[group]`
+    charts per position group (default: as many as the reference has), K shots
+    each. Frechet estimates depend on the chart counts, so to read a model
+    against a real-vs-real floor, give it the counts of the floor's other side.
+    """
+    k = model.config.shots_per_chart
+    real = real_charts(reference, k, seed=seed)
+    by = "POSITION_GROUP" if model.conditional and "POSITION_GROUP" in real else None
+    if by is None:
+        generated = model.sample_shots(sum(counts.values()) if counts else real["CHART_ID"].nunique(), k, seed=seed)
+    else:
+        counts = pd.Series(counts) if counts else real.groupby("CHART_ID")[by].first().value_counts()
+        parts = []
+        for i, (group, n) in enumerate(counts.items()):
+            if group in model.position_groups:
+                part = model.sample_shots(int(n), k, position=group, seed=seed + i)
+                part["CHART_ID"] = part["CHART_ID"].map(lambda c, g=group: f"{g}:{c}")
+                parts.append(part)
+        generated = pd.concat(parts, ignore_index=True)
+    return shot_quality(real, generated, by=by)

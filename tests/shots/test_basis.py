@@ -7,7 +7,8 @@ import torch
 from nba_ml.gan import ConfigError
 from nba_ml.shots.basis import ChartBasis, fit_basis
 from nba_ml.shots.charts import decode_density, encode_density
-from nba_ml.shots.model import ShotChartModel, train_shot_model, validate_shot_config
+from nba_ml.shots.model import ShotChartModel, validate_shot_config
+from nba_ml.shots.training import train_shot_model
 from nba_ml.shots.synthetic import synthetic_league
 
 GRID = 8

@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from nba_ml.gan import ConfigError
-from nba_ml.shots.model import (ShotChartModel, evaluate_shot_model, load_shot_config, train_shot_model,
-                                validate_shot_config)
+from nba_ml.shots.model import ShotChartModel, load_shot_config, validate_shot_config
+from nba_ml.shots.quality import evaluate_shot_model
+from nba_ml.shots.training import train_shot_model
 from nba_ml.shots.synthetic import synthetic_league
 
 TINY = {"charts": {"grid": 16, "min_shots": 50, "channels": "attempts"}, "shots_per_chart": 50,

@@ -7,8 +7,9 @@ from torch import nn
 
 from nba_ml.shots.basis import ChartBasis
 from nba_ml.shots.charts import cell_of
-from nba_ml.shots.model import ShotChartModel, train_shot_model, validate_shot_config
-from nba_ml.shots.posterior import NO_PLAYER_ID, OFF_COURT, likelihood_power, log_likelihoods, player_posterior
+from nba_ml.shots.model import ShotChartModel, validate_shot_config
+from nba_ml.shots.training import train_shot_model
+from nba_ml.shots.player.chart_posterior import NO_PLAYER_ID, OFF_COURT, likelihood_power, log_likelihoods, player_posterior
 from nba_ml.shots.synthetic import synthetic_league
 
 GRID = 8
@@ -153,7 +154,7 @@ def test_a_cell_model_says_why_it_has_no_posterior():
 
 
 def test_calibrated_prior_has_the_training_charts_mean_weights_in_the_posterior_at_no_shots():
-    from nba_ml.shots.model import prior_scale
+    from nba_ml.shots.training import prior_scale
 
     model = left_right_model()  # prior mean share of the left habit: 0.5
     weights = torch.tensor([[0.9, 0.1], [0.7, 0.3], [0.2, 0.8]])  # two G charts (mean 0.8) and one F chart (0.2)

@@ -18,7 +18,9 @@ import yaml
 
 from nba_ml.cli import apply_overrides
 from nba_ml.shots import load_shots
-from nba_ml.shots.model import evaluate_shot_model, train_shot_model, validate_shot_config
+from nba_ml.shots.model import validate_shot_config
+from nba_ml.shots.quality import evaluate_shot_model
+from nba_ml.shots.training import train_shot_model
 from nba_ml.shots.quality import quality_floor
 from tests.shots.shared_data import SHARED_DATA
 

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 import torch
 
-from nba_ml.shots.model import train_shot_model
+from nba_ml.shots.training import train_shot_model
 from nba_ml.shots.synthetic import synthetic_league
-from nba_ml.shots.training_quality import inception_score, split_players
+from nba_ml.shots.training import inception_score, split_players
 
 TINY = {"charts": {"grid": 16, "min_shots": 50, "channels": "attempts"}, "shots_per_chart": 50, "basis": 4,
         "quality_holdout": 0.25,

@@ -59,8 +59,8 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from ..errors import InputError
-from .charts import blur_density, cell_of, cell_size, on_grid
+from ...errors import InputError
+from ..charts import blur_density, cell_of, cell_size, on_grid
 
 DEFAULT_TAU = 0.25  # likelihood power for a short record; chosen on the training season's players (module docstring)
 DEFAULT_SATURATION = 30.0  # shots at which the power has halved: a record counts as at most tau * this many shots
