@@ -84,6 +84,14 @@ def zone_of(loc_x: npt.ArrayLike, loc_y: npt.ArrayLike) -> np.ndarray:
 
     Raises ValueError for NaN or infinite coordinates, which have no zone.
     """
+    return np.asarray(ZONES)[zone_index(loc_x, loc_y)]
+
+
+THREE_POINT_ZONES = (3, 4, 5)  # indices into ZONES of the zones worth 3 (Backcourt aside)
+
+
+def zone_index(loc_x: npt.ArrayLike, loc_y: npt.ArrayLike) -> np.ndarray:
+    """The index into ZONES of each location's zone (zone_of's rules), as int8."""
     x, y = np.broadcast_arrays(np.asarray(loc_x, dtype=float), np.asarray(loc_y, dtype=float))
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
         raise ValueError("zone_of needs finite coordinates; got NaN or infinity")
@@ -98,5 +106,6 @@ def zone_of(loc_x: npt.ArrayLike, loc_y: npt.ArrayLike) -> np.ndarray:
         in_corner & (x > 0),
         (y > CORNER_ZONE_MAX_Y) & (distance > THREE_POINT_ARC_RADIUS),
     ]
-    choices = [BACKCOURT, RESTRICTED_AREA, PAINT_NON_RA, LEFT_CORNER_3, RIGHT_CORNER_3, ABOVE_THE_BREAK_3]
-    return np.select(conditions, choices, default=MID_RANGE)
+    choices = [ZONES.index(zone) for zone in (BACKCOURT, RESTRICTED_AREA, PAINT_NON_RA, LEFT_CORNER_3,
+                                              RIGHT_CORNER_3, ABOVE_THE_BREAK_3)]
+    return np.select(conditions, choices, default=ZONES.index(MID_RANGE)).astype(np.int8)

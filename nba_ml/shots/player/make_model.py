@@ -1,0 +1,289 @@
+"""How well a given player shoots: his make probability anywhere on the court, from his makes and misses.
+
+    model.makes                                    # a MakeModel, trained and saved with the shot-chart model
+    posterior = skill_posterior(model.makes, records)   # records: nba_ml.shots.player.records.player_records
+    make_prob_mean(posterior, rows, x, y)          # his posterior mean make probability at each location
+
+Model. A shot by player i at location x, in zone z(x) (the six half-court SHOT_ZONE_BASIC zones), goes
+in with probability
+
+    p = sigmoid(f_g(x) + u_i[z(x)])
+
+f_g is the league's make surface of his position group g (a smooth location model, fitted jointly with the
+players' offsets: nba_ml.shots.player.make_fit); u_i his skill, six logit offsets, one per zone, with the
+prior u_i ~ N(B (s_i - s_g), S): S is the spread and correlation of skill across zones among the training
+population (player-seasons of at least charts.min_shots shots), and the mean moves with where he shoots
+(s_i, his zone shares, shrunk toward his position's s_g with a Dirichlet prior: a player who takes many
+threes is, on average, a better three-point shooter). B, S and the Dirichlet strength are fitted on the
+training players by empirical Bayes (EM with Laplace approximations).
+
+His posterior. His makes and misses are a Bernoulli likelihood; the posterior of u_i is taken by the
+Laplace approximation (Newton to the mode, the curvature there), which for six offsets and hundreds of
+shots is within Monte Carlo error of the exact posterior (tests/shots/player/test_make_model.py).
+No record: the prior, i.e. his position's rates. Posterior draws of u_i are posterior draws of his make
+surface.
+
+Seasons. A player's skill moves between seasons: u in season t+1 = m + rho (u in season t - m) + noise
+(a stationary AR(1) around his prior mean, rho = config.season_corr per season), so a record five
+seasons old counts for rho^5 of itself and his prior fills the rest. A season the model was not trained
+on also has a league level of its own, unknown: every zone's logit is off by a shared N(0, season_sd^2)
+for all its shots, so a record of that season informs his skill and that season's level together, and
+his intervals for it are wider; its surface is the average of the fine surface and a coarse one (cells
+of coarse_cell_ft), because the fine detail near the rim does not carry over between seasons (docs/
+benchmarks.md, "Points for a given player").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..court import BASELINE_Y, HALF_COURT_Y, SIDELINE_X, THREE_POINT_ZONES, zone_index
+
+ZONE_COUNT = 6  # the half-court zones of court.ZONES (Backcourt is off the half court the model covers)
+SHARE_FEATURES = ((0,), (1,), (2,), (3, 4), (5,))  # zones whose shares enter the prior mean (corners summed)
+# The surfaces are tables over the half court at whole tenths of a foot (real locations are whole tenths):
+# column x = TABLE_X0 + c, row y = TABLE_Y0 + r.
+TABLE_X0, TABLE_Y0 = -int(SIDELINE_X), int(np.floor(BASELINE_Y))
+TABLE_SHAPE = (int(np.ceil(HALF_COURT_Y)) - TABLE_Y0 + 1, 2 * int(SIDELINE_X) + 1)  # (471, 501)
+NEWTON_ITERATIONS, NEWTON_TOLERANCE = 60, 1e-10
+HERMITE_NODES = 32  # Gauss-Hermite nodes for the posterior mean make probability (exact to ~1e-9 here)
+
+
+class MakeConfig(BaseModel):
+    """The make model: how its surface is fitted and how seasons are told apart."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    smoothness: float = Field(10.0, gt=0, le=1e6, description="Second-difference penalty of the make surface's splines (larger = smoother).")
+    position_shrinkage: float = Field(100.0, gt=0, le=1e6, description="Ridge penalty pulling each position group's surface toward the shared one.")
+    season_corr: float = Field(0.93, gt=0, le=1, description="Correlation of a player's skill from one season to the next (a record k seasons old counts for season_corr**k of itself).")
+    season_sd: float = Field(0.15, ge=0, le=2, description="Logit sd of a season's league level per zone, for a season the model was not trained on.")
+    new_season_fine_weight: float = Field(0.5, ge=0, le=1, description="Weight of the fine surface in a season the model was not trained on (the rest: the coarse cell surface).")
+    coarse_cell_ft: float = Field(2.5, gt=0, le=25, description="Cell side, in feet, of the coarse surface.")
+    coarse_prior_shots: float = Field(2500.0, gt=0, le=1e7, description="Pseudo-shots pulling a coarse cell's rate toward its zone x 4 ft band.")
+
+
+@dataclass(frozen=True)
+class MakeModel:
+    """League make surfaces (logits, per position group and a last row for the league) and the skill prior."""
+
+    config: MakeConfig
+    position_groups: tuple[str, ...]
+    surface: torch.Tensor  # (groups + 1, *TABLE_SHAPE) float32 logits of the fine surface
+    coarse: torch.Tensor  # (groups + 1, *TABLE_SHAPE) float32 logits of the coarse cell surface
+    skill_cov: torch.Tensor  # (6, 6) S
+    chart_coef: torch.Tensor  # (5, 6) B: prior mean = (shares - position shares) @ B
+    position_shares: torch.Tensor  # (groups + 1, 6) zone shares of the training shots
+    share_prior: float  # Dirichlet strength of the zone shares, in shots
+    league_fg: torch.Tensor  # (6,) field-goal share of the training shots per zone
+    seasons: tuple[str, ...]  # the seasons it was trained on
+
+    def __post_init__(self) -> None:
+        groups = len(self.position_groups) + 1
+        shapes = {"surface": (groups, *TABLE_SHAPE), "coarse": (groups, *TABLE_SHAPE), "skill_cov": (6, 6),
+                  "chart_coef": (len(SHARE_FEATURES), 6), "position_shares": (groups, 6), "league_fg": (6,)}
+        for name, shape in shapes.items():
+            value = getattr(self, name)
+            if not isinstance(value, torch.Tensor) or tuple(value.shape) != shape or not torch.isfinite(value).all():
+                got = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+                raise ValueError(f"make model: {name} must be a finite tensor of shape {shape}, got {got}")
+        eigen = torch.linalg.eigvalsh(self.skill_cov.double())
+        if not bool((eigen > 0).all()):
+            raise ValueError("make model: skill_cov must be a positive definite covariance")
+        if not self.share_prior > 0:
+            raise ValueError(f"make model: share_prior must be positive, got {self.share_prior}")
+
+    def tensors(self) -> dict:
+        """What `save` writes (tensors and plain containers only, readable with weights_only=True)."""
+        return {"surface": self.surface, "coarse": self.coarse, "skill_cov": self.skill_cov,
+                "chart_coef": self.chart_coef, "position_shares": self.position_shares,
+                "share_prior": float(self.share_prior), "league_fg": self.league_fg, "seasons": list(self.seasons)}
+
+    @classmethod
+    def from_tensors(cls, saved: dict, config: MakeConfig, position_groups: tuple[str, ...]) -> "MakeModel":
+        return cls(config, tuple(position_groups), saved["surface"], saved["coarse"], saved["skill_cov"].double(),
+                   saved["chart_coef"].double(), saved["position_shares"].double(), float(saved["share_prior"]),
+                   saved["league_fg"].double(), tuple(str(s) for s in saved["seasons"]))
+
+    def known_season(self, season: Optional[str]) -> bool:
+        """True for a season the model was trained on (or no season given: the training season)."""
+        return season is None or str(season) in self.seasons
+
+    def surface_for(self, season: Optional[str]) -> np.ndarray:
+        """(groups + 1, *TABLE_SHAPE) float32 logits of the league surface in `season` (module docstring)."""
+        fine = self.surface.numpy()
+        weight = self.config.new_season_fine_weight
+        if self.known_season(season) or weight == 1:
+            return fine
+        mixed = weight * _sigmoid(fine) + (1 - weight) * _sigmoid(self.coarse.numpy())
+        return _logit(mixed).astype(np.float32)
+
+    def group_of(self, labels: np.ndarray) -> np.ndarray:
+        """Surface row of each position label (-1, unknown: the league's row)."""
+        labels = np.asarray(labels)
+        return np.where(labels >= 0, labels, len(self.position_groups)).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class SkillPosterior:
+    """Per player (rows of a PlayerRecords table): Gaussian posterior of his six zone offsets in the target
+    season (mean (P, 6), cov (P, 6, 6), the new season's level included), the surface row of his group, and
+    the target season's surface (groups + 1, *TABLE_SHAPE) logits."""
+
+    mean: np.ndarray
+    cov: np.ndarray
+    group: np.ndarray
+    surface: np.ndarray
+    target_season: Optional[str]
+
+    def base_logit(self, rows: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The league surface of each row's group at (x, y), float64."""
+        return self.surface[self.group[rows], *table_index(x, y)].astype(np.float64)
+
+
+def table_index(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of the surface tables at the whole tenth nearest each location (clipped to the court)."""
+    column = np.clip(np.rint(np.asarray(x, dtype=np.float64) - TABLE_X0), 0, TABLE_SHAPE[1] - 1).astype(np.int64)
+    row = np.clip(np.rint(np.asarray(y, dtype=np.float64) - TABLE_Y0), 0, TABLE_SHAPE[0] - 1).astype(np.int64)
+    return row, column
+
+
+def half_court_zone(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Zone index 0-5 of each half-court location (the backcourt's few tenths fold into Above the Break 3)."""
+    return np.minimum(zone_index(x, y), ZONE_COUNT - 1).astype(np.int64)
+
+
+def shot_value(zones: np.ndarray) -> np.ndarray:
+    """2 or 3 per zone index."""
+    return np.where(np.isin(zones, THREE_POINT_ZONES), 3, 2).astype(np.int8)
+
+
+def share_features(counts: np.ndarray, position_shares: np.ndarray, share_prior: float) -> np.ndarray:
+    """(P, 5) his zone shares, shrunk toward his position's, minus his position's: counts (P, 6) of his shots
+    per zone, position_shares (P, 6)."""
+    shrunk = (counts + share_prior * position_shares) / (counts.sum(axis=1, keepdims=True) + share_prior)
+    return np.stack([(shrunk - position_shares)[:, list(zones)].sum(axis=1) for zones in SHARE_FEATURES], axis=1)
+
+
+def laplace(base: np.ndarray, zone: np.ndarray, made: np.ndarray, player: np.ndarray, prior_mean: np.ndarray,
+            prior_cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Laplace approximation of the posterior of each player's offsets u (P, 6), prior N(prior_mean (P, 6),
+    prior_cov (P, 6, 6)), from shots with base logits `base`, zones, outcomes and player rows: (mode, cov).
+
+    Newton's method on the log posterior, which is concave: each player's iterations use his shots only, so
+    his result does not depend on which other players are in the call."""
+    players = len(prior_mean)
+    precision = np.linalg.inv(prior_cov)
+    u = prior_mean.copy()
+    flat = player * ZONE_COUNT + zone
+    for _ in range(NEWTON_ITERATIONS):
+        p = _sigmoid(base + u[player, zone])
+        gradient = np.bincount(flat, made - p, players * ZONE_COUNT).reshape(players, ZONE_COUNT)
+        curvature = np.bincount(flat, p * (1 - p), players * ZONE_COUNT).reshape(players, ZONE_COUNT)
+        gradient -= np.einsum("pij,pj->pi", precision, u - prior_mean)
+        hessian = precision + curvature[:, :, None] * np.eye(ZONE_COUNT)
+        step = np.linalg.solve(hessian, gradient[..., None])[..., 0]
+        step *= np.minimum(1.0, 2.0 / np.maximum(np.abs(step).max(axis=1, keepdims=True), 1e-300))  # at most 2 logits
+        u += step
+        if np.abs(step).max(initial=0.0) < NEWTON_TOLERANCE:
+            break
+    p = _sigmoid(base + u[player, zone])
+    curvature = np.bincount(flat, p * (1 - p), players * ZONE_COUNT).reshape(players, ZONE_COUNT)
+    return u, np.linalg.inv(precision + curvature[:, :, None] * np.eye(ZONE_COUNT))
+
+
+def skill_posterior(model: MakeModel, records) -> SkillPosterior:
+    """The posterior of every player's offsets in the target season from his record (module docstring).
+
+    `records`: a PlayerRecords (nba_ml.shots.player.records); shots without a usable outcome still count
+    for his zone shares (the prior mean), not for the likelihood."""
+    table = records.table
+    players = len(table)
+    group = model.group_of(table["LABEL"].to_numpy())
+    shares = model.position_shares.numpy()[group]
+    zones = half_court_zone(records.x, records.y)
+    counts = np.bincount(records.player * ZONE_COUNT + zones, minlength=players * ZONE_COUNT).reshape(players, -1)
+    prior_mean = share_features(counts.astype(np.float64), shares, model.share_prior) @ model.chart_coef.numpy()
+    cov0 = model.skill_cov.numpy()
+    mean, cov = prior_mean.copy(), np.repeat(cov0[None], players, axis=0)
+    config, target = model.config, records.target_season
+    has_outcome = records.made >= 0
+    in_target = has_outcome & np.array([season is None or season == target for season in records.season], dtype=bool)
+    # his earlier (or other) seasons, oldest first: a Kalman filter over his seasons
+    at_age = np.zeros(players, dtype=np.int64)
+    others = sorted({(int(a), s) for a, s in zip(records.age[has_outcome & ~in_target], records.season[has_outcome & ~in_target])},
+                    key=lambda item: (-item[0], item[1]))
+    seen = np.zeros(players, dtype=bool)
+    for age, season in others:
+        shots = has_outcome & ~in_target & (records.season == season)
+        who = np.unique(records.player[shots])
+        start_age = np.where(seen[who], at_age[who], age)
+        mean[who], cov[who] = _carry(mean[who], cov[who], prior_mean[who], cov0, start_age - age, config.season_corr)
+        at_age[who], seen[who] = age, True
+        known = model.known_season(season)
+        mean[who], cov[who] = _observe(mean[who], cov[who], 0.0 if known else config.season_sd,
+                                       _base(model.surface_for(season), group, records, shots), zones[shots],
+                                       records.made[shots], np.searchsorted(who, records.player[shots]))
+    mean, cov = _carry(mean, cov, prior_mean, cov0, at_age, config.season_corr)
+    known_target = model.known_season(target)
+    if not known_target:  # the target season's own level: unknown, shared by all his shots in it
+        cov = cov + config.season_sd**2 * np.eye(ZONE_COUNT)
+    target_surface = model.surface_for(target)
+    if in_target.any():  # his record of the target season informs his offsets and its level together
+        who = np.unique(records.player[in_target])
+        mean[who], cov[who] = laplace(_base(target_surface, group, records, in_target), zones[in_target],
+                                      records.made[in_target].astype(np.float64),
+                                      np.searchsorted(who, records.player[in_target]), mean[who], cov[who])
+    return SkillPosterior(mean, cov, group, target_surface, target)
+
+
+def _base(surface: np.ndarray, group: np.ndarray, records, shots: np.ndarray) -> np.ndarray:
+    """Base logits of the record's `shots` (a mask) on `surface`, each on his group's row."""
+    return surface[group[records.player[shots]], *table_index(records.x[shots], records.y[shots])].astype(np.float64)
+
+
+def _carry(mean, cov, prior_mean, prior_cov, seasons, corr):
+    """Move the offsets' posterior forward by `seasons` (P,) seasons of the AR(1) around the prior mean."""
+    r = corr ** np.asarray(seasons, dtype=np.float64)
+    return (prior_mean + r[:, None] * (mean - prior_mean),
+            r[:, None, None] ** 2 * cov + (1 - r[:, None, None] ** 2) * prior_cov)
+
+
+def _observe(mean, cov, level_sd, base, zones, made, player):
+    """Condition N(mean, cov) of the offsets v on shots whose logit is base + v + (season level ~ N(0, level_sd^2))."""
+    eye = np.eye(ZONE_COUNT)
+    mode, post = laplace(base, zones, made.astype(np.float64), player, mean, cov + level_sd**2 * eye)
+    if level_sd == 0:
+        return mode, post
+    gain = cov @ np.linalg.inv(cov + level_sd**2 * eye)  # v given w = v + level: Gaussian conditioning
+    return (mean + np.einsum("pij,pj->pi", gain, mode - mean),
+            cov - gain @ cov + gain @ post @ np.swapaxes(gain, 1, 2))
+
+
+def make_prob_mean(posterior: SkillPosterior, rows: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """His posterior mean make probability at each location: E sigmoid(f(x) + u[z(x)]), a one-dimensional
+    Gaussian integral per location (Gauss-Hermite)."""
+    zones = half_court_zone(x, y)
+    centre = posterior.base_logit(rows, x, y) + posterior.mean[rows, zones]
+    sd = np.sqrt(posterior.cov[rows, zones, zones])
+    nodes, weights = np.polynomial.hermite_e.hermegauss(HERMITE_NODES)
+    return (_sigmoid(centre[:, None] + sd[:, None] * nodes[None, :]) @ weights) / weights.sum()
+
+
+def offset_draws(posterior: SkillPosterior, row: int, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """(draws, 6) posterior draws of one player's offsets."""
+    cholesky = np.linalg.cholesky(posterior.cov[row])
+    return posterior.mean[row] + rng.standard_normal((draws, ZONE_COUNT)) @ cholesky.T
+
+
+def _sigmoid(v):
+    return 1.0 / (1.0 + np.exp(-v))
+
+
+def _logit(p):
+    p = np.clip(p, 1e-7, 1 - 1e-7)
+    return np.log(p) - np.log1p(-p)
