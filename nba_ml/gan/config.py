@@ -16,6 +16,7 @@ from ..errors import InputError, yaml_problem
 from .losses import OBJECTIVES
 
 LossKind = Literal["wgan-gp", "wgan-clip", "gan"]  # the keys of nba_ml.gan.losses.OBJECTIVES
+NetworkKind = Literal["mlp", "conv"]  # the keys of nba_ml.gan.networks.NETWORKS
 
 
 class ConfigError(InputError):
@@ -27,7 +28,7 @@ class _Section(BaseModel):
 
 
 class ModelConfig(_Section):
-    kind: Literal["mlp", "conv"] = Field("mlp", description="Network pair: 'mlp' for points/tables (N, d), 'conv' (DCGAN-style) for grids (N, C, H, W).")
+    kind: NetworkKind = Field("mlp", description="Network pair: 'mlp' for points/tables (N, d), 'conv' (DCGAN-style) for grids (N, C, H, W).")
     data_shape: Optional[tuple[int, ...]] = Field(None, description="Shape of one sample without the batch dim; None = taken from the data at train time.")
     latent_dim: int = Field(64, gt=0, le=4096, description="Size of the generator's input noise vector z.")
     hidden_dim: int = Field(512, gt=0, le=16384, description="MLP: width of each hidden layer.")
