@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 import yaml
-from torch import Tensor
 
 from ..io import atomic_path, locked, write_json_atomic, write_text_atomic
 from ..plots import plt  # the headless Agg backend, chosen once in nba_ml.plots
@@ -29,15 +28,13 @@ from . import distributed
 from .checkpoint import CHECKPOINT_DIR, CheckpointWarning, checkpoint_callback, latest_checkpoint, load_latest_checkpoint
 from .config import ConfigError, GANConfig, validate_config
 from .console import console_callback
-from .data import dataset_to_tensors
-from .metrics import pixvar
+from .metrics import real_pixvar
 from .sinks import JsonlSink, TensorBoardSink, WandbSink, read_jsonl
 from .guard import guarded_train
 from .training import Callback, Data, TrainingDiverged, TrainResult, resolve_device
 from .triage import latest_values, triage
 
 CONFIG_FILE, METRICS_FILE, SUMMARY_FILE, PLOTS_DIR = "config.yaml", "metrics.jsonl", "summary.json", "plots"
-PIXVAR_REAL_SAMPLES = 4096  # real rows the diversity baseline is taken over (strided: cheap on big data)
 RESUMABLE = ("train.steps", "log.", "guard.")  # config keys (prefixes) a resumed run may change: they do not change the weights so far
 
 STABILITY_LABELS = {"stable": "✅ Stable", "unstable": "⚠️ Unstable", "mode_collapse": "❌ Mode collapse", "diverging": "❌ Diverging"}
@@ -210,12 +207,6 @@ def open_sinks(cfg: GANConfig, run_dir: Path, resumed_step: int) -> list:
     if cfg.log.wandb:
         sinks.append(WandbSink(cfg.log.wandb_project, run_dir.name, cfg.model_dump(mode="json"), dir=run_dir))
     return sinks
-
-
-def real_pixvar(data: Data) -> Optional[float]:
-    """Diversity of the real data, the baseline triage compares generated pixvar with (tensors only)."""
-    samples = data if isinstance(data, Tensor) else dataset_to_tensors(data)[0]
-    return pixvar(samples[:: max(1, samples.shape[0] // PIXVAR_REAL_SAMPLES)])
 
 
 def write_summary(run_dir: Path, history: list[dict], report: dict, result: Optional[TrainResult],

@@ -24,8 +24,8 @@ import torch
 from torch import Tensor
 
 from ..gan import GANConfig, TrainResult, mode_coverage, pixvar, triage
+from ..gan.metrics import real_pixvar
 from ..gan.guard import guarded_train
-from ..gan.runs import real_pixvar
 from ..gan.triage import triage_metrics
 from ..gan.config import deep_merge, validate_config
 from ..gan.training import build_state, finished, resolve_device

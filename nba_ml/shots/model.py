@@ -31,7 +31,7 @@ from ..gan.config import ConfigError, format_validation_error, read_yaml_mapping
 from ..errors import ModelFileError
 from ..gan.checkpoint import read_tensors
 from ..gan.export import export_generator, find_export, load_export
-from ..gan.runs import real_pixvar
+from ..gan.metrics import real_pixvar
 from .basis import ChartBasis, fit_basis, with_make_rates
 from .charts import ChartSpec, ShotCharts, draw_shots, encode_density, make_charts
 from .posterior import PlayerPosterior, player_posterior
