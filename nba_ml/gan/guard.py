@@ -149,7 +149,10 @@ def with_scaled_lr(cfg: GANConfig, factor: float) -> GANConfig:
 
 
 def scaled_state_lr(saved: dict[str, Any], factor: float) -> dict[str, Any]:
-    """A copy of a TrainState.state_dict() whose optimizers and schedulers run at `factor` times the rate."""
+    """A copy of a TrainState.state_dict() whose optimizers and schedulers run at `factor` times the rate.
+
+    A scheduler's rate is base_lrs times its factor; the last rate it reports is recomputed at its next
+    step, before anything reads it, so only base_lrs is scaled."""
     saved = copy.deepcopy(saved)
     for key in ("opt_critic", "opt_generator"):
         for group in saved[key]["param_groups"]:
@@ -157,9 +160,7 @@ def scaled_state_lr(saved: dict[str, Any], factor: float) -> dict[str, Any]:
                 if name in group:
                     group[name] *= factor
     for scheduler in saved["schedulers"]:
-        for name in ("base_lrs", "_last_lr"):
-            if name in scheduler:
-                scheduler[name] = [lr * factor for lr in scheduler[name]]
+        scheduler["base_lrs"] = [lr * factor for lr in scheduler["base_lrs"]]
     return saved
 
 

@@ -83,14 +83,15 @@ def run_training(cfg: GANConfig | dict, data: Data, run_dir: str | Path, *, resu
 
     # Quality callbacks first (they add metrics), then the readers, then the checkpoint:
     # it captures the RNG state, so nothing after it may draw random numbers.
-    sinks = open_sinks(cfg, run_dir, resumed_step)
+    jsonl = JsonlSink(run_dir / METRICS_FILE)
+    sinks = [jsonl, *optional_sinks(cfg, run_dir, resumed_step)]
     console = console_callback(cfg.train.steps, verbose and cfg.log.verbose)
     chain = (*(every_logged(cb, cfg.log.quality_every) for cb in callbacks), console, *sinks,
              checkpoint_callback(run_dir, cfg.log.checkpoint_every))
     result, diverged = None, None
     try:
         result = guarded_train(cfg, data, callbacks=chain, resume=saved, run_dir=run_dir,
-                               on_rollback=lambda step: rollback(run_dir, step, console, sinks))
+                               on_rollback=lambda step: rollback(step, console, jsonl))
     except TrainingDiverged as err:
         diverged = err  # still leave a summary and a log row saying so, then raise
     finally:
@@ -114,11 +115,12 @@ def run_training(cfg: GANConfig | dict, data: Data, run_dir: str | Path, *, resu
     return dataclasses.replace(result, history=history, metrics=history[-1] if history else {})
 
 
-def rollback(run_dir: Path, step: int, console, sinks: list) -> None:
-    """Before a divergence retry from `step`: drop the rows logged after it (the sinks reopen on the next row)."""
+def rollback(step: int, console, jsonl: JsonlSink) -> None:
+    """Before a divergence retry from `step`: drop the metrics.jsonl rows logged after it (the sink reopens on
+    its next row). TensorBoard and W&B keep the rows of the abandoned attempt."""
     console.close()
-    sinks[0].close()  # the JSONL sink; TensorBoard/W&B keep the rows of the abandoned attempt
-    truncate_metrics(run_dir / METRICS_FILE, step)
+    jsonl.close()
+    truncate_metrics(jsonl.path, step)
 
 
 def every_logged(callback: Callback, every: int) -> Callback:
@@ -200,8 +202,9 @@ def write_config(run_dir: Path, cfg: GANConfig) -> Path:
     return write_text_atomic(run_dir / CONFIG_FILE, yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
 
 
-def open_sinks(cfg: GANConfig, run_dir: Path, resumed_step: int) -> list:
-    sinks: list = [JsonlSink(run_dir / METRICS_FILE)]
+def optional_sinks(cfg: GANConfig, run_dir: Path, resumed_step: int) -> list:
+    """The sinks log.tensorboard and log.wandb ask for, beside metrics.jsonl."""
+    sinks: list = []
     if cfg.log.tensorboard:
         sinks.append(TensorBoardSink(run_dir / "tensorboard", purge_step=resumed_step + 1 if resumed_step else None))
     if cfg.log.wandb:

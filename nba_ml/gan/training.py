@@ -140,7 +140,8 @@ class TrainState:
         }
 
     def load_state_dict(self, saved: dict[str, Any]) -> None:
-        """Restore a state_dict() into this (freshly built, same-shaped) state."""
+        """Restore a state_dict() into this (freshly built, same-shaped) state. The random state saved with
+        it is the process's, not the state's: restore_rng(saved["rng"]) puts it back (train() does)."""
         self.generator.load_state_dict(saved["generator"])
         self.critic.load_state_dict(saved["critic"])
         self.opt_generator.load_state_dict(saved["opt_generator"])
@@ -155,14 +156,16 @@ class TrainState:
         self.step, self.critic_steps = saved["counters"]["step"], saved["counters"]["critic_steps"]
         self.elapsed_s = saved["counters"]["elapsed_s"]
         self.loss_window.extend(saved["loss_window"])
-        rng = saved.get("rng")
-        if rng is None:  # a run handed over without its random state (nba_ml.phase5.experiment.train_ahead)
-            return
-        torch.set_rng_state(rng["torch"])
-        np.random.set_state(tuple(rng["numpy"]))
-        random.setstate((rng["python"][0], tuple(rng["python"][1]), rng["python"][2]))
-        if rng["cuda"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(rng["cuda"])
+
+
+def restore_rng(rng: dict[str, Any]) -> None:
+    """Set python's, numpy's and torch's random state to a state_dict()'s "rng": a resumed run draws what the
+    uninterrupted run would have drawn."""
+    torch.set_rng_state(rng["torch"])
+    np.random.set_state(tuple(rng["numpy"]))
+    random.setstate((rng["python"][0], tuple(rng["python"][1]), rng["python"][2]))
+    if rng["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(rng["cuda"])
 
 
 def _numpy_rng_to_plain() -> list:
@@ -413,6 +416,7 @@ def train(cfg: GANConfig | dict, data: Data, *, callbacks: tuple[Callback, ...] 
     state = build_state(cfg, device, world)
     if resume is not None:
         state.load_state_dict(resume)
+        restore_rng(resume["rng"])
     wrap_distributed(state)
     local_batch = cfg.train.batch_size // world.world_size
     data_iter = batches(samples, labels, cfg.train.batch_size, device, world)

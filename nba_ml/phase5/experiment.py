@@ -264,7 +264,7 @@ def _cost(cfg: GANConfig) -> float:
 
 
 def _train_in_worker(cfg: GANConfig, data: Any, task: Any, seed: int, key: str, threads: int, steps) -> tuple:
-    """train_ahead's worker: guarded_train as train_once runs it; the state goes back without its RNG state."""
+    """train_ahead's worker: guarded_train as train_once runs it."""
     torch.set_num_threads(threads)
 
     def report(state, logged):
@@ -273,13 +273,12 @@ def _train_in_worker(cfg: GANConfig, data: Any, task: Any, seed: int, key: str, 
 
     started = time.perf_counter()
     result = guarded_train(cfg, data, callbacks=(*task.callbacks(seed), report))
-    saved = result.state.state_dict()
-    saved.pop("rng")
-    return saved, result.history, result.config, time.perf_counter() - started
+    return result.state.state_dict(), result.history, result.config, time.perf_counter() - started
 
 
 def _result_from(saved: dict, history: list, config: GANConfig) -> TrainResult:
-    """A worker's run as a TrainResult of this process (this process's random state untouched)."""
+    """A worker's run as a TrainResult of this process (this process's random state untouched: load_state_dict
+    leaves it alone)."""
     with torch.random.fork_rng(devices=[]):  # building the networks draws initial weights
         state = build_state(config, torch.device("cpu"))
     state.load_state_dict(saved)

@@ -10,6 +10,7 @@ from nba_ml.errors import InputError
 from nba_ml.gan import TrainingDiverged, latest_checkpoint, load_checkpoint, run_training, train, validate_config
 from nba_ml.gan import losses, training
 from nba_ml.gan.guard import ResourceError, estimate_memory_bytes, guarded_train, scaled_state_lr
+from nba_ml.gan.sinks import read_jsonl
 
 CFG = {"model": {"hidden_dim": 16, "depth": 1, "latent_dim": 2},
        "train": {"steps": 12, "batch_size": 16, "log_every": 3}, "log": {"checkpoint_every": 3}}
@@ -52,6 +53,16 @@ def test_divergence_rolls_back_to_the_last_logged_step_and_retries_with_a_lower_
     assert result.state.opt_critic.param_groups[0]["lr"] == pytest.approx(0.5e-4)
     assert [m["step"] for m in result.history] == [3.0, 6.0, 9.0, 12.0]  # the abandoned attempt's rows are gone
     assert all(math.isfinite(m["loss/critic"]) for m in result.history)
+
+
+def test_a_run_directory_keeps_only_the_rows_of_the_attempt_that_went_on(tmp_path):
+    objective, loss = nan_from(step_at=8, lr_above=0.6e-4)
+    with mock.patch.dict(losses.OBJECTIVES, {"wgan-gp": objective}), \
+            mock.patch.object(training, "critic_step", with_state_probe(loss)):
+        result = run_training(validate_config(CFG), points(), tmp_path / "run", verbose=False)
+    assert result.config.optim.lr_critic == pytest.approx(0.5e-4)  # retried once
+    assert read_jsonl(tmp_path / "run" / "metrics.jsonl") == result.history
+    assert [m["step"] for m in result.history] == [3.0, 6.0, 9.0, 12.0]
 
 
 def test_divergence_that_persists_ends_in_one_error_naming_step_metric_and_what_was_tried():
