@@ -1,6 +1,8 @@
 """GANConfig: every training option, validated once at the edge.
 
-Code past `GANConfig.model_validate` (or `load_config`) trusts what it gets.
+A raw dict becomes a GANConfig where it enters the package (`validate_config`, `load_config`, the
+CLI, a plugin's setup(), train() given a dict); code past that takes the GANConfig and trusts it.
+A config derived from a valid one (`merged`) is validated again: the values laid over it are new.
 Each field has a default, a constraint and a one-line description; the
 configuration reference in docs/configuration.md is written from them.
 """
@@ -125,9 +127,13 @@ class GANConfig(_Section):
         """The Adam betas in force: the configured ones, else the paper's for loss.kind."""
         return self.optim.betas or OBJECTIVES[self.loss.kind].betas
 
+    def merged(self, override: dict) -> "GANConfig":
+        """A copy with `override` (nested sections, as in a YAML file) laid over it, validated like the rest."""
+        return validate_config(deep_merge(self.model_dump(), override))
+
     def with_data_shape(self, shape: tuple[int, ...]) -> "GANConfig":
-        """A copy with model.data_shape set (validated like the rest)."""
-        return validate_config(deep_merge(self.model_dump(), {"model": {"data_shape": tuple(shape)}}))
+        """A copy with model.data_shape set (the data's shape, checked against model.kind)."""
+        return self.merged({"model": {"data_shape": tuple(shape)}})
 
 
 def format_validation_error(err: ValidationError, prefix: str = "") -> str:

@@ -26,7 +26,7 @@ from ..io import atomic_path, locked, write_json_atomic, write_text_atomic
 from ..plots import plt  # the headless Agg backend, chosen once in nba_ml.plots
 from . import distributed
 from .checkpoint import CHECKPOINT_DIR, CheckpointWarning, checkpoint_callback, latest_checkpoint, load_latest_checkpoint
-from .config import ConfigError, GANConfig, validate_config
+from .config import ConfigError, GANConfig
 from .console import console_callback
 from .metrics import real_pixvar
 from .sinks import JsonlSink, TensorBoardSink, WandbSink, read_jsonl
@@ -48,7 +48,7 @@ PLOTS: dict[str, tuple[str, tuple[str, ...], Optional[tuple[str, str]], Optional
 }
 
 
-def run_training(cfg: GANConfig | dict, data: Data, run_dir: str | Path, *, resume: bool = False, verbose: bool = True,
+def run_training(cfg: GANConfig, data: Data, run_dir: str | Path, *, resume: bool = False, verbose: bool = True,
                  callbacks: tuple[Callback, ...] = (), experiment_log: Optional[str | Path] = None,
                  notes: str = "") -> TrainResult:
     """Train into `run_dir` (see the module docstring); the result's history is the whole run's.
@@ -60,7 +60,7 @@ def run_training(cfg: GANConfig | dict, data: Data, run_dir: str | Path, *, resu
     rank 0 writes; a resumed distributed run needs `run_dir` readable by every rank.
     """
     wall_started = time.perf_counter()
-    cfg, run_dir = validate_config(cfg), Path(run_dir)
+    run_dir = Path(run_dir)
     world = distributed.join(resolve_device(cfg.train.device).type)
     if not world.is_main:  # the other ranks train in step with rank 0 and write nothing
         saved, error = None, None

@@ -1,6 +1,6 @@
 """Training: one critic step, one generator step, and train() that orders them.
 
-train() reads top to bottom: validate, seed, build, then the loop of n_critic
+train() reads top to bottom: check, seed, build, then the loop of n_critic
 critic steps and one generator step. It never computes a loss itself: what a
 loss.kind is made of (losses, penalty or clipping, optimizer) is one entry of
 nba_ml.gan.losses.OBJECTIVES, looked up once into the TrainState. Everything the
@@ -371,7 +371,7 @@ def step_metrics(state: TrainState, stats: dict[str, Tensor], labels: Optional[T
 
 
 def _prepare(cfg: GANConfig, data: Data) -> tuple[GANConfig, Tensor, Optional[Tensor]]:
-    """Validated config with data_shape filled in, plus the checked samples (and labels)."""
+    """The config with data_shape filled in, plus the checked samples (and labels)."""
     samples, labels = dataset_to_tensors(data) if isinstance(data, Dataset) else (data, None)
     check_samples(samples, cfg.model.kind)
     shape = tuple(samples.shape[1:])
@@ -397,8 +397,10 @@ def train(cfg: GANConfig | dict, data: Data, *, callbacks: tuple[Callback, ...] 
     each iteration; one that saves checkpoints captures the RNG state, so those
     after it must not draw random numbers.
     """
-    # Validate everything before any work: config, data, device, precision, world size.
-    cfg, samples, labels = _prepare(validate_config(cfg), data)
+    if not isinstance(cfg, GANConfig):  # the one entry that takes a dict (docs/configuration.md); inward, GANConfigs
+        cfg = validate_config(cfg)
+    # Check everything before any work: data, device, precision, world size.
+    cfg, samples, labels = _prepare(cfg, data)
     device = resolve_device(cfg.train.device)
     if device.type != "cuda" and cfg.train.precision != "fp32":
         raise ConfigError(f"train.precision={cfg.train.precision!r} needs CUDA, but training runs on {device.type}")

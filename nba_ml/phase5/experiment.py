@@ -27,7 +27,6 @@ from ..gan import GANConfig, TrainResult, mode_coverage, pixvar, triage
 from ..gan.metrics import real_pixvar
 from ..gan.guard import guarded_train
 from ..gan.triage import triage_metrics
-from ..gan.config import deep_merge, validate_config
 from ..gan.training import build_state, finished, resolve_device
 from ..gan.data import PointData, dataset_to_tensors
 from ..gan.losses import OBJECTIVES
@@ -188,7 +187,7 @@ def train_once(cfg: GANConfig, task: Any, seed: int, callbacks: tuple = ()) -> t
 
 def run_configs(gan: GANConfig, kinds: tuple[str, ...]) -> dict[str, GANConfig]:
     """run name -> config: the comparison's GAN config with each loss kind, everything else equal."""
-    return {run_name(kind): validate_config(deep_merge(gan.model_dump(), {"loss": {"kind": kind}})) for kind in kinds}
+    return {run_name(kind): gan.merged({"loss": {"kind": kind}}) for kind in kinds}
 
 
 def evaluation_seed(gan: GANConfig) -> int:

@@ -20,7 +20,7 @@ TINY = {"model": {"latent_dim": 2, "hidden_dim": 16, "depth": 2}, "train": {"ste
 
 
 def tiny(**sections):
-    return {k: {**TINY.get(k, {}), **sections.get(k, {})} for k in {*TINY, *sections}}
+    return validate_config({k: {**TINY.get(k, {}), **sections.get(k, {})} for k in {*TINY, *sections}})
 
 
 @pytest.fixture(scope="module")
