@@ -6,7 +6,12 @@ from dataclasses import dataclass
 import pytest
 
 from nba_ml.phase5 import experiment
-from nba_ml.phase5.plugin import PluginConfig, make_task
+from nba_ml.phase5.config import PluginConfig
+from nba_ml.phase5.progress import QUIET
+
+
+def make_task(cfg):
+    return cfg.data_kind.make_task(cfg, None, QUIET, "")
 
 
 def test_the_main_job_trains_a_run_both_plugins_share_once(tmp_path, monkeypatch):

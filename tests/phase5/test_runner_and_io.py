@@ -7,7 +7,7 @@ from nba_ml import cli
 from nba_ml.gan import load_config
 from nba_ml.io import write_text_atomic
 from nba_ml.phase5 import runner
-from nba_ml.phase5.plugin import recommended_config
+from nba_ml.phase5.config import recommended_config
 
 REPO = Path(__file__).resolve().parents[2]
 
