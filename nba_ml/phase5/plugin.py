@@ -22,7 +22,7 @@ from ..gan.guard import check_memory
 from ..io import locked, publish_directory, write_text_atomic
 from ..shots.model import ShotModelConfig
 from .config import DATA_KINDS, DEFAULT_DATA, PluginConfig, Recommendation, kind_of_data
-from .experiment import PlannedRun, compare, evaluation_seed, run_configs
+from .experiment import Run, TrainedRuns, compare, comparison_runs
 from .progress import QUIET, Progress
 from .status import render_status
 
@@ -39,6 +39,7 @@ class Phase5Plugin:
         self.raw_config = dict(config or {})
         self.config: Optional[PluginConfig] = None
         self.shot_config: Optional[ShotModelConfig] = None  # the shot model's config setup() checked (shot charts)
+        self.trained: Optional[TrainedRuns] = None  # runs shared with the other plugins of the main job (runner.run_all)
         self._task = None  # the data, when the runner built it before execute()
 
     @property
@@ -90,14 +91,10 @@ class Phase5Plugin:
             result["artifacts"]["status"] = str(write_text_atomic(self.status_path, render_status(rec, cfg, result, started)))
         return result
 
-    def planned_runs(self, progress: Progress = QUIET) -> list[PlannedRun]:
-        """The runs execute() will train (none when disabled); builds its data now and keeps it for execute()."""
-        cfg, rec = self._set_up("planned_runs"), self.recommendation
-        if not cfg.enabled:
-            return []
-        task = self.task(progress)
-        return [PlannedRun(run_cfg, task, evaluation_seed(cfg.gan), f"{rec.rec_id} {name}")
-                for name, run_cfg in run_configs(cfg.gan, rec.kinds).items()]
+    def runs(self) -> dict[str, Run]:
+        """run name -> Run: what execute() trains, one run per loss kind of the recommendation (none when disabled)."""
+        cfg = self._set_up("runs")
+        return comparison_runs(cfg.for_task(), cfg.gan, self.recommendation.kinds) if cfg.enabled else {}
 
     def task(self, progress: Progress = QUIET):
         """The comparison's data and how its runs are judged (nba_ml.phase5.experiment); built once, kept
@@ -120,7 +117,8 @@ class Phase5Plugin:
         staged = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".staging", dir=out_dir.parent))
         try:
             task, self._task = self.task(progress), None
-            comparison = compare(cfg.gan, rec.kinds, task, staged, progress, rec.rec_id)
+            trained = self.trained if self.trained is not None else {}  # alone, a plugin trains both its runs
+            comparison = compare(self.runs(), task, staged, trained, progress, rec.rec_id)
             published = publish_directory(staged, out_dir)
             comparison.artifacts = {name: str(published.get(Path(path), path)) for name, path in comparison.artifacts.items()}
         except Exception as err:  # the runner must get a result, not a traceback: that goes to a log file
