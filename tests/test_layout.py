@@ -148,6 +148,12 @@ def test_lower_layers_never_import_upper_ones():
     assert not upward, "; ".join(upward)
 
 
+def test_the_gan_library_never_names_phase5():
+    named = [f"{module}: {line.strip()}" for module, path in MODULES.items() if module.startswith("nba_ml.gan")
+             for line in path.read_text(encoding="utf-8").splitlines() if "phase5" in line or "Phase 5" in line]
+    assert not named, "; ".join(named)
+
+
 def test_every_module_is_in_a_layer():
     assert [module for module in MODULES if layer_of(module) is None] == []
 

@@ -1,7 +1,7 @@
 """GANConfig: every training option, validated once at the edge.
 
-A raw dict becomes a GANConfig where it enters the package (`validate_config`, `load_config`, the
-CLI, a plugin's setup(), train() given a dict); code past that takes the GANConfig and trusts it.
+A raw dict becomes a GANConfig where it enters (`validate_config`, `load_config`, train() given a
+dict); code past that takes the GANConfig and trusts it.
 A config derived from a valid one (`merged`) is validated again: the values laid over it are new.
 Each field has a default, a constraint and a one-line description; the
 configuration reference in docs/configuration.md is written from them.
