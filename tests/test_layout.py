@@ -34,7 +34,7 @@ VALIDATING_FUNCTIONS = {
     "nba_ml.shots.model.validate_shot_config",  # the dict -> ShotModelConfig edge itself
     "nba_ml.shots.model.load_shot_config",  # a YAML file
     "nba_ml.shots.model.ShotChartModel.load",  # a saved model.yaml
-    "nba_ml.shots.model.train_shot_model",  # public, takes a dict (docs/shot_charts.md)
+    "nba_ml.shots.model.train_shot_model",  # re-validates a ShotModelConfig | dict: goes with the nba_ml/shots/ part of issue 16
 }
 
 
