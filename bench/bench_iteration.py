@@ -28,7 +28,7 @@ from torch import Tensor
 from nba_ml.gan import train, validate_config
 from nba_ml.gan import training
 from nba_ml.gan.config import deep_merge
-from nba_ml.phase5.plugin import recommended_config
+from nba_ml.phase5.config import recommended_config
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 sys.path.insert(0, str(SHARED / "bench"))

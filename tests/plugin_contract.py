@@ -128,7 +128,7 @@ class PluginContract:
         out = self.tmp / "bug"
         impl = self.plugin_class({**self.config, "output_dir": str(out), "status_path": str(out / "STATUS.md")})
         impl.setup()
-        with mock.patch("nba_ml.phase5.plugin.make_charts", side_effect=KeyError("a bug")):
+        with mock.patch("nba_ml.phase5.config.make_charts", side_effect=KeyError("a bug")):
             result = impl.execute()
         self.assertFalse(result["success"])
         self.assertRegex(result["error"], r"^KeyError: 'a bug' \(at .*; traceback in .*error.log\)$")

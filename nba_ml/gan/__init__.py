@@ -1,6 +1,6 @@
 """nba_ml.gan: WGAN-GP and its baselines (weight-clipping WGAN, standard GAN) for the NBA simulator.
 
-The public API, imported by the Phase 5 plugins and by users:
+The public API:
 
     from nba_ml.gan import GANConfig, load_config, train, gradient_penalty
     result = train(GANConfig(), points)          # TrainResult(generator, critic, history, metrics, config)

@@ -17,7 +17,7 @@ import torch
 
 from ..errors import InputError
 from ..io import atomic_path
-from .config import GANConfig, validate_config
+from .config import GANConfig
 from .networks import build_critic, build_generator
 
 FORMAT = 1  # bump when the saved layout changes; load_checkpoint refuses other formats
@@ -64,7 +64,7 @@ def latest_checkpoint(run_dir: str | Path) -> Optional[Path]:
     return found[0] if found else None
 
 
-def load_latest_checkpoint(run_dir: str | Path, cfg: GANConfig | dict) -> Optional[tuple[Path, dict[str, Any]]]:
+def load_latest_checkpoint(run_dir: str | Path, cfg: GANConfig) -> Optional[tuple[Path, dict[str, Any]]]:
     """(path, saved) of the newest checkpoint that reads back whole, or None when there is none.
 
     A damaged newer one (a disk fault, a bad copy: writes themselves are atomic) is skipped
@@ -99,13 +99,13 @@ def read_tensors(path: str | Path, error: type[ValueError] = DamagedCheckpoint) 
         raise error(f"{path} is not a readable checkpoint ({type(err).__name__}: {first})") from None
 
 
-def load_checkpoint(path: str | Path, cfg: GANConfig | dict) -> dict[str, Any]:
+def load_checkpoint(path: str | Path, cfg: GANConfig) -> dict[str, Any]:
     """The saved dict (for train(..., resume=...)), after checking it fits `cfg`'s networks."""
     saved = read_tensors(path)
     if not isinstance(saved, dict) or saved.get("format") != FORMAT:
         found = saved.get("format") if isinstance(saved, dict) else type(saved).__name__
         raise DamagedCheckpoint(f"{path} is not a nba_ml.gan checkpoint of format {FORMAT} (found {found!r})")
-    problems = mismatches(saved, validate_config(cfg))
+    problems = mismatches(saved, cfg)
     if problems:
         raise CheckpointError(f"{path} does not fit the config: " + "; ".join(problems))
     return saved

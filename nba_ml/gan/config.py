@@ -1,6 +1,8 @@
 """GANConfig: every training option, validated once at the edge.
 
-Code past `GANConfig.model_validate` (or `load_config`) trusts what it gets.
+A raw dict becomes a GANConfig where it enters (`validate_config`, `load_config`, train() given a
+dict); code past that takes the GANConfig and trusts it.
+A config derived from a valid one (`merged`) is validated again: the values laid over it are new.
 Each field has a default, a constraint and a one-line description; the
 configuration reference in docs/configuration.md is written from them.
 """
@@ -16,6 +18,7 @@ from ..errors import InputError, yaml_problem
 from .losses import OBJECTIVES
 
 LossKind = Literal["wgan-gp", "wgan-clip", "gan"]  # the keys of nba_ml.gan.losses.OBJECTIVES
+NetworkKind = Literal["mlp", "conv"]  # the keys of nba_ml.gan.networks.NETWORKS
 
 
 class ConfigError(InputError):
@@ -27,7 +30,7 @@ class _Section(BaseModel):
 
 
 class ModelConfig(_Section):
-    kind: Literal["mlp", "conv"] = Field("mlp", description="Network pair: 'mlp' for points/tables (N, d), 'conv' (DCGAN-style) for grids (N, C, H, W).")
+    kind: NetworkKind = Field("mlp", description="Network pair: 'mlp' for points/tables (N, d), 'conv' (DCGAN-style) for grids (N, C, H, W).")
     data_shape: Optional[tuple[int, ...]] = Field(None, description="Shape of one sample without the batch dim; None = taken from the data at train time.")
     latent_dim: int = Field(64, gt=0, le=4096, description="Size of the generator's input noise vector z.")
     hidden_dim: int = Field(512, gt=0, le=16384, description="MLP: width of each hidden layer.")
@@ -124,9 +127,13 @@ class GANConfig(_Section):
         """The Adam betas in force: the configured ones, else the paper's for loss.kind."""
         return self.optim.betas or OBJECTIVES[self.loss.kind].betas
 
+    def merged(self, override: dict) -> "GANConfig":
+        """A copy with `override` (nested sections, as in a YAML file) laid over it, validated like the rest."""
+        return validate_config(deep_merge(self.model_dump(), override))
+
     def with_data_shape(self, shape: tuple[int, ...]) -> "GANConfig":
-        """A copy with model.data_shape set (validated like the rest)."""
-        return validate_config(deep_merge(self.model_dump(), {"model": {"data_shape": tuple(shape)}}))
+        """A copy with model.data_shape set (the data's shape, checked against model.kind)."""
+        return self.merged({"model": {"data_shape": tuple(shape)}})
 
 
 def format_validation_error(err: ValidationError, prefix: str = "") -> str:

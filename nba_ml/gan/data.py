@@ -18,6 +18,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from ..errors import InputError, one_line
+from .networks import NETWORKS
 
 PointDataset = Literal["8gaussians", "25gaussians", "swissroll"]
 
@@ -65,10 +66,9 @@ def check_samples(samples: Tensor, model_kind: str, where: str = "data") -> None
         raise TypeError(f"{where} must be a torch.Tensor or a torch Dataset, got {type(samples).__name__}")
     if not samples.is_floating_point():
         raise ValueError(f"{where} must be a float tensor, got dtype {samples.dtype}")
-    rank = {"mlp": 2, "conv": 4}[model_kind]
-    if samples.dim() != rank:
-        layout = {"mlp": "(N, features)", "conv": "(N, channels, height, width)"}[model_kind]
-        raise ValueError(f"{where} has shape {tuple(samples.shape)}, but model.kind={model_kind!r} needs {layout}")
+    network = NETWORKS[model_kind]
+    if samples.dim() != (2 if network.flat else 4):
+        raise ValueError(f"{where} has shape {tuple(samples.shape)}, but model.kind={model_kind!r} needs {network.layout}")
     if samples.shape[0] == 0:
         raise ValueError(f"{where} is empty (0 samples)")
     bad = ~torch.isfinite(samples)

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from .checkpoint import save_checkpoint
-from .config import ConfigError, GANConfig, deep_merge, validate_config
+from .config import ConfigError, GANConfig
 from .data import dataset_to_tensors
 from .networks import build_critic, build_generator
 from .training import Callback, Data, TrainingDiverged, TrainResult, TrainState, finished, raise_if_diverged, train
@@ -50,7 +50,7 @@ class _BudgetReached(Exception):
     """Raised by the time-budget callback to leave train() at the end of a step."""
 
 
-def guarded_train(cfg: GANConfig | dict, data: Data, *, callbacks: tuple[Callback, ...] = (),
+def guarded_train(cfg: GANConfig, data: Data, *, callbacks: tuple[Callback, ...] = (),
                   resume: Optional[dict[str, Any]] = None, run_dir: Optional[str | Path] = None,
                   on_rollback: Optional[Callable[[int], None]] = None) -> TrainResult:
     """train() with divergence retries, the time budget and the memory check (see the module docstring).
@@ -59,7 +59,6 @@ def guarded_train(cfg: GANConfig | dict, data: Data, *, callbacks: tuple[Callbac
     callbacks. `on_rollback(step)` is called before each retry, e.g. to drop logged rows
     past `step`. `run_dir` is where the time budget leaves its final checkpoint.
     """
-    cfg = validate_config(cfg)
     check_memory(cfg, cfg.model.data_shape or _data_shape(data))
     good = {"state": resume, "step": resume["counters"]["step"] if resume else 0}
     history: list[dict[str, float]] = []
@@ -144,12 +143,14 @@ def time_budget(max_seconds: Optional[float], run_dir: Optional[str | Path]) -> 
 
 def with_scaled_lr(cfg: GANConfig, factor: float) -> GANConfig:
     optim = cfg.optim
-    return validate_config(deep_merge(cfg.model_dump(), {"optim": {"lr_critic": optim.lr_critic * factor,
-                                                                   "lr_generator": optim.lr_generator * factor}}))
+    return cfg.merged({"optim": {"lr_critic": optim.lr_critic * factor, "lr_generator": optim.lr_generator * factor}})
 
 
 def scaled_state_lr(saved: dict[str, Any], factor: float) -> dict[str, Any]:
-    """A copy of a TrainState.state_dict() whose optimizers and schedulers run at `factor` times the rate."""
+    """A copy of a TrainState.state_dict() whose optimizers and schedulers run at `factor` times the rate.
+
+    A scheduler's rate is base_lrs times its factor; the last rate it reports is recomputed at its next
+    step, before anything reads it, so only base_lrs is scaled."""
     saved = copy.deepcopy(saved)
     for key in ("opt_critic", "opt_generator"):
         for group in saved[key]["param_groups"]:
@@ -157,9 +158,7 @@ def scaled_state_lr(saved: dict[str, Any], factor: float) -> dict[str, Any]:
                 if name in group:
                     group[name] *= factor
     for scheduler in saved["schedulers"]:
-        for name in ("base_lrs", "_last_lr"):
-            if name in scheduler:
-                scheduler[name] = [lr * factor for lr in scheduler[name]]
+        scheduler["base_lrs"] = [lr * factor for lr in scheduler["base_lrs"]]
     return saved
 
 

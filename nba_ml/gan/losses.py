@@ -82,31 +82,16 @@ def gradient_penalty(
     one_sided: bool = False,
     condition: Optional[Tensor] = None,
     alpha: Optional[Tensor] = None,
-) -> Tensor:
-    """Unweighted WGAN-GP penalty E[(||grad critic(x_hat)||_2 - center)^2] at interpolates.
+    grad_scale: float = 1.0,
+) -> tuple[Tensor, Tensor]:
+    """(penalty, norms): the unweighted WGAN-GP penalty E[(||grad critic(x_hat)||_2 - center)^2] at
+    interpolates, and the per-sample gradient norms (B,) it is made of (training logs both).
 
     Works for inputs of any shape (B, ...); the norm is per sample over all
     non-batch dims. `condition`, when given, is passed to the critic unchanged
     (the penalty is taken with the condition held fixed). `alpha` (B,) fixes
     the interpolation weights (tests); by default they are drawn U[0, 1].
-    """
-    return penalty_and_norms(critic, real, fake, center=center, one_sided=one_sided, condition=condition, alpha=alpha)[0]
-
-
-def penalty_and_norms(
-    critic: Callable[..., Tensor],
-    real: Tensor,
-    fake: Tensor,
-    *,
-    center: float = 1.0,
-    one_sided: bool = False,
-    condition: Optional[Tensor] = None,
-    alpha: Optional[Tensor] = None,
-    grad_scale: float = 1.0,
-) -> tuple[Tensor, Tensor]:
-    """gradient_penalty and the per-sample gradient norms it is made of; training logs both.
-
-    `grad_scale`: fp16 loss scaling (see input_gradient_norms); the penalty is float32.
+    `grad_scale`: fp16 loss scaling (see input_gradient_norms); the penalty is float32 at least.
     """
     x_hat = interpolate(real.detach(), fake.detach(), alpha)
     scores = critic(x_hat) if condition is None else critic(x_hat, condition)
@@ -137,7 +122,7 @@ class Objective:
 
     critic_loss: Callable[[Tensor, Tensor], Tensor]  # (real_scores, fake_scores) -> what the critic minimises
     generator_loss: Callable[[Tensor], Tensor]  # fake_scores -> what the generator minimises
-    penalised: bool  # the critic loss adds loss.gp_weight * penalty_and_norms(...) (every loss.gp_every steps)
+    penalised: bool  # the critic loss adds loss.gp_weight * gradient_penalty(...) (every loss.gp_every steps)
     clip: Optional[Callable[[nn.Module, float], None]]  # applied with loss.clip_value after each critic step
     optimizer: Callable[..., torch.optim.Optimizer]  # (params, lr, betas) -> optimizer, one per network
     betas: tuple[float, float]  # Adam betas when optim.betas is None (unused by RMSprop)

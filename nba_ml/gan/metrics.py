@@ -6,6 +6,7 @@ Definitions (docs/metrics.md gives the full table):
   stability/loss_var                     variance of loss/critic over the last window
   stability/dg_ratio                     |loss/critic| / |loss/generator|
   quality/pixvar                         mean over features of the per-feature variance of a generated batch
+                                         (real_pixvar: the same of the real data, triage's baseline)
   quality/modes_covered, quality/hq_pct  mode coverage on Gaussian mixtures (Srivastava et al. 2017 style)
 """
 from __future__ import annotations
@@ -15,6 +16,10 @@ from typing import Iterable
 
 import torch
 from torch import Tensor, nn
+
+from .data import dataset_to_tensors
+
+PIXVAR_REAL_SAMPLES = 4096  # real rows the diversity baseline is taken over (strided: cheap on big data)
 
 
 def weight_stats(net: nn.Module, name: str) -> dict[str, float]:
@@ -47,6 +52,13 @@ def pixvar(samples: Tensor) -> float:
     """Sample diversity: the per-feature variance across the batch, averaged over features."""
     flat = samples.detach().reshape(samples.shape[0], -1).double()
     return flat.var(dim=0, unbiased=False).mean().item()
+
+
+def real_pixvar(data) -> float:
+    """pixvar of the real data (a tensor or a Dataset of x or (x, label) items): the baseline that triage
+    compares generated pixvar with."""
+    samples = data if isinstance(data, Tensor) else dataset_to_tensors(data)[0]
+    return pixvar(samples[:: max(1, samples.shape[0] // PIXVAR_REAL_SAMPLES)])
 
 
 def mode_coverage(samples: Tensor, modes: Tensor, mode_std: float, n_std: float = 3.0) -> dict[str, float]:

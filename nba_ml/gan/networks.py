@@ -9,12 +9,13 @@ label embedding to z, the critic adds a projection term <embed(y), h(x)>
 """
 from __future__ import annotations
 
-from typing import Optional
+from dataclasses import dataclass
+from typing import Callable, Optional
 
 import torch
 from torch import Tensor, nn
 
-from .config import GANConfig
+from .config import GANConfig, ModelConfig
 
 
 def _mlp(sizes: list[int], *, norm: str = "none", act_last: bool = False) -> nn.Sequential:
@@ -152,21 +153,40 @@ def _sample(generator: nn.Module, n: int, seed: Optional[int], condition: Option
     return generator(z, condition)
 
 
+@dataclass(frozen=True)
+class Network:
+    """Everything one model.kind is made of; the builders below look it up once and never ask for the name."""
+
+    generator: Callable[[ModelConfig], nn.Module]  # the generator for a model section with data_shape set
+    critic: Callable[[ModelConfig], nn.Module]
+    flat: bool  # samples are vectors (N, features); else grids (N, channels, height, width)
+    layout: str  # the sample layout it needs, for error messages
+
+
+# model.kind -> Network.
+NETWORKS: dict[str, Network] = {
+    "mlp": Network(
+        generator=lambda m: MLPGenerator(m.latent_dim, m.data_shape[0], m.hidden_dim, m.depth, m.num_classes, m.output),
+        critic=lambda m: MLPCritic(m.data_shape[0], m.hidden_dim, m.depth, m.critic_norm, m.num_classes),
+        flat=True, layout="(N, features)"),
+    "conv": Network(
+        generator=lambda m: ConvGenerator(m.latent_dim, m.data_shape, m.base_channels, m.num_classes, m.output),
+        critic=lambda m: ConvCritic(m.data_shape, m.base_channels, m.critic_norm, m.num_classes),
+        flat=False, layout="(N, channels, height, width)"),
+}
+
+
 def build_generator(cfg: GANConfig) -> nn.Module:
     """The generator for cfg.model (model.data_shape must be set)."""
-    m = cfg.model
-    if m.data_shape is None:
-        raise ValueError("model.data_shape is not set: pass data to train(), or set it in the config")
-    if m.kind == "mlp":
-        return MLPGenerator(m.latent_dim, m.data_shape[0], m.hidden_dim, m.depth, m.num_classes, m.output)
-    return ConvGenerator(m.latent_dim, m.data_shape, m.base_channels, m.num_classes, m.output)
+    return NETWORKS[cfg.model.kind].generator(_resolved(cfg.model))
 
 
 def build_critic(cfg: GANConfig) -> nn.Module:
     """The critic for cfg.model (model.data_shape must be set)."""
-    m = cfg.model
-    if m.data_shape is None:
+    return NETWORKS[cfg.model.kind].critic(_resolved(cfg.model))
+
+
+def _resolved(model: ModelConfig) -> ModelConfig:
+    if model.data_shape is None:
         raise ValueError("model.data_shape is not set: pass data to train(), or set it in the config")
-    if m.kind == "mlp":
-        return MLPCritic(m.data_shape[0], m.hidden_dim, m.depth, m.critic_norm, m.num_classes)
-    return ConvCritic(m.data_shape, m.base_channels, m.critic_norm, m.num_classes)
+    return model

@@ -21,23 +21,20 @@ from pathlib import Path
 from typing import Any, Optional
 
 import yaml
-from torch import Tensor
 
 from ..io import atomic_path, locked, write_json_atomic, write_text_atomic
 from ..plots import plt  # the headless Agg backend, chosen once in nba_ml.plots
 from . import distributed
 from .checkpoint import CHECKPOINT_DIR, CheckpointWarning, checkpoint_callback, latest_checkpoint, load_latest_checkpoint
-from .config import ConfigError, GANConfig, validate_config
+from .config import ConfigError, GANConfig
 from .console import console_callback
-from .data import dataset_to_tensors
-from .metrics import pixvar
+from .metrics import real_pixvar
 from .sinks import JsonlSink, TensorBoardSink, WandbSink, read_jsonl
 from .guard import guarded_train
 from .training import Callback, Data, TrainingDiverged, TrainResult, resolve_device
 from .triage import latest_values, triage
 
 CONFIG_FILE, METRICS_FILE, SUMMARY_FILE, PLOTS_DIR = "config.yaml", "metrics.jsonl", "summary.json", "plots"
-PIXVAR_REAL_SAMPLES = 4096  # real rows the diversity baseline is taken over (strided: cheap on big data)
 RESUMABLE = ("train.steps", "log.", "guard.")  # config keys (prefixes) a resumed run may change: they do not change the weights so far
 
 STABILITY_LABELS = {"stable": "✅ Stable", "unstable": "⚠️ Unstable", "mode_collapse": "❌ Mode collapse", "diverging": "❌ Diverging"}
@@ -51,7 +48,7 @@ PLOTS: dict[str, tuple[str, tuple[str, ...], Optional[tuple[str, str]], Optional
 }
 
 
-def run_training(cfg: GANConfig | dict, data: Data, run_dir: str | Path, *, resume: bool = False, verbose: bool = True,
+def run_training(cfg: GANConfig, data: Data, run_dir: str | Path, *, resume: bool = False, verbose: bool = True,
                  callbacks: tuple[Callback, ...] = (), experiment_log: Optional[str | Path] = None,
                  notes: str = "") -> TrainResult:
     """Train into `run_dir` (see the module docstring); the result's history is the whole run's.
@@ -63,7 +60,7 @@ def run_training(cfg: GANConfig | dict, data: Data, run_dir: str | Path, *, resu
     rank 0 writes; a resumed distributed run needs `run_dir` readable by every rank.
     """
     wall_started = time.perf_counter()
-    cfg, run_dir = validate_config(cfg), Path(run_dir)
+    run_dir = Path(run_dir)
     world = distributed.join(resolve_device(cfg.train.device).type)
     if not world.is_main:  # the other ranks train in step with rank 0 and write nothing
         saved, error = None, None
@@ -86,14 +83,15 @@ def run_training(cfg: GANConfig | dict, data: Data, run_dir: str | Path, *, resu
 
     # Quality callbacks first (they add metrics), then the readers, then the checkpoint:
     # it captures the RNG state, so nothing after it may draw random numbers.
-    sinks = open_sinks(cfg, run_dir, resumed_step)
+    jsonl = JsonlSink(run_dir / METRICS_FILE)
+    sinks = [jsonl, *optional_sinks(cfg, run_dir, resumed_step)]
     console = console_callback(cfg.train.steps, verbose and cfg.log.verbose)
     chain = (*(every_logged(cb, cfg.log.quality_every) for cb in callbacks), console, *sinks,
              checkpoint_callback(run_dir, cfg.log.checkpoint_every))
     result, diverged = None, None
     try:
         result = guarded_train(cfg, data, callbacks=chain, resume=saved, run_dir=run_dir,
-                               on_rollback=lambda step: rollback(run_dir, step, console, sinks))
+                               on_rollback=lambda step: rollback(step, console, jsonl))
     except TrainingDiverged as err:
         diverged = err  # still leave a summary and a log row saying so, then raise
     finally:
@@ -117,11 +115,12 @@ def run_training(cfg: GANConfig | dict, data: Data, run_dir: str | Path, *, resu
     return dataclasses.replace(result, history=history, metrics=history[-1] if history else {})
 
 
-def rollback(run_dir: Path, step: int, console, sinks: list) -> None:
-    """Before a divergence retry from `step`: drop the rows logged after it (the sinks reopen on the next row)."""
+def rollback(step: int, console, jsonl: JsonlSink) -> None:
+    """Before a divergence retry from `step`: drop the metrics.jsonl rows logged after it (the sink reopens on
+    its next row). TensorBoard and W&B keep the rows of the abandoned attempt."""
     console.close()
-    sinks[0].close()  # the JSONL sink; TensorBoard/W&B keep the rows of the abandoned attempt
-    truncate_metrics(run_dir / METRICS_FILE, step)
+    jsonl.close()
+    truncate_metrics(jsonl.path, step)
 
 
 def every_logged(callback: Callback, every: int) -> Callback:
@@ -203,19 +202,14 @@ def write_config(run_dir: Path, cfg: GANConfig) -> Path:
     return write_text_atomic(run_dir / CONFIG_FILE, yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
 
 
-def open_sinks(cfg: GANConfig, run_dir: Path, resumed_step: int) -> list:
-    sinks: list = [JsonlSink(run_dir / METRICS_FILE)]
+def optional_sinks(cfg: GANConfig, run_dir: Path, resumed_step: int) -> list:
+    """The sinks log.tensorboard and log.wandb ask for, beside metrics.jsonl."""
+    sinks: list = []
     if cfg.log.tensorboard:
         sinks.append(TensorBoardSink(run_dir / "tensorboard", purge_step=resumed_step + 1 if resumed_step else None))
     if cfg.log.wandb:
         sinks.append(WandbSink(cfg.log.wandb_project, run_dir.name, cfg.model_dump(mode="json"), dir=run_dir))
     return sinks
-
-
-def real_pixvar(data: Data) -> Optional[float]:
-    """Diversity of the real data, the baseline triage compares generated pixvar with (tensors only)."""
-    samples = data if isinstance(data, Tensor) else dataset_to_tensors(data)[0]
-    return pixvar(samples[:: max(1, samples.shape[0] // PIXVAR_REAL_SAMPLES)])
 
 
 def write_summary(run_dir: Path, history: list[dict], report: dict, result: Optional[TrainResult],

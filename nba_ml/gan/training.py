@@ -1,6 +1,6 @@
 """Training: one critic step, one generator step, and train() that orders them.
 
-train() reads top to bottom: validate, seed, build, then the loop of n_critic
+train() reads top to bottom: check, seed, build, then the loop of n_critic
 critic steps and one generator step. It never computes a loss itself: what a
 loss.kind is made of (losses, penalty or clipping, optimizer) is one entry of
 nba_ml.gan.losses.OBJECTIVES, looked up once into the TrainState. Everything the
@@ -140,7 +140,8 @@ class TrainState:
         }
 
     def load_state_dict(self, saved: dict[str, Any]) -> None:
-        """Restore a state_dict() into this (freshly built, same-shaped) state."""
+        """Restore a state_dict() into this (freshly built, same-shaped) state. The random state saved with
+        it is the process's, not the state's: restore_rng(saved["rng"]) puts it back (train() does)."""
         self.generator.load_state_dict(saved["generator"])
         self.critic.load_state_dict(saved["critic"])
         self.opt_generator.load_state_dict(saved["opt_generator"])
@@ -155,14 +156,16 @@ class TrainState:
         self.step, self.critic_steps = saved["counters"]["step"], saved["counters"]["critic_steps"]
         self.elapsed_s = saved["counters"]["elapsed_s"]
         self.loss_window.extend(saved["loss_window"])
-        rng = saved.get("rng")
-        if rng is None:  # a run handed over without its random state (nba_ml.phase5.experiment.train_ahead)
-            return
-        torch.set_rng_state(rng["torch"])
-        np.random.set_state(tuple(rng["numpy"]))
-        random.setstate((rng["python"][0], tuple(rng["python"][1]), rng["python"][2]))
-        if rng["cuda"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(rng["cuda"])
+
+
+def restore_rng(rng: dict[str, Any]) -> None:
+    """Set python's, numpy's and torch's random state to a state_dict()'s "rng": a resumed run draws what the
+    uninterrupted run would have drawn."""
+    torch.set_rng_state(rng["torch"])
+    np.random.set_state(tuple(rng["numpy"]))
+    random.setstate((rng["python"][0], tuple(rng["python"][1]), rng["python"][2]))
+    if rng["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(rng["cuda"])
 
 
 def _numpy_rng_to_plain() -> list:
@@ -297,10 +300,10 @@ def critic_step(state: TrainState, real: Tensor, labels: Optional[Tensor]) -> di
         # the public penalty, through the unwrapped critic (see wrap_distributed), fp16 gradients unscaled
         # on the first `rows` of the batch (loss.gp_batch; all of them by default): the rows are drawn at random
         rows = math.ceil(cfg.gp_batch * batch)
-        gp, norms = losses.penalty_and_norms(amp(state, state.critic), real[:rows], fake[:rows], center=cfg.gp_center,
-                                             one_sided=cfg.one_sided, condition=None if labels is None else labels[:rows],
-                                             alpha=local_alpha(state, rows),
-                                             grad_scale=scaler.get_scale() if scaler.is_enabled() else 1.0)
+        gp, norms = losses.gradient_penalty(amp(state, state.critic), real[:rows], fake[:rows], center=cfg.gp_center,
+                                            one_sided=cfg.one_sided, condition=None if labels is None else labels[:rows],
+                                            alpha=local_alpha(state, rows),
+                                            grad_scale=scaler.get_scale() if scaler.is_enabled() else 1.0)
         # lazy regularisation: a penalty every k-th step, weighted by k (Karras et al. 2020)
         loss = loss + cfg.gp_weight * cfg.gp_every * gp
 
@@ -341,8 +344,8 @@ def probe_grad_norms(state: TrainState, real: Tensor, labels: Optional[Tensor]) 
     with torch.no_grad(), state.autocast():
         fake = state.generator(latent(state, real.shape[0]), labels).float()
     cfg = state.cfg.loss
-    gp, norms = losses.penalty_and_norms(amp(state, state.critic), real, fake, center=cfg.gp_center,
-                                         one_sided=cfg.one_sided, condition=labels, alpha=local_alpha(state, real.shape[0]))
+    gp, norms = losses.gradient_penalty(amp(state, state.critic), real, fake, center=cfg.gp_center,
+                                        one_sided=cfg.one_sided, condition=labels, alpha=local_alpha(state, real.shape[0]))
     probe = {"grad_norm/mean": norms.mean().item(), "grad_norm/std": norms.std().item()}
     if state.objective.penalised:
         probe["loss/gp"] = gp.item()
@@ -368,7 +371,7 @@ def step_metrics(state: TrainState, stats: dict[str, Tensor], labels: Optional[T
 
 
 def _prepare(cfg: GANConfig, data: Data) -> tuple[GANConfig, Tensor, Optional[Tensor]]:
-    """Validated config with data_shape filled in, plus the checked samples (and labels)."""
+    """The config with data_shape filled in, plus the checked samples (and labels)."""
     samples, labels = dataset_to_tensors(data) if isinstance(data, Dataset) else (data, None)
     check_samples(samples, cfg.model.kind)
     shape = tuple(samples.shape[1:])
@@ -394,8 +397,10 @@ def train(cfg: GANConfig | dict, data: Data, *, callbacks: tuple[Callback, ...] 
     each iteration; one that saves checkpoints captures the RNG state, so those
     after it must not draw random numbers.
     """
-    # Validate everything before any work: config, data, device, precision, world size.
-    cfg, samples, labels = _prepare(validate_config(cfg), data)
+    if not isinstance(cfg, GANConfig):  # the one entry that takes a dict (docs/configuration.md); inward, GANConfigs
+        cfg = validate_config(cfg)
+    # Check everything before any work: data, device, precision, world size.
+    cfg, samples, labels = _prepare(cfg, data)
     device = resolve_device(cfg.train.device)
     if device.type != "cuda" and cfg.train.precision != "fp32":
         raise ConfigError(f"train.precision={cfg.train.precision!r} needs CUDA, but training runs on {device.type}")
@@ -413,6 +418,7 @@ def train(cfg: GANConfig | dict, data: Data, *, callbacks: tuple[Callback, ...] 
     state = build_state(cfg, device, world)
     if resume is not None:
         state.load_state_dict(resume)
+        restore_rng(resume["rng"])
     wrap_distributed(state)
     local_batch = cfg.train.batch_size // world.world_size
     data_iter = batches(samples, labels, cfg.train.batch_size, device, world)

@@ -6,10 +6,14 @@ what the data is and how a trained run is judged: shot charts (the default;
 shot metrics against a reference season, next to their real-vs-real floor) or
 a 2-D point benchmark (mode coverage). Metrics come back flat, namespaced by
 run: `wgan_gp/shots/frechet`, `wgan_gp/quality/modes_covered`.
+
+A Run is named by the validated configs that decide it (the config its task was built from, and its
+GAN config); a TrainedRuns holds the runs trained so far by Run, so that a run two comparisons share
+is trained once (compare -> train_once), in this process or ahead of time in worker processes
+(train_ahead).
 """
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import time
@@ -17,19 +21,18 @@ from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Hashable, Optional
 
 import pandas as pd
 import torch
 from torch import Tensor
 
 from ..gan import GANConfig, TrainResult, mode_coverage, pixvar, triage
+from ..gan.metrics import real_pixvar
 from ..gan.guard import guarded_train
-from ..gan.runs import real_pixvar
 from ..gan.triage import triage_metrics
-from ..gan.config import deep_merge, validate_config
-from ..gan.training import build_state, finished, resolve_device
-from ..gan.data import PointData, dataset_to_tensors
+from ..gan.training import build_state, finished
+from ..gan.data import PointData
 from ..gan.losses import OBJECTIVES
 from ..io import atomic_path, write_json_atomic
 from ..plots import plot_points
@@ -72,11 +75,6 @@ class PointTask:
 
     def floor(self) -> dict[str, float]:
         return {"quality/pixvar": self.real_pixvar()}
-
-    def fingerprint(self) -> tuple:
-        """What, besides config and data, decides a trained run: the coverage callback's inputs."""
-        modes = None if self.data.modes is None else self.data.modes.numpy().tobytes()
-        return ("points", self.eval_samples, modes, self.data.mode_std)
 
     def callbacks(self, seed: int) -> tuple:
         def coverage(state, logged):
@@ -123,9 +121,6 @@ class ShotTask:
         return quality_floor(self.reference, self.training_shots, self.config.shots_per_chart,
                              seed=self.config.gan.train.seed, by="POSITION_GROUP")
 
-    def fingerprint(self) -> tuple:
-        return ("shots",)  # no callbacks: config and data decide the run
-
     def callbacks(self, seed: int) -> tuple:
         return ()
 
@@ -148,6 +143,14 @@ def late_min(history: list[dict[str, float]], key: str) -> float:
     return min(values) if values else float("nan")
 
 
+@dataclass(frozen=True)
+class Run:
+    """One training run, named by the validated configs that decide it: its key in a TrainedRuns."""
+
+    data: Hashable  # the validated config its task (data, callbacks, judging) is built from: a plugin's
+    cfg: GANConfig  # its GAN config: the comparison's, with its loss.kind
+
+
 @dataclass
 class TrainedRun:
     result: TrainResult
@@ -155,57 +158,33 @@ class TrainedRun:
     used: bool = False  # handed to a comparison already (train_once's `reused` from then on)
 
 
-# Runs trained in this process (or by train_ahead's workers for it), by run_key: both plugins
-# train the same WGAN-GP run (same data, config and seed), which the main job trains once.
-TRAINED_RUNS: dict[str, TrainedRun] = {}
+# The runs trained so far, by Run. The main job (nba_ml.phase5.runner) gives both plugins one: a run
+# both compare against (the WGAN-GP run: same data, config and seed) is trained once.
+TrainedRuns = dict[Run, TrainedRun]
 
 
-def run_key(cfg: GANConfig, data: Any, task: Any, seed: int) -> str:
-    """A digest of everything that determines a trained run: config, training data, task callbacks."""
-    digest = hashlib.sha256(cfg.model_dump_json().encode())
-    tensors = (data,) if isinstance(data, Tensor) else dataset_to_tensors(data)
-    for tensor in tensors:
-        if tensor is not None:
-            digest.update(f"{tensor.dtype}{tuple(tensor.shape)}".encode())
-            digest.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
-    # the objective's functions too: a patched loss (tests) is another run
-    digest.update(repr((task.fingerprint(), seed, OBJECTIVES[cfg.loss.kind], torch.__version__)).encode())
-    return digest.hexdigest()
-
-
-def train_once(cfg: GANConfig, task: Any, seed: int, callbacks: tuple = ()) -> tuple[TrainResult, float, bool]:
-    """(result, training seconds, reused): the run from TRAINED_RUNS when there (trained ahead, or for an
-    earlier comparison: `reused` says which). `callbacks` (a progress bar) only watch: they are not part
-    of the run's key."""
-    data = task.training_data(cfg)
-    key = run_key(cfg, data, task, seed)
-    run = TRAINED_RUNS.get(key)
-    if run is None:
-        started = time.perf_counter()
-        result = guarded_train(cfg, data, callbacks=(*task.callbacks(seed), *callbacks))
-        run = TRAINED_RUNS[key] = TrainedRun(result, time.perf_counter() - started)
-    reused, run.used = run.used, True
-    return run.result, run.seconds, reused
-
-
-def run_configs(gan: GANConfig, kinds: tuple[str, ...]) -> dict[str, GANConfig]:
-    """run name -> config: the comparison's GAN config with each loss kind, everything else equal."""
-    return {run_name(kind): validate_config(deep_merge(gan.model_dump(), {"loss": {"kind": kind}})) for kind in kinds}
+def comparison_runs(data: Hashable, gan: GANConfig, kinds: tuple[str, ...]) -> dict[str, Run]:
+    """run name -> Run: the comparison's GAN config with each loss kind, everything else equal."""
+    return {run_name(kind): Run(data, gan.merged({"loss": {"kind": kind}})) for kind in kinds}
 
 
 def evaluation_seed(gan: GANConfig) -> int:
-    """The seed of a comparison's evaluation draws (distinct from training's); part of a run's key."""
+    """The seed of a comparison's evaluation draws (distinct from training's)."""
     return gan.train.seed + 1
 
 
-@dataclass(frozen=True)
-class PlannedRun:
-    """A run that compare() will ask train_once for: what train_ahead needs to train it earlier."""
-
-    cfg: GANConfig
-    task: Any
-    seed: int  # evaluation_seed of its comparison
-    desc: str  # the progress bar's label
+def train_once(run: Run, task: Any, trained: TrainedRuns, callbacks: tuple = ()) -> tuple[TrainResult, float, bool]:
+    """(result, training seconds, reused): the run from `trained` when there (trained ahead, or for an
+    earlier comparison: `reused` says which), else trained now and kept there. `callbacks` (a progress
+    bar) only watch: they do not change the run."""
+    found = trained.get(run)
+    if found is None:
+        started = time.perf_counter()
+        result = guarded_train(run.cfg, task.training_data(run.cfg),
+                               callbacks=(*task.callbacks(evaluation_seed(run.cfg)), *callbacks))
+        found = trained[run] = TrainedRun(result, time.perf_counter() - started)
+    reused, found.used = found.used, True
+    return found.result, found.seconds, reused
 
 
 def usable_cpus() -> int:
@@ -213,51 +192,44 @@ def usable_cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def train_ahead(runs: list[PlannedRun], jobs: int, progress: Progress = QUIET) -> int:
-    """Train the distinct CPU runs of `runs` that TRAINED_RUNS lacks, `jobs` at a time in worker processes
-    (spawned; the CPU's cores shared out as intra-op threads), longest first, into TRAINED_RUNS; returns
-    how many were trained there. Fewer than two such runs or jobs: nothing (compare() trains in process).
+def train_ahead(runs: list[tuple[Run, Any, str]], jobs: int, trained: TrainedRuns, progress: Progress = QUIET) -> int:
+    """Train `runs` ((run, task, progress label) each) `jobs` at a time in worker processes (spawned; the
+    CPU's cores shared out as intra-op threads), longest first, into `trained`; returns how many were
+    trained. Fewer than two runs or jobs: nothing (the comparisons train them in process).
 
     A run trains to the same weights in a worker as in this process (one seed; CPU runs do not depend
-    on the thread count, tests/phase5/test_experiment.py). A run whose worker fails is left out:
-    compare() then trains it here and meets the failure with its full report.
+    on the thread count, tests/phase5/test_experiment.py). A run whose worker fails is left out: its
+    comparison then trains it here and meets the failure with its full report.
     """
-    todo: dict[str, tuple[PlannedRun, Any]] = {}
-    for run in runs:
-        data = run.task.training_data(run.cfg)
-        key = run_key(run.cfg, data, run.task, run.seed)
-        if key not in TRAINED_RUNS and key not in todo and resolve_device(run.cfg.train.device).type == "cpu":
-            todo[key] = (run, data)
-    jobs = min(jobs, len(todo))
+    jobs = min(jobs, len(runs))
     if jobs < 2:
         return 0
     threads = max(1, usable_cpus() // jobs)
-    order = sorted(todo.items(), key=lambda item: -_cost(item[1][0].cfg))  # longest first: the last to end starts first
-    progress.stage(f"training {len(order)} runs, {jobs} at a time ({threads} thread{'s' * (threads > 1)} each): "
-                   + ", ".join(run.desc for run, _ in todo.values()))
+    order = sorted(runs, key=lambda item: -_cost(item[0].cfg))  # longest first: the last to end starts first
+    progress.stage(f"training {len(runs)} runs, {jobs} at a time ({threads} thread{'s' * (threads > 1)} each): "
+                   + ", ".join(label for _, _, label in runs))
     context = multiprocessing.get_context("spawn")  # not fork: a forked OpenMP runtime can hang
-    trained = 0
+    count = 0
     with context.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=context) as pool:
         steps = manager.Queue()
-        bars = {key: progress.bar(run.cfg.train.steps, run.desc) for key, (run, _) in order}
-        futures = {pool.submit(_train_in_worker, run.cfg, data, run.task, run.seed, key, threads, steps): key
-                   for key, (run, data) in order}
+        bars = [progress.bar(run.cfg.train.steps, label) for run, _, label in order]
+        futures = {pool.submit(_train_in_worker, run.cfg, task, i, threads, steps): i for i, (run, task, _) in enumerate(order)}
         pending = set(futures)
         while pending:
             done, pending = wait(pending, timeout=0.5)
             while not steps.empty():
-                key, step = steps.get()
-                bars[key](SimpleNamespace(step=step), None)
+                i, step = steps.get()
+                bars[i](SimpleNamespace(step=step), None)
             for future in done:
-                run = todo[futures[future]][0]
+                run, _, label = order[futures[future]]
                 try:
                     saved, history, config, seconds = future.result()
-                except Exception as err:  # compare() trains it again here and reports the failure
-                    progress.stage(f"{run.desc}: its worker failed ({type(err).__name__}: {err}); it trains in this process")
+                except Exception as err:  # its comparison trains it again here and reports the failure
+                    progress.stage(f"{label}: its worker failed ({type(err).__name__}: {err}); it trains in this process")
                     continue
-                TRAINED_RUNS[futures[future]] = TrainedRun(_result_from(saved, history, config), seconds)
-                trained += 1
-    return trained
+                trained[run] = TrainedRun(_result_from(saved, history, config), seconds)
+                count += 1
+    return count
 
 
 def _cost(cfg: GANConfig) -> float:
@@ -265,51 +237,50 @@ def _cost(cfg: GANConfig) -> float:
     return cfg.train.steps * (cfg.loss.n_critic * (2 if OBJECTIVES[cfg.loss.kind].penalised else 1) + 1)
 
 
-def _train_in_worker(cfg: GANConfig, data: Any, task: Any, seed: int, key: str, threads: int, steps) -> tuple:
-    """train_ahead's worker: guarded_train as train_once runs it; the state goes back without its RNG state."""
+def _train_in_worker(cfg: GANConfig, task: Any, index: int, threads: int, steps) -> tuple:
+    """train_ahead's worker: guarded_train as train_once runs it; its steps go to the `steps` queue."""
     torch.set_num_threads(threads)
 
     def report(state, logged):
         if state.step % 25 == 0 or state.step == cfg.train.steps:
-            steps.put((key, state.step))
+            steps.put((index, state.step))
 
     started = time.perf_counter()
-    result = guarded_train(cfg, data, callbacks=(*task.callbacks(seed), report))
-    saved = result.state.state_dict()
-    saved.pop("rng")
-    return saved, result.history, result.config, time.perf_counter() - started
+    result = guarded_train(cfg, task.training_data(cfg), callbacks=(*task.callbacks(evaluation_seed(cfg)), report))
+    return result.state.state_dict(), result.history, result.config, time.perf_counter() - started
 
 
 def _result_from(saved: dict, history: list, config: GANConfig) -> TrainResult:
-    """A worker's run as a TrainResult of this process (this process's random state untouched)."""
+    """A worker's run as a TrainResult of this process (this process's random state untouched: load_state_dict
+    leaves it alone)."""
     with torch.random.fork_rng(devices=[]):  # building the networks draws initial weights
         state = build_state(config, torch.device("cpu"))
     state.load_state_dict(saved)
     return finished(state, history)
 
 
-def compare(gan: GANConfig, kinds: tuple[str, ...], task: Any, out_dir: Path, progress: Progress = QUIET,
+def compare(runs: dict[str, Run], task: Any, out_dir: Path, trained: TrainedRuns, progress: Progress = QUIET,
             label: str = "") -> Comparison:
-    """Train one run per loss kind with everything else equal, evaluate, and save artifacts."""
+    """Train (or take from `trained`) each of `runs`, which differ in loss.kind only, evaluate, and save artifacts."""
     progress.stage(f"{label}: real floor: the metrics between two real samples")
     metrics: dict[str, float] = {f"floor/{k}": v for k, v in task.floor().items()}
     results: dict[str, TrainResult] = {}
     reports: dict[str, dict] = {}
     artifacts: dict[str, str] = {}
-    seed = evaluation_seed(gan)
-    for name, cfg in run_configs(gan, kinds).items():
-        kind = cfg.loss.kind
+    seed = evaluation_seed(next(iter(runs.values())).cfg)  # one seed: the runs differ in loss.kind only
+    for name, run in runs.items():
+        cfg = run.cfg
         progress.stage(f"{label}: training {name} ({cfg.train.steps:,} steps)")
         try:
-            result, train_s, reused = train_once(cfg, task, seed, (progress.bar(cfg.train.steps, f"{label} {name}"),))
+            result, train_s, reused = train_once(run, task, trained, (progress.bar(cfg.train.steps, f"{label} {name}"),))
         except Exception as err:  # TrainingDiverged, or any error: keep what was measured so far
             last = getattr(err, "metrics", {})
             metrics.update({f"{name}/final/{k}": v for k, v in last.items()})
             if hasattr(err, "step"):
                 reports[name] = triage([last] if last else [], extra={"train/diverged_at_step": float(err.step)})
-            return Comparison(False, metrics, artifacts, f"{kind} run failed: {type(err).__name__}: {err}", reports)
+            return Comparison(False, metrics, artifacts, f"{cfg.loss.kind} run failed: {type(err).__name__}: {err}", reports)
         metrics[f"{name}/time/train_s"] = train_s  # of the one training, also when reused
-        metrics[f"{name}/time/reused"] = float(reused)  # 1: an earlier comparison of this process had it (TRAINED_RUNS)
+        metrics[f"{name}/time/reused"] = float(reused)  # 1: an earlier comparison had it (the main job's TrainedRuns)
         metrics.update({f"{name}/final/{k}": v for k, v in result.metrics.items()})
         progress.stage(f"{label}: evaluating {name}")
         evaluation = task.evaluate(result, seed)

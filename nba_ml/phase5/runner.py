@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import importlib
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from ..gan.training import resolve_device
 from ..io import locked, write_text_atomic
-from .experiment import run_name, train_ahead
-from .plugin import REPO_ROOT
+from .experiment import Run, TrainedRuns, run_name, train_ahead
+from .plugin import REPO_ROOT, Phase5Plugin
 from .progress import Progress
 
 # rec_id -> "module:class" of its plugin (top-level modules, installed with the package).
@@ -28,13 +30,14 @@ def load_plugin(rec_id: str):
 
 def run_all(config: Optional[dict[str, Any]] = None, only: Optional[list[str]] = None,
             artifacts_root: Optional[str] = None, jobs: int = 1) -> dict[str, dict[str, Any]]:
-    """setup() and execute() each plugin with the same config dict; a bad config fails before any training.
+    """The main job: setup() and execute() each plugin with the same config dict, training each run of
+    plan() once. A bad config fails before any training.
 
     With artifacts_root, each plugin writes its artifacts to artifacts_root/<rec_id>. With jobs > 1,
-    the plugins' distinct CPU training runs are first trained `jobs` at a time in worker processes
-    (experiment.train_ahead), to the same weights, and execute() finds them trained.
+    the distinct CPU runs are first trained `jobs` at a time in worker processes, to the same weights,
+    and execute() finds them trained.
     """
-    plugins = {}
+    plugins: dict[str, Phase5Plugin] = {}
     for rec_id in only or list(PLUGINS):
         rec_config = dict(config or {})
         if artifacts_root:
@@ -42,17 +45,57 @@ def run_all(config: Optional[dict[str, Any]] = None, only: Optional[list[str]] =
         plugins[rec_id] = load_plugin(rec_id)(rec_config)
     for plugin in plugins.values():
         plugin.setup()
-    if jobs > 1:
+    trained: TrainedRuns = {}  # every plugin takes its runs from here and adds the ones it trains
+    ahead = [planned for planned in plan(plugins, jobs) if planned.in_worker]
+    if ahead:
         progress = Progress(any(plugin.config.progress for plugin in plugins.values()))
-        planned = []
-        for rec_id, plugin in plugins.items():
-            try:
-                planned += plugin.planned_runs(progress)
-            except Exception as err:  # bad data and the like: its execute() meets it again and reports it
-                progress.stage(f"{rec_id}: its runs are not trained ahead ({type(err).__name__}: {err})")
-        train_ahead(planned, jobs, progress)
+        train_ahead(with_tasks(ahead, plugins, progress), jobs, trained, progress)
         progress.close()
+    for plugin in plugins.values():
+        plugin.trained = trained
     return {rec_id: plugin.execute() for rec_id, plugin in plugins.items()}
+
+
+@dataclass
+class PlannedRun:
+    """One distinct training run of the main job."""
+
+    run: Run  # its validated configs: the key it is trained under, once
+    users: list[tuple[str, str]] = field(default_factory=list)  # (rec_id, run name) of each comparison of it
+    in_worker: bool = False  # trained ahead in a worker process; else in this process, by its first comparison
+
+
+def plan(plugins: dict[str, Phase5Plugin], jobs: int) -> list[PlannedRun]:
+    """Which runs the main job trains (each plugin's, one per loss kind), which the plugins share (equal
+    configs: the WGAN-GP run both compare against) and where each is trained: with jobs > 1 and two or more
+    distinct CPU runs, ahead in worker processes; otherwise in this process, when a comparison first needs it."""
+    planned: dict[Run, PlannedRun] = {}
+    for rec_id, plugin in plugins.items():
+        for name, run in plugin.runs().items():
+            planned.setdefault(run, PlannedRun(run)).users.append((rec_id, name))
+    if jobs > 1:
+        on_cpu = [p for p in planned.values() if resolve_device(p.run.cfg.train.device).type == "cpu"]
+        for p in on_cpu if len(on_cpu) > 1 else ():  # one run alone gains nothing from a worker
+            p.in_worker = True
+    return list(planned.values())
+
+
+def with_tasks(planned: list[PlannedRun], plugins: dict[str, Phase5Plugin], progress: Progress) -> list[tuple[Run, Any, str]]:
+    """(run, task, label) of each planned run, its task built by its first user; a plugin whose data cannot
+    be built is left out: its execute() meets the failure again and reports it."""
+    out, failed = [], set()
+    for p in planned:
+        rec_id, name = p.users[0]
+        if rec_id in failed:
+            continue
+        try:
+            task = plugins[rec_id].task(progress)
+        except Exception as err:  # bad data and the like
+            progress.stage(f"{rec_id}: its runs are not trained ahead ({type(err).__name__}: {err})")
+            failed.add(rec_id)
+            continue
+        out.append((p.run, task, f"{rec_id} {name}"))
+    return out
 
 
 # The figures a summary line shows, where the run has them: (metric key, label, format).

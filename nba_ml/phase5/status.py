@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-
-if TYPE_CHECKING:
-    from .plugin import PluginConfig, Recommendation
+from .config import PluginConfig, Recommendation
+from .experiment import run_name
 
 # Rows of the results table, in reading order: (metric key without the run prefix, label).
 RESULT_ROWS = [
@@ -66,19 +65,8 @@ def triage_lines(reports: dict[str, dict]) -> list[str]:
     return lines
 
 
-def data_summary(cfg: "PluginConfig") -> str:
-    if cfg.data != "shot_charts":
-        return f"{cfg.data} ({cfg.training_samples:,} samples; evaluation on {cfg.eval_samples})"
-    source = cfg.data_file or "built-in synthetic league"
-    reference = cfg.reference_file or ("a second synthetic league" if cfg.data_file is None else "the training shots")
-    return (f"shot charts from {source}: {cfg.charts.unit}, grid {cfg.charts.grid}, min {cfg.charts.min_shots} shots; "
-            f"judged against {reference} at K={cfg.shots_per_chart} shots per chart")
-
-
-def render_status(rec: "Recommendation", cfg: "PluginConfig", result: dict[str, Any], started: datetime) -> str:
+def render_status(rec: Recommendation, cfg: PluginConfig, result: dict[str, Any], started: datetime) -> str:
     """The whole STATUS.md for one execute() result."""
-    from .experiment import run_name
-
     if result.get("skipped"):
         status = "⏸️ SKIPPED (enabled: false)"
     elif result["success"]:
@@ -101,7 +89,7 @@ def render_status(rec: "Recommendation", cfg: "PluginConfig", result: dict[str, 
         "| setting | value |",
         "|---|---|",
         f"| mode | {cfg.mode} |",
-        f"| data | {data_summary(cfg)} |",
+        f"| data | {cfg.data_kind.describe(cfg)} |",
         f"| runs compared | {' vs '.join(rec.kinds)} (same data, networks, budget, seed) |",
         f"| model | {gan.model.kind}, hidden {gan.model.hidden_dim} x {gan.model.depth}, latent {gan.model.latent_dim} |",
         f"| loss | gp_weight (lambda) {gan.loss.gp_weight}, n_critic {gan.loss.n_critic}, clip_value {gan.loss.clip_value} |",

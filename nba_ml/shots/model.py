@@ -30,6 +30,7 @@ from ..gan.config import ConfigError, format_validation_error, read_yaml_mapping
 from ..errors import ModelFileError
 from ..gan.checkpoint import read_tensors
 from ..gan.export import export_generator, find_export, load_export
+from ..gan.networks import NETWORKS
 from .basis import ChartBasis
 from .charts import ChartSpec, draw_shots, encode_density
 from .player.chart_posterior import PlayerPosterior, player_posterior
@@ -62,14 +63,14 @@ def validate_shot_config(raw: Any) -> ShotModelConfig:
         cfg = ShotModelConfig.model_validate(raw)
     except ValidationError as err:
         raise ConfigError(format_validation_error(err)) from None
-    if cfg.basis and (cfg.gan.model.kind, cfg.gan.model.output) != ("mlp", "density"):
+    if cfg.basis and not (NETWORKS[cfg.gan.model.kind].flat and cfg.gan.model.output == "density"):
         raise ConfigError("invalid config:\n  basis: a basis model generates mixture weights, so it needs "
                           "gan.model.kind='mlp' and gan.model.output='density' "
                           f"(got {cfg.gan.model.kind!r}, {cfg.gan.model.output!r}); set basis: 0 for a GAN on the cells")
     if cfg.calibrate_prior and not cfg.basis:
         raise ConfigError("invalid config:\n  calibrate_prior: the calibration scales mixture weights over the basis "
                           "maps, so it needs basis: K > 0")
-    if not cfg.basis and cfg.gan.model.kind == "mlp" and cfg.gan.model.output == "density" and cfg.charts.channels != "attempts":
+    if not cfg.basis and NETWORKS[cfg.gan.model.kind].flat and cfg.gan.model.output == "density" and cfg.charts.channels != "attempts":
         raise ConfigError("invalid config:\n  charts.channels: the mlp 'density' output is one distribution over all "
                           "features, so it needs channels='attempts' (use model.kind='conv' for a makes channel)")
     return cfg

@@ -30,6 +30,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Arc, Circle, Rectangle
 from torch import Tensor
 
+from nba_ml.frames import require_columns
 from nba_ml.io import atomic_path
 from nba_ml.plots import plt  # pyplot on the headless Agg backend, chosen once in nba_ml.plots
 from nba_ml.shots import court
@@ -155,11 +156,7 @@ def plot_real_vs_generated(real: Tensor, generated: Tensor, path: str | Path, *,
 
 def plot_shots(shots: pd.DataFrame, path: str | Path, *, title: str = "", max_charts: int = 4) -> Path:
     """Scatter of drawn shots (the `draw_shots` frame) coloured by SHOT_ZONE_BASIC, one panel per CHART_ID."""
-    if not isinstance(shots, pd.DataFrame):
-        raise ValueError(f"shots must be a pandas DataFrame, got {type(shots).__name__}")
-    missing = [column for column in SHOT_COLUMNS if column not in shots.columns]
-    if missing:
-        raise ValueError(f"shots is missing column(s) {missing}; plot_shots needs {list(SHOT_COLUMNS)}")
+    require_columns(shots, SHOT_COLUMNS, "shots")
     if shots.empty:
         raise ValueError("shots has no rows")
     if max_charts < 1:

@@ -51,6 +51,7 @@ import pandas as pd
 import scipy.linalg
 from scipy.spatial.distance import cdist
 
+from nba_ml.frames import require_columns
 from nba_ml.shots.court import ABOVE_THE_BREAK_3, BACKCOURT, ZONES, zone_of
 
 HALF_COURT_ZONES = tuple(zone for zone in ZONES if zone != BACKCOURT)
@@ -403,12 +404,8 @@ def _charts_in_group(shots: pd.DataFrame, chart_groups: pd.Series, group: object
 
 
 def _require_columns(shots: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:
-    """Raise ValueError naming the frame and any missing column."""
-    if not isinstance(shots, pd.DataFrame):
-        raise ValueError(f"{name} must be a pandas DataFrame, got {type(shots).__name__}")
-    missing = [column for column in columns if column not in shots.columns]
-    if missing:
-        raise ValueError(f"{name}: missing column(s) {missing}; columns found: {list(shots.columns)}")
+    """InputError naming the frame and any missing column, or an empty frame."""
+    require_columns(shots, columns, name)
     if shots.empty:
         raise ValueError(f"{name}: the frame has no rows")
 

@@ -36,7 +36,8 @@ from torch.utils.data import TensorDataset
 
 from ..gan import GANConfig, TrainResult, run_training, train
 from ..gan.config import ConfigError
-from ..gan.runs import real_pixvar
+from ..gan.metrics import real_pixvar
+from ..gan.networks import NETWORKS
 from .basis import ChartBasis, fit_basis, with_make_rates
 from .charts import ShotCharts, encode_density, make_charts
 from .model import ShotChartModel, ShotModelConfig, validate_shot_config
@@ -94,7 +95,7 @@ def training_data(charts: ShotCharts, gan: GANConfig, weights: Optional[Tensor] 
     if weights is not None:
         samples = encode_density(weights)
     else:
-        samples = charts.charts.flatten(1) if gan.model.kind == "mlp" else charts.charts
+        samples = charts.charts.flatten(1) if NETWORKS[gan.model.kind].flat else charts.charts
     return TensorDataset(samples, charts.labels) if num_classes else samples
 
 

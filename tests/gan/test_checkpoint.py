@@ -14,13 +14,13 @@ from nba_ml.gan.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from nba_ml.gan.training import build_state
+from nba_ml.gan.training import build_state, restore_rng
 
 TINY = {"model": {"latent_dim": 2, "hidden_dim": 16, "depth": 2}, "train": {"steps": 6, "batch_size": 16, "log_every": 2}}
 
 
 def tiny(**sections):
-    return {k: {**TINY.get(k, {}), **sections.get(k, {})} for k in {*TINY, *sections}}
+    return validate_config({k: {**TINY.get(k, {}), **sections.get(k, {})} for k in {*TINY, *sections}})
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,10 @@ def test_round_trip_restores_weights_optimizers_counters_and_rng(points, tmp_pat
     rng_after_save = (torch.get_rng_state(), np.random.get_state()[1].copy(), random.getstate())
     torch.manual_seed(123), np.random.seed(123), random.seed(123)
     fresh = build_state(result.config, torch.device("cpu"))
+    before_load = torch.get_rng_state()
     fresh.load_state_dict(saved)
+    assert torch.equal(torch.get_rng_state(), before_load)  # the process's random state: restore_rng's
+    restore_rng(saved["rng"])
     for name in ("generator", "critic", "ema"):
         ours, theirs = getattr(fresh, name).state_dict(), getattr(result.state, name).state_dict()
         assert all(torch.equal(ours[k], theirs[k]) for k in theirs)

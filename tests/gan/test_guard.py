@@ -10,6 +10,7 @@ from nba_ml.errors import InputError
 from nba_ml.gan import TrainingDiverged, latest_checkpoint, load_checkpoint, run_training, train, validate_config
 from nba_ml.gan import losses, training
 from nba_ml.gan.guard import ResourceError, estimate_memory_bytes, guarded_train, scaled_state_lr
+from nba_ml.gan.sinks import read_jsonl
 
 CFG = {"model": {"hidden_dim": 16, "depth": 1, "latent_dim": 2},
        "train": {"steps": 12, "batch_size": 16, "log_every": 3}, "log": {"checkpoint_every": 3}}
@@ -45,7 +46,7 @@ def test_divergence_rolls_back_to_the_last_logged_step_and_retries_with_a_lower_
     objective, loss = nan_from(step_at=8, lr_above=0.6e-4)
     with mock.patch.dict(losses.OBJECTIVES, {"wgan-gp": objective}), \
             mock.patch.object(training, "critic_step", with_state_probe(loss)):
-        result = guarded_train(CFG, points())
+        result = guarded_train(validate_config(CFG), points())
     assert result.state.step == 12
     assert result.metrics["guard/retries"] == 1.0
     assert result.config.optim.lr_critic == pytest.approx(0.5e-4)
@@ -54,12 +55,22 @@ def test_divergence_rolls_back_to_the_last_logged_step_and_retries_with_a_lower_
     assert all(math.isfinite(m["loss/critic"]) for m in result.history)
 
 
+def test_a_run_directory_keeps_only_the_rows_of_the_attempt_that_went_on(tmp_path):
+    objective, loss = nan_from(step_at=8, lr_above=0.6e-4)
+    with mock.patch.dict(losses.OBJECTIVES, {"wgan-gp": objective}), \
+            mock.patch.object(training, "critic_step", with_state_probe(loss)):
+        result = run_training(validate_config(CFG), points(), tmp_path / "run", verbose=False)
+    assert result.config.optim.lr_critic == pytest.approx(0.5e-4)  # retried once
+    assert read_jsonl(tmp_path / "run" / "metrics.jsonl") == result.history
+    assert [m["step"] for m in result.history] == [3.0, 6.0, 9.0, 12.0]
+
+
 def test_divergence_that_persists_ends_in_one_error_naming_step_metric_and_what_was_tried():
     objective = losses.OBJECTIVES["wgan-gp"]
     always_nan = lambda r, f: objective.critic_loss(r, f) * float("nan")
     with mock.patch.dict(losses.OBJECTIVES, {"wgan-gp": replace(objective, critic_loss=always_nan)}):
         with pytest.raises(TrainingDiverged) as caught:
-            guarded_train(CFG, points())
+            guarded_train(validate_config(CFG), points())
     message = str(caught.value)
     assert message.startswith("training diverged at step 1: loss/critic=nan")
     assert "after 2 retries: 1) training diverged at step 1: loss/critic=nan" in message
@@ -78,7 +89,7 @@ def test_a_nan_gradient_is_caught_at_its_step():
         return stats
     cfg = {**CFG, "guard": {"divergence_retries": 0}}
     with mock.patch.object(training, "generator_step", poisoned), pytest.raises(TrainingDiverged) as caught:
-        guarded_train(cfg, points())
+        guarded_train(validate_config(cfg), points())
     assert caught.value.step == 5
     assert "grad_norm/generator" in str(caught.value)
 
@@ -94,12 +105,12 @@ def test_scaled_state_lr_scales_optimizers_and_schedulers_and_leaves_the_origina
 
 def test_time_budget_stops_cleanly_with_a_checkpoint_and_resume_finishes(tmp_path):
     cfg = {**CFG, "train": {**CFG["train"], "steps": 100_000}, "guard": {"max_seconds": 0.5}}
-    result = run_training(cfg, points(), tmp_path / "run", verbose=False)
+    result = run_training(validate_config(cfg), points(), tmp_path / "run", verbose=False)
     assert 0 < result.state.step < 100_000
-    assert load_checkpoint(latest_checkpoint(tmp_path / "run"), cfg)["counters"]["step"] == result.state.step
+    assert load_checkpoint(latest_checkpoint(tmp_path / "run"), validate_config(cfg))["counters"]["step"] == result.state.step
     summary = __import__("json").loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["status"] == "stopped"
-    done = run_training({**cfg, "train": {**cfg["train"], "steps": result.state.step + 3}}, points(),
+    done = run_training(validate_config({**cfg, "train": {**cfg["train"], "steps": result.state.step + 3}}), points(),
                         tmp_path / "run", resume=True, verbose=False)
     assert done.state.step == result.state.step + 3
 
@@ -108,10 +119,10 @@ def test_memory_estimate_refuses_a_config_that_cannot_fit_before_any_work(tmp_pa
     huge = {"model": {"hidden_dim": 16384, "depth": 16}, "train": {"batch_size": 1_000_000}}
     with pytest.raises(ResourceError, match=r"this config needs about [\d,.e+]+ GB to train \([\d,]+ parameters .*batch 1,000,000\), "
                                             r"more than the [\d.]+ GB allowed") as caught:
-        guarded_train(huge, points())
+        guarded_train(validate_config(huge), points())
     assert isinstance(caught.value, InputError)
     with pytest.raises(ResourceError, match=r"allowed \(guard.max_memory_gb\)"):
-        run_training({**CFG, "guard": {"max_memory_gb": 1e-6}}, points(), tmp_path / "run", verbose=False)
+        run_training(validate_config({**CFG, "guard": {"max_memory_gb": 1e-6}}), points(), tmp_path / "run", verbose=False)
 
 
 def test_memory_estimate_counts_parameters_and_grows_with_the_batch():

@@ -56,7 +56,8 @@ def test_linear_critic_penalty_is_exact(shape, weight_norm):
     w = w * weight_norm / w.norm()
     critic = lambda x: x.reshape(x.shape[0], -1) @ w + 0.3
     real, fake = torch.randn(shape), torch.randn(shape)
-    assert gradient_penalty(critic, real, fake).item() == pytest.approx((weight_norm - 1.0) ** 2, rel=1e-12, abs=1e-12)
+    gp, _ = gradient_penalty(critic, real, fake)
+    assert gp.item() == pytest.approx((weight_norm - 1.0) ** 2, rel=1e-12, abs=1e-12)
 
 
 @pytest.mark.parametrize("weight_norm,two_sided,one_sided", [(0.5, 0.25, 0.0), (3.0, 4.0, 4.0)])
@@ -64,14 +65,14 @@ def test_one_sided_penalises_only_norms_above_center(weight_norm, two_sided, one
     w = torch.tensor([weight_norm, 0.0])
     critic = lambda x: x @ w
     real, fake = torch.randn(6, 2), torch.randn(6, 2)
-    assert gradient_penalty(critic, real, fake).item() == pytest.approx(two_sided)
-    assert gradient_penalty(critic, real, fake, one_sided=True).item() == pytest.approx(one_sided)
+    assert gradient_penalty(critic, real, fake)[0].item() == pytest.approx(two_sided)
+    assert gradient_penalty(critic, real, fake, one_sided=True)[0].item() == pytest.approx(one_sided)
 
 
 def test_center_moves_the_target_norm():
     critic = lambda x: x @ torch.tensor([2.0, 0.0])
     real, fake = torch.randn(6, 2), torch.randn(6, 2)
-    assert gradient_penalty(critic, real, fake, center=2.0).item() == pytest.approx(0.0, abs=1e-12)
+    assert gradient_penalty(critic, real, fake, center=2.0)[0].item() == pytest.approx(0.0, abs=1e-12)
 
 
 @pytest.mark.parametrize("shape", [(5, 3), (3, 2, 2, 2)])
@@ -82,14 +83,14 @@ def test_norm_is_taken_per_sample(shape):
     critic = lambda t: 0.5 * t.reshape(t.shape[0], -1).square().sum(dim=1)
     norms = x.reshape(shape[0], -1).norm(dim=1)
     expected = ((norms - 1) ** 2).mean().item()
-    assert gradient_penalty(critic, x, x.clone()).item() == pytest.approx(expected, rel=1e-12)
+    assert gradient_penalty(critic, x, x.clone())[0].item() == pytest.approx(expected, rel=1e-12)
     assert expected != pytest.approx(((x.norm() - 1) ** 2).item())
 
 
 def test_zero_gradient_gives_finite_penalty_and_parameter_gradient():
     critic = nn.Linear(3, 1)
     nn.init.zeros_(critic.weight)
-    penalty = gradient_penalty(lambda x: critic(x).squeeze(1), torch.randn(4, 3), torch.randn(4, 3))
+    penalty, _ = gradient_penalty(lambda x: critic(x).squeeze(1), torch.randn(4, 3), torch.randn(4, 3))
     assert penalty.item() == pytest.approx(1.0)  # (0 - 1)^2
     penalty.backward()
     assert torch.isfinite(critic.weight.grad).all()
@@ -104,7 +105,7 @@ def test_condition_is_passed_to_the_critic_unchanged():
         return x.sum(dim=1) * condition.double()
 
     labels = torch.tensor([1, 2, 3])
-    penalty = gradient_penalty(critic, torch.randn(3, 4), torch.randn(3, 4), condition=labels)
+    penalty, _ = gradient_penalty(critic, torch.randn(3, 4), torch.randn(3, 4), condition=labels)
     assert seen["condition"] is labels
     # gradient of c * sum(x) is c * ones(4): norm 2c
     assert penalty.item() == pytest.approx(np.mean([(2 * c - 1) ** 2 for c in (1, 2, 3)]))
@@ -125,7 +126,7 @@ def test_mlp_penalty_and_its_parameter_gradient_match_the_float64_reference():
     net = nn.Sequential(nn.Linear(3, 6), nn.Tanh(), nn.Linear(6, 1))
     critic = lambda x: net(x).squeeze(1)
     real, fake, alpha = torch.randn(7, 3), torch.randn(7, 3), torch.rand(7)
-    penalty = gradient_penalty(critic, real, fake, alpha=alpha)
+    penalty, _ = gradient_penalty(critic, real, fake, alpha=alpha)
     penalty.backward()  # double backward through the input gradient
 
     params = {"W": net[0].weight.detach().numpy().copy(), "b": net[0].bias.detach().numpy().copy(),
@@ -158,32 +159,46 @@ def test_objective_table_has_one_entry_per_loss_kind():
     assert [kind for kind, o in OBJECTIVES.items() if o.clip is not None] == ["wgan-clip"]
 
 
-def test_penalty_and_norms_is_what_gradient_penalty_returns():
-    from nba_ml.gan.losses import penalty_and_norms
+def test_penalty_and_gradient_norms_on_hand_built_interpolates():
+    # f(x) = ||x||^2 / 2 has gradient x. alpha 1/2 between (3, 0) and (1, 0) gives x_hat (2, 0); alpha 1/4
+    # between (0, 0) and (0, 4) gives (0, 3): norms 2 and 3, penalty ((2 - 1)^2 + (3 - 1)^2) / 2 = 2.5.
+    critic = lambda x: 0.5 * x.square().sum(dim=1)
+    real, fake, alpha = torch.tensor([[3.0, 0.0], [0.0, 0.0]]), torch.tensor([[1.0, 0.0], [0.0, 4.0]]), torch.tensor([0.5, 0.25])
+    gp, norms = gradient_penalty(critic, real, fake, alpha=alpha)
+    assert norms.tolist() == [pytest.approx(2.0, rel=1e-15), pytest.approx(3.0, rel=1e-15)]
+    assert gp.item() == pytest.approx(2.5, rel=1e-15)
+    # one-sided around 2.5: only the norm 3 counts, (3 - 2.5)^2 / 2
+    one_sided, _ = gradient_penalty(critic, real, fake, alpha=alpha, center=2.5, one_sided=True)
+    assert one_sided.item() == pytest.approx(0.125, rel=1e-15)
 
-    critic = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
-    real, fake, alpha = torch.randn(5, 3), torch.randn(5, 3), torch.rand(5)
-    gp, norms = penalty_and_norms(critic, real, fake, alpha=alpha)
-    assert gp.item() == gradient_penalty(critic, real, fake, alpha=alpha).item()
-    assert gp.item() == pytest.approx(((norms - 1) ** 2).mean().item(), rel=1e-12)
+
+def test_penalty_parameter_gradient_on_a_hand_built_linear_critic():
+    # f(x) = <w, x> + b with w = (3, 4): every norm is ||w|| = 5, the penalty (5 - 1)^2 = 16, and its
+    # gradient in w is 2 (||w|| - 1) w / ||w|| = (4.8, 6.4); b does not move the input gradient.
+    critic = nn.Linear(2, 1)
+    with torch.no_grad():
+        critic.weight.copy_(torch.tensor([[3.0, 4.0]]))
+        critic.bias.fill_(-7.0)
+    gp, norms = gradient_penalty(lambda x: critic(x).squeeze(1), torch.randn(3, 2), torch.randn(3, 2))
+    gp.backward()
+    assert norms.tolist() == [pytest.approx(5.0, rel=1e-15)] * 3
+    assert gp.item() == pytest.approx(16.0, rel=1e-15)
+    assert critic.weight.grad.tolist() == [[pytest.approx(4.8, rel=1e-14), pytest.approx(6.4, rel=1e-14)]]
+    assert critic.bias.grad is None or critic.bias.grad.item() == 0.0
 
 
 def test_scaled_input_gradients_are_unscaled_before_the_norm():
     # fp16 loss scaling (PyTorch's AMP gradient-penalty recipe): same norms and penalty for any scale
-    from nba_ml.gan.losses import penalty_and_norms
-
     critic = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
     real, fake, alpha = torch.randn(5, 3), torch.randn(5, 3), torch.rand(5)
-    gp, norms = penalty_and_norms(critic, real, fake, alpha=alpha)
-    gp_scaled, norms_scaled = penalty_and_norms(critic, real, fake, alpha=alpha, grad_scale=65536.0)
+    gp, norms = gradient_penalty(critic, real, fake, alpha=alpha)
+    gp_scaled, norms_scaled = gradient_penalty(critic, real, fake, alpha=alpha, grad_scale=65536.0)
     assert torch.allclose(norms_scaled.double(), norms, rtol=1e-6)
     assert gp_scaled.item() == pytest.approx(gp.item(), rel=1e-5)
 
 
 def test_half_precision_gradients_are_normed_in_float32():
-    from nba_ml.gan.losses import penalty_and_norms
-
     critic = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1)).to(torch.bfloat16)
     real, fake = torch.randn(5, 3, dtype=torch.bfloat16), torch.randn(5, 3, dtype=torch.bfloat16)
-    gp, norms = penalty_and_norms(critic, real, fake, grad_scale=1024.0)
+    gp, norms = gradient_penalty(critic, real, fake, grad_scale=1024.0)
     assert (gp.dtype, norms.dtype) == (torch.float32, torch.float32)

@@ -47,3 +47,11 @@ def test_mode_coverage_counts_modes_and_high_quality_share():
     result = metrics.mode_coverage(samples, modes, mode_std=0.1)
     # within 3 std = 0.3: the first three are high quality and hit two modes; (5, 5) is far from all
     assert result == {"quality/modes_covered": 2.0, "quality/modes_total": 3.0, "quality/hq_pct": pytest.approx(75.0)}
+
+
+def test_real_pixvar_of_a_tensor_and_of_a_labelled_dataset():
+    from torch.utils.data import TensorDataset
+
+    samples = torch.tensor([[0.0, 1.0], [2.0, 1.0]])  # per-feature variances 1 and 0
+    assert metrics.real_pixvar(samples) == pytest.approx(0.5)
+    assert metrics.real_pixvar(TensorDataset(samples, torch.tensor([0, 1]))) == pytest.approx(0.5)

@@ -19,6 +19,16 @@ def test_shapes_and_critic_has_no_batchnorm(model, shape):
     assert not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in critic.modules())
 
 
+def test_network_table_has_one_entry_per_model_kind():
+    from typing import get_args
+
+    from nba_ml.gan.config import NetworkKind
+    from nba_ml.gan.networks import NETWORKS
+
+    assert set(NETWORKS) == set(get_args(NetworkKind))
+    assert [kind for kind, network in NETWORKS.items() if network.flat] == ["mlp"]
+
+
 def test_build_needs_a_data_shape():
     with pytest.raises(ValueError, match="data_shape is not set"):
         build_critic(validate_config({}))

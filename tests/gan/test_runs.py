@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from nba_ml.gan import ConfigError, TrainingDiverged, load_config, losses, make_points, runs
+from nba_ml.gan import ConfigError, TrainingDiverged, load_config, losses, make_points, runs, validate_config
 from nba_ml.gan.runs import LOG_COLUMNS, append_experiment_log, every_logged, run_training
 from nba_ml.gan.sinks import read_jsonl
 
@@ -16,7 +16,7 @@ TINY = {"model": {"latent_dim": 2, "hidden_dim": 16, "depth": 2}, "train": {"ste
 
 
 def tiny(**sections):
-    return {k: {**TINY.get(k, {}), **sections.get(k, {})} for k in {*TINY, *sections}}
+    return validate_config({k: {**TINY.get(k, {}), **sections.get(k, {})} for k in {*TINY, *sections}})
 
 
 @pytest.fixture(scope="module")

@@ -61,11 +61,38 @@ def test_generator_step_moves_only_the_generator(kind):
     assert all(p.requires_grad for p in state.critic.parameters())  # unfrozen again
 
 
-def test_wgan_gp_critic_loss_includes_the_weighted_penalty(points):
-    state = make_state(tiny(loss={"gp_weight": 10.0}))
-    stats = training.critic_step(state, points[:16], None)
-    expected = stats["critic/fake"] - stats["critic/real"] + 10.0 * stats["loss/gp"]
-    assert stats["loss/critic"].item() == pytest.approx(expected.item(), rel=1e-5)
+def hand_built_state(**loss):
+    """A critic f(x) = 3 x1 + 4 x2 + 70 (identity layer, bias 10 keeping the ReLU open on the data, head (3, 4)):
+    its gradient is (3, 4) everywhere there, norm 5; a generator whose every output is (1, 2)."""
+    state = make_state({"model": {"latent_dim": 2, "hidden_dim": 2, "depth": 1}, "loss": loss})
+    with torch.no_grad():
+        for p in (*state.critic.parameters(), *state.generator.parameters()):
+            p.zero_()
+        state.critic.features[0].weight.copy_(torch.eye(2))
+        state.critic.features[0].bias.fill_(10.0)
+        state.critic.head.weight.copy_(torch.tensor([[3.0, 4.0]]))
+        state.generator.net[-1].bias.copy_(torch.tensor([1.0, 2.0]))
+    return state
+
+
+@pytest.mark.parametrize("loss, penalty_weight", [({"gp_weight": 10.0}, 10.0), ({"gp_weight": 2.0, "gp_every": 3}, 6.0)])
+def test_wgan_gp_critic_loss_on_a_hand_built_critic(loss, penalty_weight):
+    # real (1, 0), (0, 1) score 73 and 74; every fake (1, 2) scores 81; the penalty is (5 - 1)^2 = 16,
+    # weighted by gp_weight, times gp_every on a lazy step (the first critic step is one).
+    stats = training.critic_step(hand_built_state(**loss), torch.tensor([[1.0, 0.0], [0.0, 1.0]]), None)
+    assert {k: v.item() for k, v in stats.items()} == {
+        "critic/real": pytest.approx(73.5), "critic/fake": pytest.approx(81.0), "loss/gp": pytest.approx(16.0),
+        "grad_norm/mean": pytest.approx(5.0), "grad_norm/std": pytest.approx(0.0, abs=1e-6),
+        "loss/critic": pytest.approx(81.0 - 73.5 + penalty_weight * 16.0)}
+
+
+def test_unpenalised_objectives_score_the_hand_built_critic_without_a_penalty():
+    real = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    clipped = training.critic_step(hand_built_state(kind="wgan-clip"), real, None)
+    assert clipped["loss/critic"].item() == pytest.approx(81.0 - 73.5) and "loss/gp" not in clipped
+    standard = training.critic_step(hand_built_state(kind="gan"), real, None)
+    # softplus(-73), softplus(-74) and softplus(81): -log sigmoid(score) on real, -log(1 - sigmoid) on fake
+    assert standard["loss/critic"].item() == pytest.approx(81.0, rel=1e-6)
 
 
 def test_clipping_keeps_every_critic_weight_in_bounds(points):
@@ -180,8 +207,8 @@ def test_linear_schedule_decays_both_learning_rates_to_zero(points):
 
 def test_training_applies_the_public_penalty(points, monkeypatch):
     calls = []
-    real_penalty = losses.penalty_and_norms
-    monkeypatch.setattr(losses, "penalty_and_norms", lambda *a, **k: calls.append(k) or real_penalty(*a, **k))
+    real_penalty = losses.gradient_penalty
+    monkeypatch.setattr(losses, "gradient_penalty", lambda *a, **k: calls.append(k) or real_penalty(*a, **k))
     state = make_state(tiny(loss={"gp_center": 2.0, "one_sided": True}))
     training.critic_step(state, points[:16], None)
     assert len(calls) == 1
@@ -191,8 +218,8 @@ def test_training_applies_the_public_penalty(points, monkeypatch):
 @pytest.mark.parametrize("share, rows", [(1.0, 16), (0.25, 4), (0.3, 5)])
 def test_gp_batch_takes_the_penalty_on_the_first_rows_of_the_batch(points, monkeypatch, share, rows):
     calls = []
-    real_penalty = losses.penalty_and_norms
-    monkeypatch.setattr(losses, "penalty_and_norms", lambda *a, **k: calls.append((a, k)) or real_penalty(*a, **k))
+    real_penalty = losses.gradient_penalty
+    monkeypatch.setattr(losses, "gradient_penalty", lambda *a, **k: calls.append((a, k)) or real_penalty(*a, **k))
     state = make_state(tiny(loss={"gp_batch": share}))
     stats = training.critic_step(state, points[:16], None)
     (critic, real, fake), kwargs = calls[0]

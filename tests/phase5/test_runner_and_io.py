@@ -7,7 +7,7 @@ from nba_ml import cli
 from nba_ml.gan import load_config
 from nba_ml.io import write_text_atomic
 from nba_ml.phase5 import runner
-from nba_ml.phase5.plugin import recommended_config
+from nba_ml.phase5.config import recommended_config
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -20,6 +20,21 @@ def test_shipped_configs_exist_once_and_docs_link_to_them():
         assert "docs/configs/" not in text and '"docs" / "configs"' not in text, doc
     assert load_config(shipped).loss.kind == "wgan-gp"
     assert recommended_config("points2d")["model"]["kind"] == "mlp"
+
+
+def test_the_plan_trains_the_run_both_plugins_share_once_and_where_jobs_allow():
+    plugins = {rec_id: runner.load_plugin(rec_id)({"mode": "test"}) for rec_id in runner.PLUGINS}
+    for plugin in plugins.values():
+        plugin.setup()
+    planned = runner.plan(plugins, jobs=2)
+    assert [p.users for p in planned] == [[("rec_115", "wgan_clip")], [("rec_115", "wgan_gp"), ("rec_098", "wgan_gp")],
+                                          [("rec_098", "gan")]]
+    assert [p.run.cfg.loss.kind for p in planned] == ["wgan-clip", "wgan-gp", "gan"]
+    assert all(p.in_worker for p in planned)
+    assert not any(p.in_worker for p in runner.plan(plugins, jobs=1))  # one after another, in this process
+    disabled = runner.load_plugin("rec_115")({"enabled": False})
+    disabled.setup()
+    assert runner.plan({"rec_115": disabled}, jobs=2) == []
 
 
 def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path, monkeypatch):

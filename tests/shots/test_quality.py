@@ -371,7 +371,7 @@ def test_shot_quality_group_only_on_one_side_is_nan():
 
 def test_shot_quality_bad_input():
     charts = random_charts(8, 20, seed=20)
-    with pytest.raises(ValueError, match="generated_shots: missing column.*LOC_X"):
+    with pytest.raises(ValueError, match="generated_shots is missing column.*LOC_X"):
         shot_quality(charts, charts.drop(columns="LOC_X"))
     with pytest.raises(ValueError, match="real_shots: the frame has no rows"):
         shot_quality(charts.iloc[:0], charts)

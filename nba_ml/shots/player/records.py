@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import InputError
+from ...frames import require_columns
 from ..charts import on_grid
 
 # Keys of PlayerRecords.dropped: observed rows not used (each row counted once, under its first reason).
@@ -121,15 +122,6 @@ def newest_season(seasons) -> Optional[str]:
     return max(known, key=lambda s: (season_start(s) if season_start(s) is not None else -1, s))
 
 
-def check_frame(frame, name: str, needed: tuple[str, ...]) -> None:
-    """InputError naming `name` and what it lacks, unless `frame` is a DataFrame with the `needed` columns."""
-    if not isinstance(frame, pd.DataFrame):
-        raise InputError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
-    missing = [column for column in needed if column not in frame.columns]
-    if missing:
-        raise InputError(f"{name} is missing column(s) {missing}; columns found: {list(frame.columns)}")
-
-
 def _check_groups(frame: pd.DataFrame, name: str, position_groups: tuple[str, ...]) -> pd.Series:
     """POSITION_GROUP as strings or missing ('' counts as missing); InputError for values not in the groups."""
     if "POSITION_GROUP" not in frame:
@@ -147,9 +139,9 @@ def player_records(observed: pd.DataFrame, position_groups: tuple[str, ...], *,
                    players: Optional[pd.DataFrame] = None, target_season: Optional[str] = None) -> PlayerRecords:
     """Check `observed` (PLAYER_ID, LOC_X, LOC_Y [, POSITION_GROUP, SHOT_MADE_FLAG, SEASON]) and `players`
     (PLAYER_ID [, POSITION_GROUP]) and group their usable shots by player (module docstring)."""
-    check_frame(observed, "observed", ("PLAYER_ID", "LOC_X", "LOC_Y"))
+    require_columns(observed, ("PLAYER_ID", "LOC_X", "LOC_Y"), "observed")
     if players is not None:
-        check_frame(players, "players", ("PLAYER_ID",))
+        require_columns(players, ("PLAYER_ID",), "players")
     ids = normalise_ids(observed["PLAYER_ID"]).to_numpy()
     groups = _check_groups(observed, "observed", position_groups).to_numpy()
     x = pd.to_numeric(observed["LOC_X"], errors="coerce").to_numpy(np.float64)
