@@ -3,6 +3,9 @@
     nba-ml phase5 [--mode production|development|test]        run rec_115 and rec_098, update STATUS.md
     nba-ml train --config FILE --out DIR [--data FILE] [--set key.path=value ...] [--resume]
     nba-ml sample --checkpoint DIR --charts N [--shots-per-chart K] [--position G|F|C] [--seed S] --out FILE
+    nba-ml sample --checkpoint DIR --observed SHOTS --charts N --shots-per-chart K [--plot PNG] --out FILE
+    nba-ml profile --checkpoint DIR --observed SHOTS --out DIR [--plot PNG]      given players' profiles
+    nba-ml makes --checkpoint DIR [--observed SHOTS] --queries QUERIES --out PRED [--zones-out ZONES]
 
 A config with a `charts` section trains a shot-chart model (on --data, a shot
 file, or on the built-in synthetic league); otherwise a GAN on points (--data, a
@@ -123,8 +126,10 @@ def _sample(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .gan.export import load_export
-    from .io import atomic_path
+    from .io import check_output, write_table
 
+    check_output(args.out, "table")
+    _require_positive(charts=args.charts, shots_per_chart=args.shots_per_chart)  # before any model or data is read
     _, generator, meta = load_export(args.checkpoint)
     if meta.get("kind") == "shot_charts":
         from .shots.model import ShotChartModel
@@ -133,45 +138,104 @@ def _sample(args: argparse.Namespace) -> int:
             raise ConfigError("--shots-per-chart is required for a shot-chart model")
         model = ShotChartModel.load(args.checkpoint)
         if args.observed is not None:
-            table = _sample_players(model, args)
-        else:
-            if args.plot is not None:
-                raise ConfigError("--plot draws a player's posterior: it needs --observed")
-            table = model.sample_shots(args.charts, args.shots_per_chart, position=args.position, seed=args.seed)
+            rows = write_table(_sample_players(model, args), args.out)
+            print(f"wrote {rows:,} rows to {args.out}")
+            return 0
+        if args.plot is not None or args.season is not None:
+            raise ConfigError("--plot and --season are for given players: they need --observed")
+        table = model.sample_shots(args.charts, args.shots_per_chart, position=args.position, seed=args.seed)
     else:
         if args.position is not None or args.observed is not None:
             raise ConfigError("--position and --observed apply to shot-chart models only")
         points = generator.sample(args.charts, seed=args.seed).numpy()
         columns = ["X", "Y"] if points.shape[1] == 2 else [f"X{i}" for i in range(points.shape[1])]
         table = pd.DataFrame(points, columns=columns)
-    out = Path(args.out)
-    with atomic_path(out) as tmp:
-        table.to_parquet(tmp, index=False) if out.suffix == ".parquet" else table.to_csv(tmp, index=False)
-    print(f"wrote {len(table):,} rows to {out}")
+    rows = write_table(table, args.out)
+    print(f"wrote {rows:,} rows to {args.out}")
     return 0
 
 
 def _sample_players(model, args: argparse.Namespace):
-    """N posterior charts for every player of the --observed shot file; --plot draws the first players."""
-    from .shots import load_shots
-    from .shots.player.chart_posterior import player_posterior
-
+    """--charts posterior draws (chart and make surface) for every player of the --observed shot file,
+    --shots-per-chart shots each, as chunks for the writer; --plot draws the first players' cards."""
     if args.position is not None:
         raise ConfigError("--position and --observed exclude each other: a player's position comes from the file")
+    profiles = _profiles(model, args, charts=args.charts)
+    return profiles.sample_chunks(args.shots_per_chart, draws=args.charts, seed=args.seed, chart_ids=True)
+
+
+def _profiles(model, args: argparse.Namespace, *, charts: int):
+    """The profiles of the --observed players, with a summary line (and their cards with --plot)."""
+    from .shots import load_shots
+
     observed, report = load_shots(args.observed)
     print(report)
-    posterior = player_posterior(model, observed, args.charts, seed=args.seed)
-    d = posterior.diagnostics
-    print(f"posterior: {len(d)} players, {int(d['SHOTS'].sum()):,} observed shots used "
-          f"(not used: {posterior.dropped}); stages median {d['stages'].median():.0f}, max {d['stages'].max()}; "
-          f"smallest ESS share median {d['min_ess_share'].median():.2f}; distinct charts median "
-          f"{d['distinct_charts'].median():.0f} of {args.charts}; the record's share of a chart, median "
-          f"{d['record_share'].median():.2f}")
+    profiles = model.player_profiles(observed, seed=args.seed, charts=charts, season=args.season)
+    d = profiles.players
+    print(f"profiles: {len(d)} players, {int(d['SHOTS'].sum()):,} shots of their record used "
+          f"(not used: {profiles.dropped}); season {profiles.target_season or 'of the model'}; SMC stages median "
+          f"{d['stages'].median():.0f}, max {d['stages'].max()}; smallest ESS share median "
+          f"{d['min_ess_share'].median():.2f}; the record's share of a chart, median {d['record_share'].median():.2f}"
+          + (f"; make-surface sd median {d['makes_sd'].median():.3f} logits" if "makes_sd" in d else ""))
+    noted = d[d["NOTE"] != ""]
+    for player_id, note in zip(noted["PLAYER_ID"].head(5), noted["NOTE"].head(5)):
+        print(f"  player {player_id!r}: {note}")
+    if len(noted) > 5:
+        print(f"  ... and {len(noted) - 5} more players with a note (their profile's players table says why)")
     if args.plot is not None:
-        from .shots.pictures import plot_player_posterior
+        from .shots.pictures import plot_player_cards
 
-        print(f"wrote {plot_player_posterior(observed, posterior, model.basis.maps, args.plot)}")
-    return model.shots_from_posterior(posterior, args.shots_per_chart, seed=args.seed)
+        print(f"wrote {plot_player_cards(profiles, args.plot, observed=observed)}")
+    return profiles
+
+
+def _require_positive(**values) -> None:
+    """InputError naming the first option (--name) that is given and not a positive integer."""
+    for name, value in values.items():
+        if value is not None and value < 1:
+            raise InputError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
+
+
+def _profile(args: argparse.Namespace) -> int:
+    from .shots.model import ShotChartModel
+
+    _require_positive(charts=args.charts)
+
+    model = ShotChartModel.load(args.checkpoint)
+    profiles = _profiles(model, args, charts=args.charts)
+    profiles.save(args.out)
+    print(f"wrote the profiles of {len(profiles.players):,} players to {args.out} (and {Path(args.out) / 'table.csv'})")
+    return 0
+
+
+def _makes(args: argparse.Namespace) -> int:
+    """P(make) at each query for its player, from his record (--observed), and his zones' FG% intervals."""
+    import pandas as pd
+
+    from .io import check_output, write_table
+    from .shots import load_shots
+    from .shots.model import ShotChartModel
+    from .shots.player.make_model import player_makes
+
+    check_output(args.out, "table")
+    if args.zones_out is not None:
+        check_output(args.zones_out, "table")
+    model = ShotChartModel.load(args.checkpoint)
+    queries, report = load_shots(args.queries, keep_backcourt=True)
+    print(report)
+    if args.observed is not None:
+        observed, report = load_shots(args.observed, allow_empty=True)  # a record of no shots: position rates
+        print(report)
+    else:
+        observed = pd.DataFrame({"PLAYER_ID": pd.Series([], dtype=object), "LOC_X": [], "LOC_Y": [], "SHOT_MADE_FLAG": []})
+    pred, zones, summary = player_makes(model.makes, observed, queries, model.position_groups, season=args.season,
+                                        seed=args.seed, with_zones=args.zones_out is not None, where=args.checkpoint)
+    write_table(pred, args.out)
+    print(f"wrote {len(pred):,} make probabilities to {args.out}; {summary}")
+    if zones is not None:
+        write_table(zones, args.zones_out)
+        print(f"wrote {len(zones):,} (player, zone) FG% intervals to {args.zones_out}")
+    return 0
 
 
 def _phase5(args: argparse.Namespace) -> int:
@@ -220,10 +284,37 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--position", choices=["G", "F", "C"], help="generate charts for this position group")
     sample.add_argument("--observed", metavar="SHOTS_FILE",
                         help="shots of given players (any seasons): --charts posterior charts for every player in it")
-    sample.add_argument("--plot", metavar="FILE", help="with --observed: PNG of the first players' shots and posterior")
-    sample.add_argument("--seed", type=int, help="makes the draw reproducible")
-    sample.add_argument("--out", required=True, help="CSV (or .parquet) to write")
+    sample.add_argument("--plot", metavar="FILE", help="with --observed: player cards of the first players (PNG)")
+    sample.add_argument("--season", help="with --observed: the season the players' shots are for (default: the "
+                                          "newest SEASON of the file)")
+    sample.add_argument("--seed", type=int, help="makes the draw reproducible (per player: the same whoever else is in the file)")
+    sample.add_argument("--out", required=True, help="table to write: .csv, .csv.gz or .parquet")
     sample.set_defaults(func=_sample)
+
+    profile = commands.add_parser("profile", help="build given players' profiles (where they shoot, how well) and save them")
+    profile.add_argument("--checkpoint", required=True, help="a run directory or its model/ folder")
+    profile.add_argument("--observed", required=True, metavar="SHOTS_FILE",
+                         help="the players' shots (any seasons) with SHOT_MADE_FLAG: one profile per player in it")
+    profile.add_argument("--out", required=True, metavar="DIR", help="directory for the profiles (and DIR/table.csv)")
+    profile.add_argument("--plot", metavar="FILE", help="player cards of the first players (PNG)")
+    profile.add_argument("--charts", type=int, default=100, help="posterior chart draws kept per player (default 100)")
+    profile.add_argument("--season", help="the season the profiles are for (default: the newest SEASON of the file)")
+    profile.add_argument("--seed", type=int, help="makes the profiles reproducible")
+    profile.set_defaults(func=_profile)
+
+    makes = commands.add_parser("makes", help="a player's make probability at given locations, from his record")
+    makes.add_argument("--checkpoint", required=True, help="a run directory or its model/ folder")
+    makes.add_argument("--observed", metavar="SHOTS_FILE",
+                       help="the players' records (shots with SHOT_MADE_FLAG); left out: every player gets his position's rates")
+    makes.add_argument("--queries", required=True, metavar="QUERIES",
+                       help="PLAYER_ID, LOC_X, LOC_Y per query (QUERY_ID and SHOT_VALUE kept, POSITION_GROUP used)")
+    makes.add_argument("--out", required=True, metavar="PRED", help="QUERY_ID, PLAYER_ID, MAKE_PROB (.csv, .csv.gz, .parquet)")
+    makes.add_argument("--zones-out", metavar="ZONES",
+                       help="PLAYER_ID, SHOT_ZONE_BASIC, ATTEMPTS, MAKE_PROB, FG_LO, FG_HI: his 90%% predictive FG%% "
+                            "interval on his queries in each zone")
+    makes.add_argument("--season", help="the season the queries are in (default: the newest SEASON of --observed)")
+    makes.add_argument("--seed", type=int, help="makes the intervals' draws reproducible (default 0)")
+    makes.set_defaults(func=_makes)
     return parser
 
 

@@ -122,3 +122,58 @@ def publish_directory(staged: str | Path, target: str | Path) -> dict[Path, Path
             moved[path] = destination
     shutil.rmtree(staged, ignore_errors=True)
     return moved
+
+
+TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+
+
+def check_output(path: str | Path, kind: str = "table") -> str:
+    """The format of an output file from its name (case-insensitive suffix), checked before any work."""
+    from .errors import InputError
+
+    name = str(path).lower()
+    for suffix in TABLE_SUFFIXES:
+        if name.endswith(suffix):
+            return suffix.lstrip(".")
+    raise InputError(f"{path}: unsupported output type; expected a name ending in {', '.join(TABLE_SUFFIXES)}")
+
+
+def write_table(chunks, path: str | Path) -> int:
+    """Write a DataFrame, or an iterable of DataFrame chunks, to a .csv, .csv.gz or .parquet file atomically,
+    chunk by chunk (pyarrow); returns the rows written."""
+    import gzip
+
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    fmt = check_output(path)
+    if isinstance(chunks, pd.DataFrame):
+        chunks = [chunks]
+    rows = 0
+    with atomic_path(path) as tmp:
+        writer, stream = None, None
+        try:
+            for frame in chunks:
+                frame = frame.copy(deep=False)
+                frame.attrs = {}
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                if fmt == "parquet":
+                    writer = writer or pq.ParquetWriter(tmp, table.schema)
+                else:
+                    if fmt == "csv.gz" and stream is None:
+                        stream = gzip.open(tmp, "wb", compresslevel=6)
+                    table = table.cast(pa.schema([pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
+                                                  for f in table.schema]))
+                    writer = writer or pacsv.CSVWriter(stream if stream is not None else str(tmp), table.schema)
+                writer.write_table(table)
+                rows += len(frame)
+        finally:
+            if writer is not None:
+                writer.close()
+            if stream is not None:
+                stream.close()
+        if writer is None:  # no chunk: an empty file of the format
+            pd.DataFrame().to_csv(tmp, index=False) if fmt != "parquet" else pd.DataFrame().to_parquet(tmp)
+    return rows

@@ -198,14 +198,18 @@ def memory_limit_bytes(cfg: GANConfig) -> Optional[tuple[float, str]]:
         return cfg.guard.max_memory_gb * 1e9, "guard.max_memory_gb"
     if cfg.train.device in ("cuda", "auto") and torch.cuda.is_available():
         total = torch.cuda.mem_get_info()[1]
-        where = "the GPU's"
-    else:
-        try:
-            total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (AttributeError, ValueError, OSError):  # no sysconf (Windows): nothing to compare with
-            return None
-        where = "this machine's"
-    return MEMORY_DEFAULT_FRACTION * total, f"{MEMORY_DEFAULT_FRACTION:.0%} of {where} {total / 1e9:.1f} GB"
+        return MEMORY_DEFAULT_FRACTION * total, f"{MEMORY_DEFAULT_FRACTION:.0%} of the GPU's {total / 1e9:.1f} GB"
+    return machine_memory_limit()
+
+
+def machine_memory_limit() -> Optional[tuple[float, str]]:
+    """(bytes allowed on this machine, where the figure comes from): MEMORY_DEFAULT_FRACTION of its memory,
+    or None when it is unknown (no sysconf, as on Windows: nothing to compare with)."""
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+    return MEMORY_DEFAULT_FRACTION * total, f"{MEMORY_DEFAULT_FRACTION:.0%} of this machine's {total / 1e9:.1f} GB"
 
 
 def check_memory(cfg: GANConfig, shape: Optional[tuple[int, ...]]) -> None:

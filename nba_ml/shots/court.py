@@ -90,12 +90,13 @@ def zone_of(loc_x: npt.ArrayLike, loc_y: npt.ArrayLike) -> np.ndarray:
 THREE_POINT_ZONES = (3, 4, 5)  # indices into ZONES of the zones worth 3 (Backcourt aside)
 
 
-def zone_index(loc_x: npt.ArrayLike, loc_y: npt.ArrayLike) -> np.ndarray:
-    """The index into ZONES of each location's zone (zone_of's rules), as int8."""
+def zone_index(loc_x: npt.ArrayLike, loc_y: npt.ArrayLike, distance: np.ndarray | None = None) -> np.ndarray:
+    """The index into ZONES of each location's zone (zone_of's rules), as int8; `distance` (from the hoop,
+    np.hypot(x, y)) when the caller has it already."""
     x, y = np.broadcast_arrays(np.asarray(loc_x, dtype=float), np.asarray(loc_y, dtype=float))
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
         raise ValueError("zone_of needs finite coordinates; got NaN or infinity")
-    distance = np.hypot(x, y)
+    distance = np.hypot(x, y) if distance is None else distance
     in_corner = (np.abs(x) >= CORNER_THREE_X) & (y <= CORNER_ZONE_MAX_Y)
     # np.select takes the first matching condition, so order sets precedence.
     conditions = [

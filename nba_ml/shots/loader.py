@@ -66,14 +66,14 @@ class LoadReport:
 
 
 def load_shots(
-    path: str | Path, *, strict: bool = False, keep_backcourt: bool = False
+    path: str | Path, *, strict: bool = False, keep_backcourt: bool = False, allow_empty: bool = False
 ) -> tuple[pd.DataFrame, LoadReport]:
     """Read a shot file and return (shots, report).
 
     Column names are matched case-insensitively and returned in UPPER case.
     LOC_X and LOC_Y are required and returned as float64 in tenths of a foot.
     When present, SHOT_MADE_FLAG becomes int8 (0/1), PLAYER_ID and TEAM_ID
-    nullable Int64, GAME_ID a 10-character string (zero-padded when the leading
+    nullable Int64 (or text, as spelled, when some id is not a number, e.g. 'P203078'), GAME_ID a 10-character string (zero-padded when the leading
     zeros were lost), GAME_DATE datetime64, and PLAYER_NAME, SEASON, POSITION,
     POSITION_GROUP and SHOT_ZONE_BASIC strings. Other columns are kept as read.
 
@@ -94,15 +94,21 @@ def load_shots(
     With `strict=True`, feet coordinates and any row that would be dropped raise
     ShotDataError instead (the message gives the count per reason).
 
+    With `allow_empty=True`, a file with a header and no rows (a record of no shots) is an empty frame,
+    not an error (its columns still need LOC_X and LOC_Y).
+
     Raises ShotDataError for a missing, unreadable or empty file, an unsupported
     extension, or missing LOC_X / LOC_Y columns.
     """
     path = Path(path)
     raw = _read_table(path)
     rows_read = len(raw)
-    if rows_read == 0:
+    if rows_read == 0 and not allow_empty:
         raise ShotDataError(f"{path}: the file has a header but no rows")
     shots = _normalise_column_names(raw, path)
+    if rows_read == 0:
+        return shots, LoadReport(path=str(path), rows_read=0, rows_kept=0, dropped={r: 0 for r in DROP_REASONS},
+                                 units=UNITS_TENTHS, warnings=[])
     warnings: list[str] = []
 
     x, y, units = _coordinates_in_tenths(shots, path, strict)
@@ -246,7 +252,7 @@ def _normalise_known_columns(shots: pd.DataFrame) -> list[str]:
     warnings = []
     for column in ("PLAYER_ID", "TEAM_ID"):
         if column in shots:
-            shots[column] = _as_integer_ids(shots[column])
+            shots[column] = _as_ids(shots[column])
     for column in ("PLAYER_NAME", "SEASON", "POSITION", "POSITION_GROUP", "SHOT_ZONE_BASIC"):
         if column in shots:
             shots[column] = _as_text(shots[column])
@@ -264,6 +270,16 @@ def _normalise_known_columns(shots: pd.DataFrame) -> list[str]:
 def _as_text(values: pd.Series) -> pd.Series:
     """Values as strings, missing ones left missing (pandas 2 would write 'nan')."""
     return values.astype("str").where(values.notna())
+
+
+def _as_ids(ids: pd.Series) -> pd.Series:
+    """Ids as nullable Int64 when every given value is a number; otherwise (ids such as 'P203078') as text,
+    as spelled: a text id is never taken for a missing one."""
+    given = ids.notna() & (ids.astype(str).str.strip() != "")
+    numbers = pd.to_numeric(ids.where(given), errors="coerce")
+    if bool((given & numbers.isna()).any()) and not pd.api.types.is_numeric_dtype(ids):
+        return _as_text(ids).str.strip().where(given)
+    return _as_integer_ids(ids)
 
 
 def _as_integer_ids(ids: pd.Series) -> pd.Series:

@@ -17,23 +17,27 @@ mixture weights over K basis maps fitted to the training charts
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+import math
+import warnings
+from typing import Any, Literal, Optional
 
-import numpy as np
 import pandas as pd
 import torch
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from torch import Tensor, nn
 
 from ..gan import GANConfig
 from ..gan.config import ConfigError, format_validation_error, read_yaml_mapping
-from ..errors import ModelFileError
+from ..errors import ModelFileError, one_line
 from ..gan.checkpoint import read_tensors
 from ..gan.export import export_generator, find_export, load_export
 from ..gan.networks import NETWORKS
 from .basis import ChartBasis
-from .charts import ChartSpec, draw_shots, encode_density
-from .player.chart_posterior import PlayerPosterior, player_posterior
+from .charts import ChartSpec, draw_shots
+from .player.chart_posterior import DEFAULT_PARTICLES, player_posterior
+from .player.make_model import MakeConfig, MakeModel, skill_posterior
+from .player.profiles import DEFAULT_CHARTS, PlayerProfiles, build_profiles, check_profile_memory
+from .player.records import player_records
 
 class ShotModelConfig(BaseModel):
     """A shot-chart model: how shots become charts, and the GAN that learns them."""
@@ -48,9 +52,36 @@ class ShotModelConfig(BaseModel):
     basis: int = Field(16, ge=0, le=256, description="K: the GAN generates mixture weights over K basis maps fitted to the training charts (NMF), not the S x S cells; 0 = the GAN generates the cells.")
     calibrate_prior: bool = Field(False, description="After training, fit one factor per position group and basis habit so that the generated charts' mean mixture weights equal the training charts' (basis models; the posterior's prior at 0 shots is then the training population's mean chart).")
     quality_holdout: float = Field(0.0, ge=0, lt=1, description="Share of players (seeded by gan.train.seed) kept out of training; a run judges its charts against theirs every log.quality_every logged steps (nba_ml.shots.training); 0 = train on all, no Quality line.")
+    makes: MakeConfig = Field(default_factory=MakeConfig, description="The make model of a given player (nba_ml.shots.player.make_model): fitted with the charts when they have makes (channels 'attempts+makes').")
 
 
 BASIS_FILE = "basis.pt"  # a saved basis model's maps (and make rates), beside generator.pt
+MAKES_FILE = "makes.pt"  # a saved make model's surfaces and skill prior, beside generator.pt
+
+
+class ShotModelFile(BaseModel):
+    """The shot-chart part of a saved model.yaml, checked field by field when a model is loaded."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    kind: Literal["shot_charts"]
+    charts: ChartSpec
+    shots_per_chart: int = Field(gt=0, le=100_000)
+    basis: int = Field(0, ge=0, le=256)
+    position_groups: tuple[str, ...] = Field(min_length=1)
+    label_freqs: list[float]
+    makes: MakeConfig = Field(default_factory=MakeConfig)
+
+    @model_validator(mode="after")
+    def _label_freqs_are_a_distribution(self) -> "ShotModelFile":
+        freqs = self.label_freqs
+        if len(set(self.position_groups)) != len(self.position_groups):
+            raise ValueError(f"position_groups must be distinct, got {list(self.position_groups)}")
+        if len(freqs) != len(self.position_groups):
+            raise ValueError(f"label_freqs has {len(freqs)} values for {len(self.position_groups)} position groups")
+        if not all(math.isfinite(f) and f >= 0 for f in freqs) or not math.isclose(sum(freqs), 1.0, abs_tol=1e-6):
+            raise ValueError(f"label_freqs must be non-negative and sum to 1, got {freqs}")
+        return self
 
 
 def validate_shot_config(raw: Any) -> ShotModelConfig:
@@ -85,7 +116,8 @@ class ShotChartModel:
     """A trained chart generator with what it needs to draw shots: chart spec and label names."""
 
     def __init__(self, config: ShotModelConfig, generator: nn.Module, position_groups: tuple[str, ...],
-                 label_freqs: list[float], basis: Optional[ChartBasis] = None, prior_scale: Optional[Tensor] = None):
+                 label_freqs: list[float], basis: Optional[ChartBasis] = None, prior_scale: Optional[Tensor] = None,
+                 makes: Optional[MakeModel] = None):
         if bool(config.basis) != (basis is not None) or (basis is not None and basis.size != config.basis):
             raise ValueError(f"config.basis={config.basis} but the model was given "
                              f"{'no basis' if basis is None else f'a basis of {basis.size} maps'}")
@@ -101,6 +133,10 @@ class ShotChartModel:
         if prior_scale is not None and (basis is None or tuple(prior_scale.shape) != (groups, basis.size)):
             raise ValueError(f"prior_scale must have shape ({groups}, basis size), got {tuple(prior_scale.shape)}")
         self.prior_scale = prior_scale  # (groups, K) factors on generated mixture weights (calibrate_prior), or None
+        if makes is not None and tuple(makes.position_groups) != self.position_groups:
+            raise ValueError(f"the make model's position groups {makes.position_groups} are not the model's "
+                             f"{self.position_groups}")
+        self.makes = makes  # how well a given player shoots (nba_ml.shots.player.make_model), or None
 
     @property
     def conditional(self) -> bool:
@@ -151,43 +187,49 @@ class ShotChartModel:
             shots["POSITION_GROUP"] = [names[i] for i in shots["CHART_ID"]]
         return shots
 
+    def player_profiles(self, observed: pd.DataFrame, *, players: Optional[pd.DataFrame] = None,
+                        seed: Optional[int] = None, charts: int = DEFAULT_CHARTS, season: Optional[str] = None,
+                        **posterior_options) -> PlayerProfiles:
+        """Profiles of given players (nba_ml.shots.player.profiles): for each player of `observed` (his shots, any
+        number of seasons: PLAYER_ID, LOC_X, LOC_Y, SHOT_MADE_FLAG [, POSITION_GROUP, SEASON]) and of `players`
+        (PLAYER_ID [, POSITION_GROUP]: players with no record), `charts` posterior draws of where he shoots and
+        the posterior of how well, for `season` (default: the newest SEASON of the record; the model's own when
+        there is none). A record without SHOT_MADE_FLAG still gives where he shoots; how well is then his
+        position's (a warning says so)."""
+        records = player_records(observed, self.position_groups, players=players, target_season=season)
+        if self.basis is not None:  # without one, player_posterior says why
+            check_profile_memory(self, records, charts, posterior_options.get("particles", DEFAULT_PARTICLES))
+        if self.makes is not None and not records.has_outcomes and int(records.table["SHOTS"].sum()) > 0:
+            warnings.warn("observed has no SHOT_MADE_FLAG column: the make model needs each shot's 0/1 outcome, so "
+                          "MAKE_PROB is each player's position rate (where he shoots still follows his record)")
+        chart = player_posterior(self, records, charts, seed=seed, **posterior_options)
+        skill = skill_posterior(self.makes, records) if self.makes is not None else None
+        return build_profiles(self, records, chart, skill, seed)
+
     def sample_player_shots(self, observed: pd.DataFrame, n_charts: int, shots_per_chart: int, *,
                             players: Optional[pd.DataFrame] = None, seed: Optional[int] = None,
-                            **posterior_options) -> pd.DataFrame:
-        """Shots for given players: for each player of `observed` (a shots frame of one or many players,
-        any number of seasons: PLAYER_ID, LOC_X, LOC_Y, POSITION_GROUP when known) and of `players`
-        (PLAYER_ID [, POSITION_GROUP], for players with no shots on record), n_charts charts drawn from
-        the posterior given his shots (nba_ml.shots.player.chart_posterior), shots_per_chart shots from each.
+                            season: Optional[str] = None, **posterior_options) -> pd.DataFrame:
+        """Shots for given players: n_charts posterior charts per player (see player_profiles), shots_per_chart
+        shots from each, each chart with its own posterior draw of his make surface.
 
-        Columns: PLAYER_ID, CHART_ID ('<PLAYER_ID>:<i>'), LOC_X, LOC_Y, SHOT_ZONE_BASIC, SHOT_DISTANCE,
-        POSITION_GROUP (the chart's label), MAKE_PROB (models with makes). The posterior's per-player
-        diagnostics and dropped-row counts are in `frame.attrs['posterior']` / `['dropped']`.
+        Columns: PLAYER_ID, CHART_ID ('<PLAYER_ID>:<i>'), DRAW, LOC_X, LOC_Y, SHOT_ZONE_BASIC, SHOT_DISTANCE,
+        SHOT_VALUE, MAKE_PROB and MADE (models with a make model: his own), POSITION_GROUP (the chart's label).
+        The players' diagnostics (one row each, every player of the input) and the dropped-row counts are in
+        `frame.attrs['posterior']` / `['dropped']`.
         """
-        posterior = player_posterior(self, observed, n_charts, players=players, seed=seed, **posterior_options)
-        return self.shots_from_posterior(posterior, shots_per_chart, seed=seed)
-
-    def shots_from_posterior(self, posterior: PlayerPosterior, shots_per_chart: int, *,
-                             seed: Optional[int] = None) -> pd.DataFrame:
-        """Shots drawn from a PlayerPosterior's charts (see sample_player_shots)."""
-        n_players, n_charts, size = posterior.weights.shape
-        player = np.repeat(np.asarray(posterior.player_ids, dtype=object), n_charts)
-        chart_ids = [f"{p}:{i}" for p, i in zip(player, np.tile(np.arange(n_charts), n_players))]
-        charts = self.basis.charts(posterior.weights.reshape(-1, size)).reshape(n_players, n_charts, -1, *self.basis.maps.shape[1:])
-        for p in torch.nonzero((posterior.record_share > 0).any(dim=1)).flatten().tolist():  # players with a record
-            charts[p, :, 0] = encode_density(posterior.densities(self.basis.maps, p).to(charts))
-        shots = draw_shots(charts.flatten(0, 1), shots_per_chart, seed=seed, chart_ids=chart_ids)
-        shots.insert(0, "PLAYER_ID", np.repeat(player, shots_per_chart))
-        shots["POSITION_GROUP"] = np.repeat([self.position_groups[i] for i in posterior.labels.flatten().tolist()],
-                                            shots_per_chart)
-        shots.attrs["posterior"] = posterior.diagnostics
-        shots.attrs["dropped"] = posterior.dropped
+        profiles = self.player_profiles(observed, players=players, seed=seed, charts=n_charts, season=season,
+                                        **posterior_options)
+        shots = profiles.sample(shots_per_chart, draws=n_charts, seed=seed, chart_ids=True)
+        shots.attrs["posterior"] = profiles.players
+        shots.attrs["dropped"] = dict(profiles.dropped)
         return shots
 
     def save(self, directory: str | Path) -> Path:
-        """Export to `directory` (model.yaml + generator.pt [+ basis.pt]), swapped in whole."""
+        """Export to `directory` (model.yaml + generator.pt [+ basis.pt] [+ makes.pt]), swapped in whole."""
         meta = {"kind": "shot_charts", "charts": self.config.charts.model_dump(mode="json"),
                 "shots_per_chart": self.config.shots_per_chart, "basis": self.config.basis,
-                "position_groups": list(self.position_groups), "label_freqs": self.label_freqs}
+                "position_groups": list(self.position_groups), "label_freqs": self.label_freqs,
+                "makes": self.config.makes.model_dump(mode="json")}
         tensors = {}
         if self.basis is not None:
             tensors[BASIS_FILE] = {"maps": self.basis.maps}
@@ -195,23 +237,41 @@ class ShotChartModel:
                 tensors[BASIS_FILE]["make_maps"] = self.basis.make_maps
             if self.prior_scale is not None:
                 tensors[BASIS_FILE]["prior_scale"] = self.prior_scale
+        if self.makes is not None:
+            tensors[MAKES_FILE] = self.makes.tensors()
         return export_generator(directory, self.config.gan, self.generator, meta, tensors)
 
     @classmethod
     def load(cls, directory: str | Path) -> "ShotChartModel":
-        """Load an export (or a run directory holding model/); tensors only are unpickled."""
+        """Load an export (or a run directory holding model/); tensors only are unpickled. A model.yaml, basis.pt
+        or makes.pt that is damaged or does not fit the model is a ModelFileError naming the file and field."""
         gan, generator, meta = load_export(directory)
+        where = find_export(directory)
         if meta.get("kind") != "shot_charts":
-            raise ValueError(f"{directory} holds a {meta.get('kind')!r} model, not a shot-chart model")
-        config = validate_shot_config({"charts": meta["charts"], "gan": gan.model_dump(),
-                                       "shots_per_chart": meta["shots_per_chart"], "basis": meta.get("basis", 0)})
-        groups, freqs = tuple(meta["position_groups"]), meta["label_freqs"]
-        if not config.basis:
-            return cls(config, generator, groups, freqs)
-        path = find_export(directory) / BASIS_FILE
-        try:  # the maps, make rates and calibration factors are checked by the constructors
-            saved = read_tensors(path, ModelFileError)
-            basis = ChartBasis(saved["maps"], saved.get("make_maps"))
-            return cls(config, generator, groups, freqs, basis, saved.get("prior_scale"))
-        except (OSError, RuntimeError, KeyError, TypeError, ValueError, AttributeError) as err:
-            raise ModelFileError(f"{path}: expected the chart basis of this model ({config.basis} maps): {err}") from None
+            raise ModelFileError(f"{where / 'model.yaml'} holds a {meta.get('kind')!r} model, not a shot-chart model")
+        try:
+            saved = ShotModelFile.model_validate(meta)
+            config = validate_shot_config({"charts": saved.charts.model_dump(), "gan": gan.model_dump(),
+                                           "shots_per_chart": saved.shots_per_chart, "basis": saved.basis,
+                                           "makes": saved.makes.model_dump()})
+        except (ValidationError, ConfigError) as err:
+            problem = format_validation_error(err) if isinstance(err, ValidationError) else str(err)
+            raise ModelFileError(f"{where / 'model.yaml'}: {one_line(ValueError(problem))}") from None
+        basis, prior, makes = None, None, None
+        if config.basis:
+            path = where / BASIS_FILE
+            try:  # the maps, make rates and calibration factors are checked by the constructors
+                tensors = read_tensors(path, ModelFileError)
+                basis, prior = ChartBasis(tensors["maps"], tensors.get("make_maps")), tensors.get("prior_scale")
+            except (OSError, RuntimeError, KeyError, TypeError, ValueError, AttributeError) as err:
+                raise ModelFileError(f"{path}: expected the chart basis of this model ({config.basis} maps): {err}") from None
+        if (where / MAKES_FILE).exists():
+            path = where / MAKES_FILE
+            try:
+                makes = MakeModel.from_tensors(read_tensors(path, ModelFileError), config.makes, saved.position_groups)
+            except (RuntimeError, KeyError, TypeError, ValueError, AttributeError) as err:
+                raise ModelFileError(f"{path}: expected the make model of this model: {one_line(err)}") from None
+        try:
+            return cls(config, generator, saved.position_groups, saved.label_freqs, basis, prior, makes)
+        except ValueError as err:
+            raise ModelFileError(f"{where}: the saved files do not fit together: {one_line(err)}") from None

@@ -203,6 +203,61 @@ def plot_player_posterior(observed: pd.DataFrame, posterior, maps: Tensor, path:
     return Path(path)
 
 
+def plot_player_cards(profiles, path: str | Path, *, observed: pd.DataFrame | None = None, players=None,
+                      max_players: int = 4, title: str = "") -> Path:
+    """A card per player (the first `max_players` of `players`, default the profiles'): his recorded makes and
+    misses on the court (when `observed` is given), the mean of his posterior charts, and his FG% by zone
+    against the league's (in %, with the profiles' 90% intervals)."""
+    if max_players < 1:
+        raise ValueError(f"max_players must be at least 1, got {max_players}")
+    ids = list(profiles.player_ids if players is None else players)[:max_players]
+    rows = profiles.rows_of(ids)
+    table = profiles.table()
+    zones = list(court.ZONES[:6])
+    with _court_figure(len(ids), 3, path, title) as axes:
+        for (record_ax, chart_ax, fg_ax), player, row in zip(axes, ids, rows):
+            info = profiles.players.iloc[int(row)]
+            name = f"{player} ({info['POSITION_GROUP'] or 'position unknown'})"
+            mine = observed[observed["PLAYER_ID"] == player] if observed is not None and "PLAYER_ID" in observed else None
+            if mine is not None and len(mine) and "SHOT_MADE_FLAG" in mine:
+                made = mine["SHOT_MADE_FLAG"] == 1
+                record_ax.scatter(mine.loc[made, "LOC_X"], mine.loc[made, "LOC_Y"], s=6, c="#2ca02c", alpha=0.7,
+                                  linewidths=0, zorder=2, label="made")
+                record_ax.scatter(mine.loc[~made, "LOC_X"], mine.loc[~made, "LOC_Y"], s=6, c="#d62728", marker="x",
+                                  alpha=0.6, linewidths=0.6, zorder=2, label="missed")
+                record_ax.legend(loc="upper right", fontsize=6, frameon=False)
+                record_ax.set_title(f"{name}: {int(made.sum())} of {len(mine)} made", fontsize=8)
+            else:
+                record_ax.set_title(f"{name}: no record with outcomes", fontsize=8)
+            draw_half_court(record_ax)
+            density = profiles.densities(int(row)).mean(axis=0)
+            _draw_density(chart_ax, density, f"where: mean of {profiles.charts} posterior charts")
+            mine_table = table[(table["PLAYER_ID"] == player) & table["SHOT_ZONE_BASIC"].isin(zones)].set_index("SHOT_ZONE_BASIC").loc[zones]
+            _fg_bars(fg_ax, mine_table)
+    return Path(path)
+
+
+def _fg_bars(ax: Axes, table: pd.DataFrame) -> None:
+    """FG% per zone, his (with the interval) against the league's, labelled in %."""
+    ax.set_aspect("auto")
+    y = np.arange(len(table))[::-1]
+    fg, lo, hi = (table[c].to_numpy() * 100 for c in ("FG", "FG_LO", "FG_HI"))
+    league = table["LEAGUE_FG"].to_numpy() * 100
+    colours = [ZONE_COLOURS.get(zone, OTHER_ZONE_COLOUR) for zone in table.index]
+    ax.barh(y, fg, color=colours, alpha=0.75, height=0.6)
+    ax.errorbar(fg, y, xerr=[fg - lo, hi - fg], fmt="none", ecolor="0.15", elinewidth=0.8, capsize=2)
+    ax.scatter(league, y, marker="|", s=120, c="0.1", zorder=3, label="league")
+    for yi, value, top, share in zip(y, fg, hi, table["SHARE"].to_numpy()):
+        ax.text(top + 1.5, yi, f"{value:.0f}% ({share:.0%} of shots)", va="center", fontsize=6)
+    short = {"Restricted Area": "Restricted", "In The Paint (Non-RA)": "Paint", "Mid-Range": "Mid-range",
+             "Left Corner 3": "Left corner 3", "Right Corner 3": "Right corner 3", "Above the Break 3": "Above break 3"}
+    ax.set_yticks(y, [short.get(zone, zone) for zone in table.index], fontsize=7)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("FG% (90% interval; | league)", fontsize=7)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.set_title("how well: FG% by zone", fontsize=8)
+
+
 # --- Shared -------------------------------------------------------------------
 
 

@@ -41,6 +41,7 @@ from ..gan.networks import NETWORKS
 from .basis import ChartBasis, fit_basis, with_make_rates
 from .charts import ShotCharts, encode_density, make_charts
 from .model import ShotChartModel, ShotModelConfig, validate_shot_config
+from .player.make_fit import fit_make_model
 from .quality import evaluate_shot_model, quality_floor
 
 QUALITY_KEYS = ("frechet", "precision", "recall")
@@ -54,8 +55,12 @@ def train_shot_model(cfg: ShotModelConfig | dict, shots: pd.DataFrame, *, callba
     checkpoints, plots, summary; `resume` continues it); otherwise a plain train().
     """
     cfg = validate_shot_config(cfg)
+    every_shot = shots
     shots, held_out = split_players(shots, cfg.quality_holdout, cfg.gan.train.seed)
     charts = make_charts(shots, cfg.charts)
+    makes = None  # fitted first, on every player (the Quality line judges the GAN alone): bad data is found early
+    if cfg.makes.fit and charts.league_make_prob is not None:
+        makes = fit_make_model(every_shot, cfg.makes, min_shots=cfg.charts.min_shots, position_groups=charts.position_groups)
     basis, weights = chart_basis(charts, cfg)
     data = training_data(charts, cfg.gan, weights)
     if run_dir is None:
@@ -64,7 +69,9 @@ def train_shot_model(cfg: ShotModelConfig | dict, shots: pd.DataFrame, *, callba
         if held_out is not None:
             callbacks = (*callbacks, quality_callback(cfg, charts, basis, shots, held_out, real_pixvar(data)))
         result = run_training(cfg.gan, data, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
-    return model_from_result(cfg, result, charts, basis, weights), result, charts
+    model = model_from_result(cfg, result, charts, basis, weights)
+    model.makes = makes
+    return model, result, charts
 
 
 def chart_basis(charts: ShotCharts, cfg: ShotModelConfig) -> tuple[Optional[ChartBasis], Optional[Tensor]]:

@@ -89,3 +89,41 @@ def test_shipped_config_is_valid():
     shipped = Path(__file__).resolve().parents[2] / "nba_ml" / "configs" / "shot_charts.yaml"
     cfg = load_shot_config(shipped)
     assert (cfg.gan.model.num_classes, cfg.gan.model.output, cfg.gan.loss.gp_weight) == (3, "density", 10.0)
+
+
+@pytest.mark.parametrize("change,match", [
+    (lambda meta: meta.update(label_freqs=[0.5, 0.5]), "label_freqs has 2 values for 3 position groups"),
+    (lambda meta: meta.update(label_freqs=[0.0, 0.0, 0.0]), "label_freqs must be non-negative and sum to 1"),
+    (lambda meta: meta.update(label_freqs=[1.5, -0.25, -0.25]), "label_freqs must be non-negative and sum to 1"),
+    (lambda meta: meta.update(label_freqs=[float("nan"), 0.5, 0.5]), "label_freqs must be non-negative and sum to 1"),
+    (lambda meta: meta.pop("charts"), "charts: Field required"),
+    (lambda meta: meta.update(position_groups=["G", "G", "C"]), "position_groups must be distinct"),
+    (lambda meta: meta["charts"].update(grid=12), "charts.grid"),
+])
+def test_a_damaged_model_yaml_is_refused_naming_the_file_and_field(trained, tmp_path, change, match):
+    import yaml
+
+    from nba_ml.errors import ModelFileError
+
+    model, _, _ = trained
+    model.save(tmp_path / "m")
+    path = tmp_path / "m" / "model.yaml"
+    meta = yaml.safe_load(path.read_text())
+    change(meta)
+    path.write_text(yaml.safe_dump(meta))
+    with pytest.raises(ModelFileError, match=f"model.yaml.*{match}"):
+        ShotChartModel.load(tmp_path / "m")
+
+
+def test_a_make_model_is_saved_and_loaded_with_the_chart_model(tmp_path):
+    from nba_ml.errors import ModelFileError
+
+    model, _, _ = train_shot_model({**TINY, "charts": {**TINY["charts"], "channels": "attempts+makes"}, "basis": 4},
+                                   synthetic_league(30, 100, seed=0))
+    model.save(tmp_path / "m")
+    loaded = ShotChartModel.load(tmp_path / "m")
+    assert torch.equal(loaded.makes.surface, model.makes.surface) and loaded.makes.seasons == ("synthetic",)
+    assert torch.equal(loaded.makes.skill_cov, model.makes.skill_cov)
+    (tmp_path / "m" / "makes.pt").write_bytes(b"not a tensor file")
+    with pytest.raises(ModelFileError, match="makes.pt"):
+        ShotChartModel.load(tmp_path / "m")

@@ -60,7 +60,8 @@ import torch
 from torch import Tensor
 
 from ...errors import InputError
-from ..charts import blur_density, cell_of, cell_size, on_grid
+from ..charts import blur_density, cell_of, cell_size
+from .records import PlayerRecords, player_key, player_records
 
 DEFAULT_TAU = 0.25  # likelihood power for a short record; chosen on the training season's players (module docstring)
 DEFAULT_SATURATION = 30.0  # shots at which the power has halved: a record counts as at most tau * this many shots
@@ -73,9 +74,7 @@ MAX_STAGES = 60  # a guard; thousands of shots need about 15
 INITIAL_STEP = 0.5  # pCN step rho, adapted per player towards ACCEPT_RANGE
 ACCEPT_RANGE = (0.2, 0.5)
 
-# Keys of PlayerPosterior.dropped: observed rows not used, counted.
-NO_PLAYER_ID = "shots/missing_player_id"
-OFF_COURT = "shots/off_grid_or_non_finite"
+STREAM_POSTERIOR = 0  # per-player random streams: SeedSequence([seed, player key, stream])
 
 
 @dataclass(frozen=True)
@@ -111,52 +110,24 @@ class PlayerPosterior:
         return ((1 - share) * gan + share * record).reshape(-1, grid, grid)
 
 
-def player_records(observed: pd.DataFrame, grid: int, position_groups: tuple[str, ...],
-                   players: Optional[pd.DataFrame] = None) -> tuple[pd.DataFrame, list[np.ndarray], dict[str, int]]:
-    """Per player: (table of PLAYER_ID, label (-1 unknown), SHOTS; the flat cell index of each usable shot;
-    rows dropped per reason). `players` (PLAYER_ID [, POSITION_GROUP]) adds players, with or without shots."""
-    _check_observed(observed, "observed", ("PLAYER_ID", "LOC_X", "LOC_Y"), position_groups)
-    if players is not None:
-        _check_observed(players, "players", ("PLAYER_ID",), position_groups)
-    x = pd.to_numeric(observed["LOC_X"], errors="coerce").to_numpy(np.float64)
-    y = pd.to_numeric(observed["LOC_Y"], errors="coerce").to_numpy(np.float64)
-    has_id = observed["PLAYER_ID"].notna().to_numpy()
-    usable = on_grid(x, y) & np.isfinite(x) & np.isfinite(y)
-    dropped = {NO_PLAYER_ID: int((~has_id).sum()), OFF_COURT: int((has_id & ~usable).sum())}
-
-    frames = [observed.loc[has_id, ["PLAYER_ID"] + (["POSITION_GROUP"] if "POSITION_GROUP" in observed else [])]]
-    if players is not None:
-        frames.append(players.loc[players["PLAYER_ID"].notna()])
-    people = pd.concat(frames, ignore_index=True)
-    if "POSITION_GROUP" not in people:
-        people["POSITION_GROUP"] = pd.NA
-    known = people.dropna(subset=["POSITION_GROUP"])  # a player's most common known group
-    group = known.groupby("PLAYER_ID")["POSITION_GROUP"].agg(lambda g: g.value_counts().index[0])
-    table = pd.DataFrame({"PLAYER_ID": pd.unique(people["PLAYER_ID"])})
-    table["POSITION_GROUP"] = table["PLAYER_ID"].map(group)
-    index = {group: i for i, group in enumerate(position_groups)}
-    table["LABEL"] = table["POSITION_GROUP"].map(index).fillna(-1).astype(int)
-
-    keep = has_id & usable
-    row, column = cell_of(x[keep], y[keep], grid)
-    shot_cells = pd.Series(row * grid + column).groupby(observed["PLAYER_ID"].to_numpy()[keep]).agg(list)
-    cells = [np.asarray(shot_cells.get(player, []), dtype=np.int64) for player in table["PLAYER_ID"]]
-    table["SHOTS"] = [len(c) for c in cells]
-    return table, cells, dropped
+def record_cells(records: PlayerRecords, grid: int) -> list[np.ndarray]:
+    """Per player (rows of records.table): the flat cell index of each of his usable shots."""
+    row, column = cell_of(records.x, records.y, grid)
+    flat = row * grid + column
+    bounds = np.searchsorted(records.player, np.arange(len(records.table) + 1))
+    return [flat[bounds[i]:bounds[i + 1]] for i in range(len(records.table))]
 
 
-def _check_observed(frame: pd.DataFrame, name: str, needed: tuple[str, ...], position_groups: tuple[str, ...]) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise InputError(f"{name} must be a pandas DataFrame of shots, got {type(frame).__name__}")
-    missing = [column for column in needed if column not in frame.columns]
-    if missing:
-        raise InputError(f"{name} is missing column(s) {missing}; columns found: {list(frame.columns)}")
-    if "POSITION_GROUP" in frame:
-        values = frame["POSITION_GROUP"].dropna()
-        unknown = sorted({str(v) for v in values[~values.isin(position_groups)]})
-        if unknown:
-            raise InputError(f"{name}: column POSITION_GROUP has unknown value(s) {unknown[:5]}; expected one of "
-                             f"{list(position_groups)} or empty (unknown position: the label-frequency mixture)")
+def player_generators(records_or_ids, seed: Optional[int], stream: int) -> list[torch.Generator]:
+    """One torch generator per player, seeded by (seed, his id, stream): his draws do not depend on who else
+    is in the call or in what order (a fresh seed when `seed` is None)."""
+    ids = records_or_ids.player_ids if isinstance(records_or_ids, PlayerRecords) else list(records_or_ids)
+    root = np.random.SeedSequence(seed) if seed is not None else np.random.SeedSequence()
+    out = []
+    for player_id in ids:
+        state = np.random.SeedSequence([root.entropy, player_key(player_id), stream]).generate_state(2, np.uint32)
+        out.append(torch.Generator().manual_seed(int(state[0]) << 31 | int(state[1]) >> 1))
+    return out
 
 
 def log_likelihoods(weights: Tensor, maps: Tensor, cells: Tensor, counts: Tensor) -> Tensor:
@@ -172,16 +143,20 @@ def likelihood_power(shots: Tensor, tau: float = DEFAULT_TAU, saturation: float 
     return tau / (1 + shots.double() / saturation)  # shots * power -> tau * saturation effective shots
 
 
-def player_posterior(model, observed: pd.DataFrame, n_charts: int, *, players: Optional[pd.DataFrame] = None,
+def player_posterior(model, observed, n_charts: int, *, players: Optional[pd.DataFrame] = None,
                      tau: float = DEFAULT_TAU, saturation: float = DEFAULT_SATURATION,
                      concentration: float = DEFAULT_CONCENTRATION, particles: int = DEFAULT_PARTICLES,
                      seed: Optional[int] = None) -> PlayerPosterior:
-    """n_charts posterior charts per player of `observed` (and `players`) under `model` (a basis ShotChartModel)."""
+    """n_charts posterior charts per player of `observed` (and `players`) under `model` (a basis ShotChartModel).
+
+    `observed` is a shots frame (nba_ml.shots.player.records) or PlayerRecords already made from one. Each
+    player's draws come from his own random stream (seed, his id): the same seed gives him the same charts
+    whoever else is in the call."""
     if model.basis is None:
         raise InputError("posterior sampling needs a model on a chart basis (basis: K > 0): the likelihood of a "
                          "player's shots is taken under each chart's mixture of the basis maps; this model "
                          "generates cells (basis: 0); retrain it with basis: 16")
-    if not isinstance(n_charts, (int, np.integer)) or n_charts < 1:
+    if isinstance(n_charts, (bool, np.bool_)) or not isinstance(n_charts, (int, np.integer)) or n_charts < 1:
         raise InputError(f"n_charts must be a positive integer, got {n_charts!r}")
     if not 0 < tau <= 1:
         raise InputError(f"tau (likelihood power) must be in (0, 1], got {tau}")
@@ -189,38 +164,41 @@ def player_posterior(model, observed: pd.DataFrame, n_charts: int, *, players: O
         raise InputError(f"saturation must be positive (float('inf') for a constant power), got {saturation}")
     if not concentration > 0:
         raise InputError(f"concentration must be positive (float('inf') for the GAN's charts alone), got {concentration}")
-    table, cells, dropped = player_records(observed, model.basis.grid, model.position_groups, players)
+    records = observed if isinstance(observed, PlayerRecords) else player_records(observed, model.position_groups, players=players)
+    table = records.table
     if table.empty:
-        raise InputError(f"observed: no player to sample for (rows dropped: {dropped})")
+        raise InputError(f"observed: no player to sample for (rows dropped: {records.dropped})")
+    cells = record_cells(records, model.basis.grid)
     n = max(int(particles), int(n_charts))
-    rng = torch.Generator().manual_seed(seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63))
+    rngs = player_generators(records, seed, STREAM_POSTERIOR)
 
-    labels = _particle_labels(model, table["LABEL"].to_numpy(), n, rng)  # (P, N)
-    state = _SMCState.start(model, labels, cells, rng)
+    labels = _particle_labels(model, table["LABEL"].to_numpy(), n, rngs)  # (P, N)
+    state = _SMCState.start(model, labels, cells, rngs)
     power = likelihood_power(torch.tensor(table["SHOTS"].to_numpy()), tau, saturation)
     diagnostics = state.run(power)
 
-    pick = torch.stack([torch.randperm(n, generator=rng)[:n_charts] for _ in range(len(table))])  # (P, n_charts)
+    pick = torch.stack([torch.randperm(n, generator=g)[:n_charts] for g in rngs])  # (P, n_charts)
     weights = torch.gather(state.weights, 1, pick[..., None].expand(-1, -1, state.weights.shape[-1]))
-    share, record_weights = _record_parts(cells, power, concentration, n_charts, rng)
+    share, record_weights = _record_parts(cells, power, concentration, n_charts, rngs)
     out = table[["PLAYER_ID", "POSITION_GROUP", "SHOTS"]].copy()
     for key, values in diagnostics.items():
         out[key] = values
     out["distinct_charts"] = [len(torch.unique(w, dim=0)) for w in weights]
     out["record_share"] = share.mean(dim=1).tolist()
+    out["NOTE"] = table["NOTE"].to_numpy()
     width, height = cell_size(model.basis.grid)
-    return PlayerPosterior(table["PLAYER_ID"].tolist(), weights, torch.gather(labels, 1, pick), out, dropped, share,
+    return PlayerPosterior(records.player_ids, weights, torch.gather(labels, 1, pick), out, dict(records.dropped), share,
                            record_weights, tuple(torch.from_numpy(c) for c in cells), RECORD_BLUR_FT * 20 / (width + height))
 
 
 def _record_parts(cells: list[np.ndarray], power: Tensor, concentration: float, n_charts: int,
-                  rng: torch.Generator) -> tuple[Tensor, tuple]:
+                  rngs: list[torch.Generator]) -> tuple[Tensor, tuple]:
     """Per chart, the record's share v ~ Beta(power x n, kappa) and the weights of his n shots
     ~ Dirichlet(power, ..., power): a draw of the tempered Dirichlet-process posterior (module docstring)."""
-    draws = np.random.default_rng(int(torch.randint(2**62, (1,), generator=rng)))
     share = torch.zeros(len(cells), n_charts, dtype=torch.float64)
     record_weights = []
     for p, shot_cells in enumerate(cells):
+        draws = np.random.default_rng(int(torch.randint(2**62, (1,), generator=rngs[p])))
         n, pw = len(shot_cells), float(power[p])
         if n and np.isfinite(concentration):
             share[p] = torch.from_numpy(draws.beta(pw * n, concentration, size=n_charts))
@@ -230,10 +208,11 @@ def _record_parts(cells: list[np.ndarray], power: Tensor, concentration: float, 
     return share, tuple(record_weights)
 
 
-def _particle_labels(model, labels: np.ndarray, n: int, rng: torch.Generator) -> Tensor:
+def _particle_labels(model, labels: np.ndarray, n: int, rngs: list[torch.Generator]) -> Tensor:
     """(P, N) label of each particle: the player's, or drawn from the training label frequencies when unknown."""
-    mixture = torch.multinomial(torch.tensor(model.label_freqs), len(labels) * n, replacement=True,
-                                generator=rng).reshape(len(labels), n)
+    freqs = torch.tensor(model.label_freqs)
+    mixture = torch.stack([torch.multinomial(freqs, n, replacement=True, generator=g) for g in rngs]) \
+        if len(rngs) else torch.zeros(0, n, dtype=torch.long)
     given = torch.tensor(np.asarray(labels), dtype=torch.long)[:, None].expand(-1, n)
     return torch.where(given >= 0, given, mixture)
 
@@ -244,25 +223,25 @@ class _SMCState:
 
     model: object
     labels: Tensor
-    cells: Tensor
-    counts: Tensor
-    rng: torch.Generator
+    cells: list  # per player: (M_p,) his distinct record cells
+    counts: list  # per player: (M_p,) his shots in each
+    rngs: list  # one torch.Generator per player
     z: Tensor = None
     weights: Tensor = None
     loglik: Tensor = None
 
     @classmethod
-    def start(cls, model, labels: Tensor, cells: list[np.ndarray], rng: torch.Generator) -> "_SMCState":
-        size = max([len(np.unique(c)) for c in cells] + [1])
-        padded_cells = torch.zeros(len(cells), size, dtype=torch.long)
-        counts = torch.zeros(len(cells), size)
-        for p, shot_cells in enumerate(cells):
+    def start(cls, model, labels: Tensor, cells: list[np.ndarray], rngs: list) -> "_SMCState":
+        padded_cells, padded_counts = [], []
+        for shot_cells in cells:  # each padded to a length of its own (a power of two): see evaluate
             unique, count = np.unique(shot_cells, return_counts=True)
-            padded_cells[p, :len(unique)] = torch.from_numpy(unique)
-            counts[p, :len(unique)] = torch.from_numpy(count).float()
+            size = _bucket(len(unique))
+            padded_cells.append(torch.from_numpy(np.pad(unique, (0, size - len(unique)))))
+            padded_counts.append(torch.from_numpy(np.pad(count, (0, size - len(unique)))).float())
         players, n = labels.shape
-        state = cls(model, labels, padded_cells, counts, rng)
-        z = torch.randn(players, n, model.generator.latent_dim, generator=rng)
+        state = cls(model, labels, padded_cells, padded_counts, rngs)
+        z = torch.stack([torch.randn(n, model.generator.latent_dim, generator=g) for g in rngs]) if players \
+            else torch.zeros(0, n, model.generator.latent_dim)
         state.z, state.weights, state.loglik = z, *state.evaluate(z, torch.arange(players))
         return state
 
@@ -274,7 +253,17 @@ class _SMCState:
         weights = self.model.mixture_weights(self.model.generator(z.reshape(p * n, latent), labels), labels)
         weights = (weights / weights.sum(dim=1, keepdim=True)).reshape(p, n, -1)
         maps = self.model.basis.maps.flatten(1)
-        return weights, log_likelihoods(weights, maps, self.cells[players], self.counts[players])
+        loglik = torch.zeros(p, n, dtype=weights.dtype)
+        # players are batched by the length their record is padded to, which depends on his record alone: a
+        # player's sums run over the same terms, in the same order, whoever else is in the call
+        sizes = np.array([len(self.cells[q]) for q in players.tolist()])
+        for size in np.unique(sizes):
+            at = np.flatnonzero(sizes == size)
+            who = players[torch.from_numpy(at)].tolist()
+            loglik[torch.from_numpy(at)] = log_likelihoods(weights[torch.from_numpy(at)], maps,
+                                                           torch.stack([self.cells[q] for q in who]),
+                                                           torch.stack([self.counts[q] for q in who]))
+        return weights, loglik
 
     def run(self, tau: Tensor) -> dict[str, list]:
         """Temper from beta = 0 to each player's power tau (P,); returns per-player diagnostics."""
@@ -284,7 +273,7 @@ class _SMCState:
         min_ess = torch.ones(players, dtype=torch.float64)
         step = torch.full((players,), INITIAL_STEP)
         accept = torch.full((players,), float("nan"))
-        has_shots = self.counts.sum(dim=1) > 0
+        has_shots = torch.tensor([bool(c.sum() > 0) for c in self.counts], dtype=torch.bool)
         for _ in range(MAX_STAGES):
             active = torch.nonzero(has_shots & (beta < tau - 1e-12)).flatten()
             if len(active) == 0:
@@ -306,13 +295,17 @@ class _SMCState:
         p, n = log_w.shape
         cumulative = torch.softmax(log_w, dim=1).cumsum(dim=1)
         cumulative[:, -1] = 1.0
-        points = (torch.rand(p, 1, generator=self.rng, dtype=torch.float64) + torch.arange(n)) / n
+        points = (self._rand(players, 1) + torch.arange(n)) / n
         index = torch.searchsorted(cumulative, points).clamp(max=n - 1)
         for name in ("z", "weights", "loglik", "labels"):
             tensor = getattr(self, name)
             picked = tensor[players]
             gather_index = index.reshape(p, n, *([1] * (picked.dim() - 2))).expand_as(picked)
             tensor[players] = torch.gather(picked, 1, gather_index)
+
+    def _rand(self, players: Tensor, size: int) -> Tensor:
+        """(len(players), size) float64 uniforms, each row from its player's own stream."""
+        return torch.stack([torch.rand(size, generator=self.rngs[p], dtype=torch.float64) for p in players.tolist()])
 
     def _move(self, players: Tensor, beta: Tensor, step: Tensor) -> tuple[Tensor, Tensor]:
         """MOVES_PER_STAGE pCN Metropolis moves of `players`' particles at their temperatures beta;
@@ -321,10 +314,11 @@ class _SMCState:
         for _ in range(MOVES_PER_STAGE):
             z = self.z[players]
             rho = step[:, None, None]
-            proposal = (1 - rho ** 2).sqrt() * z + rho * torch.randn(z.shape, generator=self.rng)
+            proposal = (1 - rho ** 2).sqrt() * z + rho * torch.stack([torch.randn(z.shape[1:], generator=self.rngs[p])
+                                                                      for p in players.tolist()])
             weights, loglik = self.evaluate(proposal, players)
             log_ratio = beta[:, None] * (loglik - self.loglik[players]).double()
-            accepted = torch.rand(log_ratio.shape, generator=self.rng, dtype=torch.float64).log() < log_ratio
+            accepted = self._rand(players, log_ratio.shape[1]).log() < log_ratio
             self.z[players] = torch.where(accepted[..., None], proposal, z)
             self.weights[players] = torch.where(accepted[..., None], weights, self.weights[players])
             self.loglik[players] = torch.where(accepted, loglik, self.loglik[players])
@@ -332,6 +326,11 @@ class _SMCState:
             low, high = ACCEPT_RANGE
             step = torch.where(rate < low, step * 0.6, torch.where(rate > high, (step * 1.5).clamp(max=1.0), step))
         return rate, step
+
+
+def _bucket(cells: int) -> int:
+    """The padded length of a record of `cells` distinct cells: the next power of two, at least 16."""
+    return max(16, 1 << max(0, cells - 1).bit_length())
 
 
 def _ess(log_w: Tensor) -> Tensor:

@@ -58,6 +58,7 @@ class MakeConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    fit: bool = Field(True, description="Fit the make model when the charts have makes (channels 'attempts+makes'); false: a model without one.")
     smoothness: float = Field(10.0, gt=0, le=1e6, description="Second-difference penalty of the make surface's splines (larger = smoother).")
     position_shrinkage: float = Field(100.0, gt=0, le=1e6, description="Ridge penalty pulling each position group's surface toward the shared one.")
     season_corr: float = Field(0.93, gt=0, le=1, description="Correlation of a player's skill from one season to the next (a record k seasons old counts for season_corr**k of itself).")
@@ -180,6 +181,7 @@ def laplace(base: np.ndarray, zone: np.ndarray, made: np.ndarray, player: np.nda
     precision = np.linalg.inv(prior_cov)
     u = prior_mean.copy()
     flat = player * ZONE_COUNT + zone
+    moving = np.ones(players, dtype=bool)  # a player stops when his own step is below the tolerance
     for _ in range(NEWTON_ITERATIONS):
         p = _sigmoid(base + u[player, zone])
         gradient = np.bincount(flat, made - p, players * ZONE_COUNT).reshape(players, ZONE_COUNT)
@@ -188,8 +190,9 @@ def laplace(base: np.ndarray, zone: np.ndarray, made: np.ndarray, player: np.nda
         hessian = precision + curvature[:, :, None] * np.eye(ZONE_COUNT)
         step = np.linalg.solve(hessian, gradient[..., None])[..., 0]
         step *= np.minimum(1.0, 2.0 / np.maximum(np.abs(step).max(axis=1, keepdims=True), 1e-300))  # at most 2 logits
-        u += step
-        if np.abs(step).max(initial=0.0) < NEWTON_TOLERANCE:
+        u[moving] += step[moving]
+        moving &= np.abs(step).max(axis=1, initial=0.0) >= NEWTON_TOLERANCE
+        if not moving.any():
             break
     p = _sigmoid(base + u[player, zone])
     curvature = np.bincount(flat, p * (1 - p), players * ZONE_COUNT).reshape(players, ZONE_COUNT)
@@ -206,8 +209,10 @@ def skill_posterior(model: MakeModel, records) -> SkillPosterior:
     group = model.group_of(table["LABEL"].to_numpy())
     shares = model.position_shares.numpy()[group]
     zones = half_court_zone(records.x, records.y)
-    counts = np.bincount(records.player * ZONE_COUNT + zones, minlength=players * ZONE_COUNT).reshape(players, -1)
-    prior_mean = share_features(counts.astype(np.float64), shares, model.share_prior) @ model.chart_coef.numpy()
+    counts = np.bincount(records.player * ZONE_COUNT + zones, minlength=players * ZONE_COUNT).reshape(players, ZONE_COUNT)
+    # einsum, not matmul: a row's sums in a fixed order, whatever the number of rows (BLAS blocks by it)
+    prior_mean = np.einsum("pk,kz->pz", share_features(counts.astype(np.float64), shares, model.share_prior),
+                           model.chart_coef.numpy())
     cov0 = model.skill_cov.numpy()
     mean, cov = prior_mean.copy(), np.repeat(cov0[None], players, axis=0)
     config, target = model.config, records.target_season
@@ -271,7 +276,7 @@ def make_prob_mean(posterior: SkillPosterior, rows: np.ndarray, x: np.ndarray, y
     centre = posterior.base_logit(rows, x, y) + posterior.mean[rows, zones]
     sd = np.sqrt(posterior.cov[rows, zones, zones])
     nodes, weights = np.polynomial.hermite_e.hermegauss(HERMITE_NODES)
-    return (_sigmoid(centre[:, None] + sd[:, None] * nodes[None, :]) @ weights) / weights.sum()
+    return np.einsum("nk,k->n", _sigmoid(centre[:, None] + sd[:, None] * nodes[None, :]), weights) / weights.sum()
 
 
 def offset_draws(posterior: SkillPosterior, row: int, draws: int, rng: np.random.Generator) -> np.ndarray:
@@ -287,3 +292,89 @@ def _sigmoid(v):
 def _logit(p):
     p = np.clip(p, 1e-7, 1 - 1e-7)
     return np.log(p) - np.log1p(-p)
+
+
+def zone_intervals(posterior: SkillPosterior, rows: np.ndarray, x: np.ndarray, y: np.ndarray,
+                   rngs: dict, *, level: float = 0.9, draws: int = 1000) -> list[dict]:
+    """Per (player, zone) of the given locations: the central `level` predictive interval of the FG% he will
+    shoot on them: his skill's uncertainty (draws of his zone offset) and the luck of that many attempts
+    (a Bernoulli outcome per location and draw), both. `rngs`: player row -> numpy Generator.
+    Returns dicts with ROW, ZONE, ATTEMPTS, MAKE_PROB (the posterior mean FG%), FG_LO, FG_HI."""
+    zones = half_court_zone(x, y)
+    mean = make_prob_mean(posterior, rows, x, y)
+    base = posterior.base_logit(rows, x, y)
+    tail = (1 - level) / 2 * 100
+    out = []
+    for row in np.unique(rows):
+        rng = rngs[int(row)]
+        mine = rows == row
+        for zone in np.unique(zones[mine]):
+            at = np.flatnonzero(mine & (zones == zone))
+            offset = posterior.mean[row, zone] + np.sqrt(posterior.cov[row, zone, zone]) * rng.standard_normal(draws)
+            p = _sigmoid(base[at][None, :] + offset[:, None])  # (draws, attempts)
+            fg = (rng.random(p.shape) < p).mean(axis=1)
+            lo, hi = np.percentile(fg, [tail, 100 - tail])
+            out.append({"ROW": int(row), "ZONE": int(zone), "ATTEMPTS": len(at), "MAKE_PROB": float(mean[at].mean()),
+                        "FG_LO": float(lo), "FG_HI": float(hi)})
+    return out
+
+
+def player_makes(model: Optional[MakeModel], observed, queries, position_groups: tuple[str, ...], *,
+                 season: Optional[str] = None, seed: Optional[int] = None, with_zones: bool = True,
+                 where: str = "the model"):
+    """Make probabilities at queries (PLAYER_ID, LOC_X, LOC_Y [, QUERY_ID, SHOT_VALUE, POSITION_GROUP]) for
+    their players from their records in `observed` (nba-ml makes): (pred: QUERY_ID, PLAYER_ID [, SHOT_VALUE],
+    MAKE_PROB; zones: PLAYER_ID, SHOT_ZONE_BASIC, ATTEMPTS, MAKE_PROB, FG_LO, FG_HI, or None; a summary line).
+
+    A player of the queries with no record gets his position's rates (the league's when his position is
+    unknown). Queries without a player id, or off the court (|LOC_X| > 250, behind the baseline), are not
+    answered and counted; locations past the half-court line take the surface at its edge."""
+    import pandas as pd
+
+    from ...errors import InputError
+    from ...frames import require_columns
+    from ..court import ZONES
+    from .records import normalise_ids, player_key, player_records
+
+    if model is None:
+        raise InputError(f"{where}: this model has no make model (it was trained without makes: charts.channels "
+                         "'attempts' or makes.fit false); retrain it with channels 'attempts+makes' on shots with "
+                         "SHOT_MADE_FLAG")
+    require_columns(queries, ("PLAYER_ID", "LOC_X", "LOC_Y"), "queries")
+    if len(observed) and "SHOT_MADE_FLAG" not in observed:
+        raise InputError("observed: the make model needs each shot's outcome, a SHOT_MADE_FLAG column of 0/1; "
+                         f"columns found: {list(observed.columns)}")
+    ids = normalise_ids(queries["PLAYER_ID"])
+    x = pd.to_numeric(queries["LOC_X"], errors="coerce").to_numpy(np.float64)
+    y = pd.to_numeric(queries["LOC_Y"], errors="coerce").to_numpy(np.float64)
+    has_id = ids.notna().to_numpy()
+    on_court = np.isfinite(x) & np.isfinite(y) & (np.abs(x) <= SIDELINE_X) & (y >= BASELINE_Y)
+    usable = has_id & on_court
+    asked = queries.loc[usable, ["PLAYER_ID"] + (["POSITION_GROUP"] if "POSITION_GROUP" in queries else [])]
+    records = player_records(observed, position_groups, players=asked, target_season=season)
+    posterior = skill_posterior(model, records)
+    row_of = {player_id: row for row, player_id in enumerate(records.player_ids)}
+    rows = np.array([row_of[i] for i in ids[usable]], dtype=np.int64)
+    qx, qy = x[usable], y[usable]
+    query_id = queries["QUERY_ID"].to_numpy()[usable] if "QUERY_ID" in queries else np.flatnonzero(usable)
+    pred = pd.DataFrame({"QUERY_ID": query_id, "PLAYER_ID": pd.Series(list(ids[usable]), dtype=object)})
+    if "SHOT_VALUE" in queries:
+        pred["SHOT_VALUE"] = queries["SHOT_VALUE"].to_numpy()[usable]
+    pred["MAKE_PROB"] = make_prob_mean(posterior, rows, qx, qy)
+    zones = None
+    if with_zones:
+        root = 0 if seed is None else int(seed)
+        rngs = {int(r): np.random.default_rng(np.random.SeedSequence([root, player_key(records.player_ids[r]), 21]))
+                for r in np.unique(rows)}
+        zones = pd.DataFrame(zone_intervals(posterior, rows, qx, qy, rngs),
+                             columns=["ROW", "ZONE", "ATTEMPTS", "MAKE_PROB", "FG_LO", "FG_HI"])
+        zones.insert(0, "PLAYER_ID", pd.Series([records.player_ids[r] for r in zones["ROW"]], dtype=object))
+        zones.insert(1, "SHOT_ZONE_BASIC", [ZONES[z] for z in zones["ZONE"]])
+        zones = zones.drop(columns=["ROW", "ZONE"])
+    not_used = {"queries/missing_player_id": int((~has_id).sum()), "queries/off_court": int((has_id & ~on_court).sum())}
+    with_record = int((records.table["OUTCOMES"] > 0).sum())
+    summary = (f"{len(np.unique(rows)):,} players, {with_record:,} of them with a record of "
+               f"{int(records.table['OUTCOMES'].sum()):,} shots (record rows not used: "
+               f"{ {k: v for k, v in records.dropped.items() if v} }); queries not used: "
+               f"{ {k: v for k, v in not_used.items() if v} }; season {records.target_season or 'of the model'}")
+    return pred, zones, summary

@@ -206,7 +206,7 @@ def _player_table(ids: list, groups: list, position_groups: tuple[str, ...]) -> 
             warnings.warn(f"player {player_id!r} is listed under {len(counts)} position groups: {listed}; "
                           f"using {best[0]} (the most rows; ties: the order {'/'.join(position_groups)})")
     table = pd.DataFrame({"PLAYER_ID": pd.Series(unique, dtype=object)})
-    table["POSITION_GROUP"] = [chosen.get(player_id) for player_id in unique]
+    table["POSITION_GROUP"] = pd.Series([chosen.get(player_id) for player_id in unique], dtype=object)
     table["LABEL"] = [rank.get(g, -1) if g is not None else -1 for g in table["POSITION_GROUP"]]
     return table
 

@@ -9,7 +9,8 @@ from nba_ml.shots.basis import ChartBasis
 from nba_ml.shots.charts import cell_of
 from nba_ml.shots.model import ShotChartModel, validate_shot_config
 from nba_ml.shots.training import train_shot_model
-from nba_ml.shots.player.chart_posterior import NO_PLAYER_ID, OFF_COURT, likelihood_power, log_likelihoods, player_posterior
+from nba_ml.shots.player.chart_posterior import likelihood_power, log_likelihoods, player_posterior
+from nba_ml.shots.player.records import BAD_MADE_FLAG, NO_PLAYER_ID, OFF_COURT
 from nba_ml.shots.synthetic import synthetic_league
 
 GRID = 8
@@ -105,23 +106,13 @@ def test_sample_player_shots_table_is_reproducible_and_counts_what_it_drops():
     observed.loc[1, "LOC_Y"] = 900.0  # beyond half court
     observed.loc[2, "PLAYER_ID"] = None
     shots = model.sample_player_shots(observed, 3, 20, seed=5)
-    assert list(shots.columns) == ["PLAYER_ID", "CHART_ID", "LOC_X", "LOC_Y", "SHOT_ZONE_BASIC", "SHOT_DISTANCE",
-                                   "POSITION_GROUP"]
+    assert list(shots.columns) == ["PLAYER_ID", "CHART_ID", "DRAW", "LOC_X", "LOC_Y", "SHOT_ZONE_BASIC", "SHOT_DISTANCE",
+                                   "SHOT_VALUE", "POSITION_GROUP"]  # no MAKE_PROB, MADE: this model has no make model
     assert len(shots) == 2 * 3 * 20 and shots.groupby("PLAYER_ID")["CHART_ID"].nunique().tolist() == [3, 3]
-    assert shots.attrs["dropped"] == {NO_PLAYER_ID: 1, OFF_COURT: 2}
+    assert shots.attrs["dropped"] == {NO_PLAYER_ID: 1, OFF_COURT: 2, BAD_MADE_FLAG: 0}
     assert shots.attrs["posterior"]["SHOTS"].tolist() == [7, 8]
     assert set(shots.loc[shots["PLAYER_ID"] == 11, "POSITION_GROUP"]) == {"F"}
     pd.testing.assert_frame_equal(shots, model.sample_player_shots(observed, 3, 20, seed=5))
-
-
-def test_a_trained_model_with_makes_gives_make_probabilities():
-    league = synthetic_league(40, 100, seed=0)
-    model, _, _ = train_shot_model({"charts": {"grid": 16, "min_shots": 50}, "basis": 4, "shots_per_chart": 50,
-                                    "gan": {"model": {"kind": "mlp", "num_classes": 3, "output": "density",
-                                                      "hidden_dim": 16, "depth": 1, "latent_dim": 8},
-                                            "train": {"steps": 2, "batch_size": 16, "log_every": 2}}}, league)
-    shots = model.sample_player_shots(league[league["PLAYER_ID"] == league["PLAYER_ID"].iloc[0]], 2, 10, seed=0)
-    assert shots["MAKE_PROB"].between(0, 1).all() and len(shots) == 20
 
 
 @pytest.mark.parametrize("observed,match", [
@@ -208,7 +199,7 @@ def test_a_record_moves_the_charts_towards_his_own_shots_as_much_as_its_effectiv
     gan_only = (posterior.weights[0] @ model.basis.maps.flatten(1)).reshape(-1, GRID, GRID)
     assert densities[:, row, column].mean() > 5 * gan_only[:, row, column].mean()
     assert torch.allclose(densities.sum(dim=(1, 2)), torch.ones(2000, dtype=densities.dtype))
-    drawn = model.shots_from_posterior(posterior, 50, seed=0)
+    drawn = model.sample_player_shots(shots, 50, 50, seed=0, tau=1.0, saturation=float("inf"), concentration=10.0)
     assert (drawn["LOC_X"] < -125).mean() > 0.7  # mostly where he shoots
 
 

@@ -1,0 +1,568 @@
+"""Profiles of given players: where each one shoots and how well, built once from his record, drawn from fast.
+
+    profiles = model.player_profiles(observed, players=None, seed=0)    # ShotChartModel.player_profiles
+    shots = profiles.sample(200, draws=10, seed=1)     # PLAYER_ID, DRAW, LOC_X, LOC_Y, SHOT_ZONE_BASIC,
+                                                       # SHOT_DISTANCE, SHOT_VALUE, MAKE_PROB, MADE
+    profiles.make_prob([203078], [0.0], [10.0])        # his posterior mean make probability there
+    profiles.table()                                   # per player and zone: shot share, FG%, points per shot
+    profiles.save("profiles/"); PlayerProfiles.load("profiles/")
+
+A profile holds, per player, `charts` posterior draws of his shot chart (nba_ml.shots.player.chart_posterior:
+mixture weights over the basis maps, and his own record's part) and the Gaussian posterior of his six zone
+offsets of the make model (nba_ml.shots.player.make_model) on the league's make surface of the season the
+profiles are for. Loading one needs neither the GAN nor any training code.
+
+Draws. A DRAW of a player is one posterior draw of his chart and one of his make surface together, so the
+draws of one player spread as much as his seasons could; within a draw, shots are independent given both.
+Every random number of a player comes from his own stream, seeded by (seed, his id): the same seed gives
+him the same draws whoever else is in the call, in whatever order.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ...errors import InputError, ModelFileError
+from ...io import atomic_directory
+from ..charts import blur_density, cell_size
+from ..court import BASELINE_Y, SIDELINE_X, ZONES, zone_index
+from .make_model import (TABLE_SHAPE, ZONE_COUNT, SkillPosterior, _sigmoid, half_court_zone, make_prob_mean,
+                         shot_value, table_index)
+from .records import player_key
+
+FORMAT_VERSION = 1
+META_FILE, TENSORS_FILE, TABLE_FILE = "profiles.json", "profiles.pt", "table.csv"
+DEFAULT_CHARTS = 100  # posterior chart draws kept per player
+STREAM_SAMPLE, STREAM_MAKES, STREAM_TABLE = 11, 12, 13  # per-player random streams (chart_posterior uses 0)
+ROWS_PER_CHUNK = 1_000_000  # shots drawn at a time by sample_chunks (a player's draws are never split)
+BYTES_PER_SHOT = 260  # while drawing: 7 uniforms, the cells, coordinates, zone, probability and the frame
+UNIFORMS_PER_SHOT = 7  # record or habit, which one, the cell (row), inside the cell (x, y), made, the cell (column)
+SHOT_COLUMNS = ("PLAYER_ID", "DRAW", "LOC_X", "LOC_Y", "SHOT_ZONE_BASIC", "SHOT_DISTANCE", "SHOT_VALUE",
+                "MAKE_PROB", "MADE")
+ZONE_CATEGORIES = pd.CategoricalDtype(list(ZONES), ordered=False)
+
+
+@dataclass(frozen=True)
+class PlayerProfiles:
+    """Profiles of P players (module docstring). `players`: one row per player (PLAYER_ID, POSITION_GROUP,
+    SHOTS, OUTCOMES, NOTE and the posteriors' diagnostics)."""
+
+    players: pd.DataFrame
+    position_groups: tuple[str, ...]
+    maps: torch.Tensor  # (K, S, S) the basis maps, each a density
+    weights: torch.Tensor  # (P, C, K) mixture weights of his posterior charts (rows sum to 1)
+    labels: torch.Tensor  # (P, C) the position label of each chart (his group, or drawn when unknown)
+    record_share: torch.Tensor  # (P, C) the share of each chart that is his own record
+    record_cells: torch.Tensor  # (M,) flat cells of the players' records, player after player
+    record_weights: torch.Tensor  # (C, M) each chart's weights on those cells (a player's sum to 1)
+    record_offsets: torch.Tensor  # (P + 1,) where each player's cells start in record_cells
+    blur: float  # std of the record's Gaussian blur, in cells
+    skill_mean: Optional[torch.Tensor]  # (P, 6) posterior mean of his zone offsets (logits); None: no make model
+    skill_cov: Optional[torch.Tensor]  # (P, 6, 6) their posterior covariance
+    group: Optional[torch.Tensor]  # (P,) his row of the make surface (a position group, or the league's)
+    surface: Optional[torch.Tensor]  # (groups + 1, *TABLE_SHAPE) float32 logits of the league's make surface
+    league_fg: Optional[torch.Tensor]  # (6,) the training shots' FG% per zone
+    target_season: Optional[str]
+    seed: Optional[int]  # the seed the profiles were built with (their table's draws use it too)
+    dropped: dict  # rows of the record not used, per reason
+
+    def __post_init__(self) -> None:
+        P, C = self.weights.shape[:2]
+        checks = {"players": len(self.players) == P, "record_share": tuple(self.record_share.shape) == (P, C),
+                  "labels": tuple(self.labels.shape) == (P, C),
+                  "record_offsets": tuple(self.record_offsets.shape) == (P + 1,),
+                  "record_weights": tuple(self.record_weights.shape) == (C, len(self.record_cells)),
+                  "maps": self.maps.shape[0] == self.weights.shape[2]}
+        if self.has_makes:
+            checks |= {"skill_mean": tuple(self.skill_mean.shape) == (P, ZONE_COUNT),
+                       "skill_cov": tuple(self.skill_cov.shape) == (P, ZONE_COUNT, ZONE_COUNT),
+                       "group": tuple(self.group.shape) == (P,), "surface": tuple(self.surface.shape[1:]) == TABLE_SHAPE,
+                       "league_fg": tuple(self.league_fg.shape) == (ZONE_COUNT,)}
+        bad = [name for name, ok in checks.items() if not ok]
+        if bad:
+            raise ValueError(f"player profiles: {', '.join(bad)} do not fit {P} players x {C} charts")
+        ids = self.players["PLAYER_ID"].tolist()
+        object.__setattr__(self, "_ids", ids)
+        object.__setattr__(self, "_row", {player_id: row for row, player_id in enumerate(ids)})
+
+    # --- what a simulator calls ---------------------------------------------------------------------
+
+    @property
+    def player_ids(self) -> list:
+        return list(self._ids)
+
+    @property
+    def has_makes(self) -> bool:
+        """Whether the profiles know how well each player shoots (the model had a make model)."""
+        return self.skill_mean is not None
+
+    def _require_makes(self) -> None:
+        if not self.has_makes:
+            raise InputError("these profiles have no make model: the shot-chart model was trained without makes "
+                             "(charts.channels 'attempts' or makes.fit false); retrain it with channels "
+                             "'attempts+makes' on shots with SHOT_MADE_FLAG")
+
+    @property
+    def charts(self) -> int:
+        return self.weights.shape[1]
+
+    def rows_of(self, player_ids: Sequence) -> np.ndarray:
+        """Profile rows of `player_ids`; InputError naming the ids it has no profile of."""
+        ids = _as_id_list(player_ids)
+        rows = [self._row.get(player_id, -1) for player_id in ids]
+        unknown = [player_id for player_id, row in zip(ids, rows) if row < 0]
+        if unknown:
+            raise InputError(f"no profile for player(s) {unknown[:5]}{' ...' if len(unknown) > 5 else ''}; "
+                             f"the profiles hold {len(self.players)} players (profiles.player_ids)")
+        return np.asarray(rows, dtype=np.int64)
+
+    def sample(self, shots, *, draws: int = 1, seed: Optional[int] = None, chart_ids: bool = False) -> pd.DataFrame:
+        """Shots for each player (module docstring): `shots` an int (per player and draw) or a mapping
+        PLAYER_ID -> shots per draw (only those players). Columns: SHOT_COLUMNS (without MAKE_PROB and MADE
+        when there is no make model), rows grouped by player (in the order of `shots`, else the profiles')
+        then draw. chart_ids: see sample_chunks."""
+        chunks = list(self.sample_chunks(shots, draws=draws, seed=seed, chart_ids=chart_ids))
+        return pd.concat(chunks, ignore_index=True) if chunks else _empty_shots()
+
+    def sample_chunks(self, shots, *, draws: int = 1, seed: Optional[int] = None, rows_per_chunk: int = ROWS_PER_CHUNK,
+                      chart_ids: bool = False):
+        """`sample`, as frames of at most about rows_per_chunk rows (a player's draws are never split), for
+        writing tens of millions of shots in constant memory. chart_ids: add CHART_ID '<PLAYER_ID>:<chart>'
+        (categorical) and POSITION_GROUP (the chart's label is not kept; his group)."""
+        rows, counts = self._shot_counts(shots)
+        draws = _positive_int(draws, "draws")
+        root = _root_entropy(seed)
+        check_sampling_memory(int(counts.max(initial=0)) * draws, max(rows_per_chunk, int(counts.max(initial=0)) * draws))
+        start, size = 0, 0
+        for end, count in enumerate(counts, start=1):
+            size += int(count) * draws
+            if size >= rows_per_chunk or end == len(rows):
+                yield self._draw(rows[start:end], counts[start:end], draws, root, chart_ids)
+                start, size = end, 0
+
+    def make_prob(self, player_ids, loc_x, loc_y, *, draws: int = 0, seed: Optional[int] = None) -> np.ndarray:
+        """His posterior mean make probability at each location (n,), or (draws, n) posterior draws of it
+        (each draw one draw of his make surface, from his own stream)."""
+        self._require_makes()
+        rows = self.rows_of(player_ids)
+        x, y = _locations(loc_x, loc_y, len(rows))
+        posterior = self._skill()
+        if isinstance(draws, (bool, np.bool_)) or not isinstance(draws, (int, np.integer)) or draws < 0:
+            raise InputError(f"draws must be 0 (the posterior mean) or a positive integer, got {draws!r}")
+        if draws == 0:
+            return make_prob_mean(posterior, rows, x, y)
+        zones, base = half_court_zone(x, y), posterior.base_logit(rows, x, y)
+        out = np.empty((draws, len(rows)))
+        streams = PlayerStreams(_root_entropy(seed), STREAM_MAKES)
+        for row in np.unique(rows):
+            at = rows == row
+            offsets = self._offsets(int(row), draws, streams.of(self._ids[row]))
+            out[:, at] = _sigmoid(base[at][None, :] + offsets[:, zones[at]])
+        return out
+
+    def table(self, *, level: float = 0.9) -> pd.DataFrame:
+        """Per player and zone (and 'All'): SHARE of his shots, FG%, points per shot (PPS), each with the central
+        `level` interval over his posterior (where he shoots and how well, together), and the league's FG%."""
+        if not 0 < level < 1:
+            raise InputError(f"level must be in (0, 1), got {level}")
+        grid = self.maps.shape[-1]
+        cx, cy = _cell_centres(grid)
+        cell_zone = half_court_zone(cx, cy)
+        value = shot_value(np.arange(ZONE_COUNT)).astype(np.float64)
+        tail = (1 - level) / 2 * 100
+        records = []
+        streams = PlayerStreams(_root_entropy(self.seed), STREAM_TABLE)
+        for row, player_id in enumerate(self.player_ids):
+            density = self.densities(row).reshape(self.charts, -1).astype(np.float64)  # (C, cells)
+            if self.has_makes:
+                offsets = self._offsets(row, self.charts, streams.of(player_id))  # (C, 6)
+                base = self.surface[int(self.group[row])].numpy()[table_index(cx, cy)].astype(np.float64)
+                prob = _sigmoid(base[None, :] + offsets[:, cell_zone])  # (C, cells)
+            else:
+                prob = np.full_like(density, np.nan)
+            share = np.stack([density[:, cell_zone == z].sum(axis=1) for z in range(ZONE_COUNT)], axis=1)  # (C, 6)
+            makes = np.stack([(density * prob)[:, cell_zone == z].sum(axis=1) for z in range(ZONE_COUNT)], axis=1)
+            fg = makes / np.maximum(share, 1e-300)
+            parts = {"SHARE": share, "FG": fg, "PPS": fg * value}
+            whole = {"SHARE": np.ones(self.charts), "FG": makes.sum(axis=1), "PPS": (makes * value).sum(axis=1)}
+            league = self.league_fg.numpy() if self.has_makes else np.full(ZONE_COUNT, np.nan)
+            league_all = float((league * share.mean(axis=0)).sum())
+            for zone in range(ZONE_COUNT + 1):
+                entry = {"PLAYER_ID": player_id, "POSITION_GROUP": self.players["POSITION_GROUP"].iloc[row],
+                         "SHOT_ZONE_BASIC": ZONES[zone] if zone < ZONE_COUNT else "All"}
+                for name in ("SHARE", "FG", "PPS"):
+                    values = parts[name][:, zone] if zone < ZONE_COUNT else whole[name]
+                    lo, hi = np.percentile(values, [tail, 100 - tail])
+                    entry |= {name: float(values.mean()), f"{name}_LO": float(lo), f"{name}_HI": float(hi)}
+                entry["LEAGUE_FG"] = float(league[zone]) if zone < ZONE_COUNT else league_all
+                records.append(entry)
+        return pd.DataFrame(records)
+
+    def densities(self, row: int) -> np.ndarray:
+        """(C, S, S) float32 attempt densities of one player's posterior charts."""
+        return self._densities(row, np.arange(self.charts)).reshape(self.charts, *self.maps.shape[1:])
+
+    # --- saving -------------------------------------------------------------------------------------
+
+    def save(self, directory: str | Path) -> Path:
+        """profiles.json (players, settings), profiles.pt (tensors only) and table.csv, swapped in whole."""
+        meta = {"format": FORMAT_VERSION, "position_groups": list(self.position_groups), "blur": self.blur,
+                "target_season": self.target_season, "seed": self.seed, "dropped": dict(self.dropped),
+                "players": json.loads(self.players.to_json(orient="records", double_precision=15))}
+        meta["player_ids"] = [_json_id(player_id) for player_id in self.player_ids]
+        tensors = {name: getattr(self, name) for name in ("maps", "weights", "labels", "record_share", "record_cells",
+                                                          "record_weights", "record_offsets", "skill_mean",
+                                                          "skill_cov", "group", "surface", "league_fg")
+                   if getattr(self, name) is not None}
+        table = self.table()
+        with atomic_directory(directory) as tmp:
+            torch.save(tensors, tmp / TENSORS_FILE)
+            (tmp / META_FILE).write_text(json.dumps(meta, allow_nan=True), encoding="utf-8")
+            table.to_csv(tmp / TABLE_FILE, index=False)
+        return Path(directory)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "PlayerProfiles":
+        """Profiles saved by `save`; tensors only are unpickled. A damaged or foreign directory is a
+        ModelFileError naming the file."""
+        directory = Path(directory)
+        meta_path, tensors_path = directory / META_FILE, directory / TENSORS_FILE
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise ModelFileError(f"{meta_path}: not a saved profiles file ({err})") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
+            raise ModelFileError(f"{meta_path}: not player profiles of format {FORMAT_VERSION}")
+        from ...gan.checkpoint import read_tensors
+
+        saved = read_tensors(tensors_path, ModelFileError)
+        try:
+            players = pd.DataFrame(meta["players"])
+            players["PLAYER_ID"] = pd.Series(meta["player_ids"], dtype=object)
+            return cls(players, tuple(meta["position_groups"]), saved["maps"], saved["weights"], saved["labels"],
+                       saved["record_share"],
+                       saved["record_cells"], saved["record_weights"], saved["record_offsets"], float(meta["blur"]),
+                       saved.get("skill_mean"), saved.get("skill_cov"), saved.get("group"), saved.get("surface"),
+                       saved.get("league_fg"), meta.get("target_season"), meta.get("seed"), dict(meta.get("dropped", {})))
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise ModelFileError(f"{directory}: the saved profiles are incomplete or do not fit together ({err})") from None
+
+    # --- inside -------------------------------------------------------------------------------------
+
+    def _skill(self) -> SkillPosterior:
+        return SkillPosterior(self.skill_mean.numpy(), self.skill_cov.numpy(), self.group.numpy(), self.surface.numpy(),
+                              self.target_season)
+
+    def _offsets(self, row: int, draws: int, rng: np.random.Generator) -> np.ndarray:
+        """(draws, 6) posterior draws of one player's zone offsets."""
+        cholesky = self.__dict__.get("_cholesky")
+        if cholesky is None:
+            cholesky = np.linalg.cholesky(self.skill_cov.numpy())
+            object.__setattr__(self, "_cholesky", cholesky)
+        return self.skill_mean.numpy()[row] + np.einsum("dj,ij->di", rng.standard_normal((draws, ZONE_COUNT)), cholesky[row])
+
+    def _shot_counts(self, shots) -> tuple[np.ndarray, np.ndarray]:
+        """(profile rows, shots per draw) from an int or a mapping PLAYER_ID -> int."""
+        if isinstance(shots, Mapping):
+            rows = self.rows_of(list(shots.keys()))
+            counts = np.array([_positive_int(v, f"shots[{k!r}]", zero=True) for k, v in shots.items()], dtype=np.int64)
+            return rows, counts
+        count = _positive_int(shots, "shots")
+        return np.arange(len(self.players)), np.full(len(self.players), count, dtype=np.int64)
+
+    def _densities(self, row: int, charts: np.ndarray) -> np.ndarray:
+        """(len(charts), S*S) float32 densities of one player's charts `charts` (computed per player, so that a
+        player's numbers never depend on who else is drawn with him)."""
+        maps = self.maps.flatten(1)
+        charts = torch.as_tensor(charts, dtype=torch.long)
+        gan = self.weights[row, charts] @ maps  # (D, cells)
+        gan = gan / gan.sum(dim=1, keepdim=True)
+        share = self.record_share[row, charts]
+        span = slice(int(self.record_offsets[row]), int(self.record_offsets[row + 1]))
+        if span.stop > span.start and bool((share > 0).any()):
+            grid = self.maps.shape[-1]
+            record = torch.zeros(len(charts), maps.shape[1])
+            record.index_add_(1, self.record_cells[span], self.record_weights[charts, span])
+            record = blur_density(record.reshape(-1, grid, grid), self.blur).flatten(1)
+            gan = (1 - share[:, None]) * gan + share[:, None] * record
+        return gan.numpy()
+
+    def _draw(self, rows: np.ndarray, per_draw: np.ndarray, draws: int, root: int, chart_ids: bool) -> pd.DataFrame:
+        """The shots of players `rows` (profile rows), per_draw[i] shots in each of `draws` draws.
+
+        A chart is (1 - v) x (weights @ maps) + v x blur(his record's weighted cells); a shot is drawn from it in
+        two stages, exactly, without building the chart: with probability v from the record (one of his cells,
+        by its weight times the in-court mass of its blur, then a cell of that blur), else from the GAN's part
+        (a habit by its weight, then a cell of that habit's map). Then a uniform position inside the cell."""
+        grid = self.maps.shape[-1]
+        width, height = cell_size(grid)
+        n = np.repeat(per_draw, draws)  # shots per pair (player, draw): pair b = i * draws + d
+        total = int(n.sum())
+        chart = np.empty((len(rows), draws), dtype=np.int64)  # which chart and which make surface each pair uses
+        offsets = np.empty((len(rows), draws, ZONE_COUNT)) if self.has_makes else None
+        uniforms = np.empty((total, UNIFORMS_PER_SHOT))
+        streams, start = PlayerStreams(root, STREAM_SAMPLE), 0
+        for i, row in enumerate(rows):  # every number of a player from his own stream, in a fixed order
+            rng = streams.of(self._ids[row])
+            chart[i] = rng.permutation(self.charts)[:draws] if draws <= self.charts else rng.integers(self.charts, size=draws)
+            if offsets is not None:
+                offsets[i] = self._offsets(int(row), draws, rng)
+            mine = int(per_draw[i]) * draws
+            uniforms[start:start + mine] = rng.random((mine, UNIFORMS_PER_SHOT))
+            start += mine
+        pair = np.repeat(np.arange(len(n)), n)
+        pair_rows, pair_charts = np.repeat(rows, draws), chart.ravel()
+        cell = self._cells(pair, pair_rows, pair_charts, uniforms)
+        x = np.clip(-SIDELINE_X + (cell % grid + uniforms[:, 3]) * width, -SIDELINE_X, SIDELINE_X)
+        y = BASELINE_Y + (cell // grid + uniforms[:, 4]) * height
+        distance = np.hypot(x, y)
+        zone = np.minimum(zone_index(x, y, distance), ZONE_COUNT - 1)
+        columns = {
+            "PLAYER_ID": _id_column([self._ids[r] for r in rows], per_draw * draws),
+            "DRAW": (pair % draws).astype(np.int32),
+            "LOC_X": x, "LOC_Y": y,
+            "SHOT_ZONE_BASIC": pd.Categorical.from_codes(zone, dtype=ZONE_CATEGORIES),
+            "SHOT_DISTANCE": (distance // 10).astype(np.int16),
+            "SHOT_VALUE": shot_value(zone),
+        }
+        if self.has_makes:
+            logit = self.surface.numpy()[self.group.numpy()[pair_rows[pair]], *table_index(x, y)] \
+                + offsets.reshape(-1, ZONE_COUNT)[pair, zone]
+            make_prob = 1.0 / (1.0 + np.exp(-logit.astype(np.float64)))
+            columns["MAKE_PROB"] = make_prob
+            columns["MADE"] = (uniforms[:, 5] < make_prob).view(np.int8)
+        frame = pd.DataFrame(columns, copy=False)
+        if chart_ids:  # the form of sample_player_shots: '<PLAYER_ID>:<chart>' and the chart's position label
+            codes, names = pd.factorize(np.array([f"{self._ids[r]}:{c}" for r, c in zip(pair_rows, pair_charts)], dtype=object))
+            frame.insert(1, "CHART_ID", pd.Categorical.from_codes(codes[pair], categories=names))
+            groups = pd.CategoricalDtype(list(self.position_groups))
+            frame["POSITION_GROUP"] = pd.Categorical.from_codes(self.labels.numpy()[pair_rows, pair_charts][pair], dtype=groups)
+        return frame
+
+    def _cells(self, pair: np.ndarray, pair_rows: np.ndarray, pair_charts: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """The cell of each shot (its pair's chart), from its uniforms (see _draw; shots are grouped by pair)."""
+        sampler = self._sampler()
+        grid = self.maps.shape[-1]
+        cells = grid * grid
+        cell = np.empty(len(pair), dtype=np.int64)
+        share = self.record_share.numpy()[pair_rows, pair_charts].astype(np.float64)
+        from_record = u[:, 0] < share[pair]
+        gan = np.flatnonzero(~from_record)
+        if len(gan):  # a habit by the chart's weights, then a cell of its map by its alias table (O(1) a shot)
+            cumulative = np.cumsum(self.weights.numpy()[pair_rows, pair_charts], axis=1, dtype=np.float64)
+            cumulative /= cumulative[:, -1:]
+            habit = np.minimum((u[gan, 1, None] >= cumulative[pair[gan]]).sum(axis=1), cumulative.shape[1] - 1)
+            scaled = u[gan, 2] * cells
+            index = np.minimum(scaled.astype(np.int64), cells - 1)
+            flat = habit * cells + index
+            keep = (scaled - index) < sampler["alias_prob"][flat]  # the fraction is a second uniform
+            cell[gan] = np.where(keep, index, sampler["alias"][flat])
+        record = np.flatnonzero(from_record)
+        if len(record):  # one of his cells by weight x in-court blur mass, then a cell of its (separable) blur
+            cumulative, offsets = self._record_cumulative(), self.record_offsets.numpy()
+            record_cells = self.record_cells.numpy()
+            home = np.empty(len(record), dtype=np.int64)
+            bounds = np.searchsorted(pair[record], np.arange(len(pair_rows) + 1))
+            for b in np.flatnonzero(np.diff(bounds)):  # per pair: a search in his few hundred cells
+                start, stop = offsets[pair_rows[b]], offsets[pair_rows[b] + 1]
+                at = slice(bounds[b], bounds[b + 1])
+                found = np.searchsorted(cumulative[pair_charts[b], start:stop], u[record[at], 1], side="right")
+                home[at] = record_cells[start + np.minimum(found, stop - start - 1)]
+            home_row, home_column = np.divmod(home, grid)
+            table = sampler["offset_cdf"]
+            row = home_row + np.minimum((u[record, 2, None] >= table[home_row]).sum(axis=1), table.shape[1] - 1)
+            column = home_column + np.minimum((u[record, 6, None] >= table[home_column]).sum(axis=1), table.shape[1] - 1)
+            cell[record] = (row - sampler["radius"]) * grid + column - sampler["radius"]
+        return cell
+
+    def _record_cumulative(self) -> np.ndarray:
+        """(C, M) per player's segment of the record cells, the cumulative of weight x in-court blur mass, rising
+        to 1 at the end of each segment (made once)."""
+        cached = self.__dict__.get("_record_cdf")
+        if cached is None:
+            weights = self.record_weights.numpy().astype(np.float64) * self._sampler()["mass"][self.record_cells.numpy()]
+            cached = np.zeros_like(weights)
+            offsets = self.record_offsets.numpy()
+            for start, stop in zip(offsets[:-1], offsets[1:]):
+                if stop > start:
+                    segment = np.cumsum(weights[:, start:stop], axis=1)
+                    cached[:, start:stop] = segment / np.maximum(segment[:, -1:], 1e-300)
+            object.__setattr__(self, "_record_cdf", cached)
+        return cached
+
+    def _sampler(self) -> dict:
+        """Tables for drawing cells, made once: each habit map's cumulative, and each cell's blur stamp (the
+        cells it spreads a record shot to, their cumulative, its in-court mass)."""
+        cached = self.__dict__.get("_sampler_tables")
+        if cached is not None:
+            return cached
+        maps = self.maps.flatten(1).double().numpy()
+        alias_prob, alias = zip(*(_alias_table(m / m.sum()) for m in maps))
+        grid = self.maps.shape[-1]
+        radius = max(1, int(3 * self.blur + 0.5)) if self.blur > 0 else 0  # as blur_density
+        offsets = np.arange(-radius, radius + 1)
+        kernel = np.exp(-0.5 * (offsets / self.blur) ** 2) if self.blur > 0 else np.ones(1)
+        kernel = kernel / kernel.sum()
+        position = np.arange(grid)[:, None] + offsets[None, :]  # (grid, 2r + 1): where a row (or column) spreads to
+        kept = kernel[None, :] * ((position >= 0) & (position < grid))  # truncated at the court's edge
+        along = kept.sum(axis=1)  # in-court mass along one axis, per row (or column)
+        row, column = np.divmod(np.arange(grid * grid), grid)
+        tables = {"alias_prob": np.concatenate(alias_prob), "alias": np.concatenate(alias), "offset_cdf": np.cumsum(kept, axis=1) / along[:, None], "radius": radius,
+                  "mass": along[row] * along[column]}
+        object.__setattr__(self, "_sampler_tables", tables)
+        return tables
+
+
+def _alias_table(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias table (Vose's construction) of a distribution over n outcomes: draw i uniform in 0..n-1,
+    keep it with probability prob[i], else take alias[i]; exactly the distribution, in O(1) a draw."""
+    n = len(probabilities)
+    scaled = probabilities * n
+    prob, alias = np.ones(n), np.arange(n)
+    small, large = [i for i in range(n) if scaled[i] < 1], [i for i in range(n) if scaled[i] >= 1]
+    while small and large:
+        low, high = small.pop(), large.pop()
+        prob[low], alias[low] = scaled[low], high
+        scaled[high] -= 1 - scaled[low]
+        (small if scaled[high] < 1 else large).append(high)
+    return prob, alias
+
+
+def check_sampling_memory(player_rows: int, chunk_rows: int) -> None:
+    """Refuse (ResourceError), before any work, a draw whose chunks (at least one player's draws) would not fit."""
+    from ...gan.guard import ResourceError, machine_memory_limit
+
+    limit = machine_memory_limit()
+    needed = chunk_rows * BYTES_PER_SHOT
+    if limit is not None and needed > limit[0]:
+        raise ResourceError(f"drawing {player_rows:,} shots for one player (draws x shots) needs about "
+                            f"{needed / 1e9:.3g} GB at once, more than the {limit[0] / 1e9:.3g} GB allowed ({limit[1]}); "
+                            "ask for fewer draws or shots per draw, or call sample_chunks for fewer draws at a time")
+
+
+def check_profile_memory(model, records, charts: int, particles: int) -> None:
+    """Refuse (ResourceError), before the posterior runs, profiles whose building would not fit: the particles
+    of every player (latents, weights, the generator's layers) and each record's likelihood terms."""
+    from ...gan.guard import ResourceError, machine_memory_limit
+
+    limit = machine_memory_limit()
+    if limit is None:
+        return
+    players, n = len(records.table), max(int(particles), int(charts))
+    gan = model.config.gan.model
+    per_particle = gan.latent_dim + 4 * model.basis.size + 3 * gan.hidden_dim
+    cells = records.table["SHOTS"].clip(upper=model.basis.grid ** 2).to_numpy()
+    likelihood = 3 * n * (2 ** np.ceil(np.log2(np.maximum(cells, 16)))).sum()  # bucketed record cells, 3 tensors
+    stored = players * charts * (model.basis.size + 3) + charts * cells.sum()
+    needed = 4 * (players * n * per_particle + likelihood + stored)
+    if needed > limit[0]:
+        raise ResourceError(f"profiles of {players:,} players with {charts:,} charts each ({n:,} particles) need about "
+                            f"{needed / 1e9:.3g} GB, more than the {limit[0] / 1e9:.3g} GB allowed ({limit[1]}); ask for "
+                            "fewer charts, or build the profiles of fewer players at a time")
+
+
+def build_profiles(model, records, chart_posterior, skill: Optional[SkillPosterior], seed: Optional[int]) -> PlayerProfiles:
+    """PlayerProfiles from a PlayerPosterior (where) and a SkillPosterior (how well) of the same records."""
+    P, C, K = chart_posterior.weights.shape
+    cells = [torch.unique(c, return_inverse=True) for c in chart_posterior.record_cells]
+    offsets = np.concatenate([[0], np.cumsum([len(u) for u, _ in cells])]).astype(np.int64)
+    record_weights = torch.zeros(C, int(offsets[-1]))
+    for p, ((unique, inverse), weights) in enumerate(zip(cells, chart_posterior.record_weights)):
+        if len(unique):  # a shot's weight goes to its cell: the same chart, stored per cell
+            record_weights[:, offsets[p]:offsets[p + 1]] = torch.zeros(C, len(unique), dtype=torch.float64).index_add_(
+                1, inverse, weights.double()).float()
+    players = records.table.copy()
+    diagnostics = chart_posterior.diagnostics.drop(columns=["PLAYER_ID", "POSITION_GROUP", "SHOTS", "NOTE"], errors="ignore")
+    for column in diagnostics:
+        players[column] = diagnostics[column].to_numpy()
+    if skill is not None:  # how sure the make surface is: the mean posterior sd of his zone offsets (logits)
+        players["makes_sd"] = np.sqrt(np.diagonal(skill.cov, axis1=1, axis2=2)).mean(axis=1)
+    weights = chart_posterior.weights.float()
+    tensor = (lambda a: None if skill is None else torch.from_numpy(getattr(skill, a)))
+    return PlayerProfiles(players.reset_index(drop=True), tuple(model.position_groups), model.basis.maps.float(),
+                          weights / weights.sum(dim=2, keepdim=True), chart_posterior.labels.to(torch.int64),
+                          chart_posterior.record_share.float(),
+                          torch.cat([u for u, _ in cells]) if cells else torch.zeros(0, dtype=torch.long),
+                          record_weights, torch.from_numpy(offsets), float(chart_posterior.blur),
+                          tensor("mean"), tensor("cov"), tensor("group"), tensor("surface"),
+                          None if skill is None else model.makes.league_fg.double(), records.target_season, seed,
+                          dict(records.dropped))
+
+
+def _root_entropy(seed: Optional[int]) -> int:
+    if seed is None:
+        return int(np.random.SeedSequence().entropy)
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer or None, got {seed!r}")
+    return int(seed)
+
+
+class PlayerStreams:
+    """Per-player random streams, cheaply: one numpy Generator whose PCG64 state (and stream increment) is set
+    from a hash of (root seed, player id, stream) for each player in turn. `of(player)` returns it set to the
+    start of his stream (valid until the next call): his numbers depend on nothing but his id and the seed."""
+
+    def __init__(self, root: int, stream: int):
+        self.root, self.stream = int(root), int(stream)
+        self.generator = np.random.Generator(np.random.PCG64(0))
+
+    def of(self, player_id) -> np.random.Generator:
+        digest = hashlib.blake2b(f"{self.root}:{player_key(player_id)}:{self.stream}".encode(), digest_size=32).digest()
+        self.generator.bit_generator.state = {
+            "bit_generator": "PCG64", "has_uint32": 0, "uinteger": 0,
+            "state": {"state": int.from_bytes(digest[:16], "little"), "inc": int.from_bytes(digest[16:], "little") | 1}}
+        return self.generator
+
+
+def _positive_int(value, name: str, *, zero: bool = False) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < (0 if zero else 1):
+        raise InputError(f"{name} must be a {'non-negative' if zero else 'positive'} integer, got {value!r}")
+    return int(value)
+
+
+def _as_id_list(player_ids) -> list:
+    from .records import normalise_ids
+
+    if isinstance(player_ids, (str, bytes)) or not hasattr(player_ids, "__len__"):
+        player_ids = [player_ids]
+    return normalise_ids(pd.Series(list(player_ids), dtype=object)).tolist()
+
+
+def _locations(loc_x, loc_y, n: int) -> tuple[np.ndarray, np.ndarray]:
+    x, y = np.asarray(loc_x, dtype=np.float64).ravel(), np.asarray(loc_y, dtype=np.float64).ravel()
+    if len(x) != n or len(y) != n:
+        raise InputError(f"player_ids, loc_x and loc_y must have the same length, got {n}, {len(x)}, {len(y)}")
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise InputError("loc_x and loc_y must be finite numbers (tenths of a foot)")
+    return x, y
+
+
+def _cell_centres(grid: int) -> tuple[np.ndarray, np.ndarray]:
+    width, height = cell_size(grid)
+    column, row = np.meshgrid(np.arange(grid), np.arange(grid))
+    return (-SIDELINE_X + (column.ravel() + 0.5) * width, BASELINE_Y + (row.ravel() + 0.5) * height)
+
+
+def _id_column(ids: list, repeats: np.ndarray):
+    """PLAYER_ID for the shots: int64 when every id is an integer, else a categorical of the ids as given."""
+    if all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in ids):
+        return np.repeat(np.asarray(ids, dtype=np.int64), repeats)
+    codes = np.repeat(np.arange(len(ids)), repeats)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(ids, dtype=object)) if len(set(map(str, ids))) == len(ids) \
+        else np.asarray(ids, dtype=object)[codes]
+
+
+def _json_id(player_id):
+    return player_id.item() if isinstance(player_id, np.generic) else player_id
+
+
+def _empty_shots() -> pd.DataFrame:
+    return pd.DataFrame({column: [] for column in SHOT_COLUMNS})
+
