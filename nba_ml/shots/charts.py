@@ -184,6 +184,12 @@ def decode_density(charts: Tensor) -> Tensor:
     return density
 
 
+def decode_weights(encoded: Tensor) -> Tensor:
+    """A basis model's generator output (N, K), encoded as 2 * sqrt(w) - 1 (encode_density) -> mixture weights
+    ((e + 1) / 2)^2, rows not divided by their sums."""
+    return ((encoded + 1) / 2).square()
+
+
 def encode_make_prob(make_prob: Tensor) -> Tensor:
     """Make probability (..., S, S) in [0, 1] -> GAN channel in [-1, 1]."""
     return 2.0 * make_prob - 1.0

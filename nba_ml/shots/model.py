@@ -33,7 +33,7 @@ from ..gan.checkpoint import read_tensors
 from ..gan.export import export_generator, find_export, load_export
 from ..gan.networks import NETWORKS
 from .basis import ChartBasis
-from .charts import ChartSpec, draw_shots
+from .charts import ChartSpec, decode_weights, draw_shots
 from .player.chart_posterior import DEFAULT_PARTICLES, player_posterior
 from .player.make_model import MakeConfig, MakeModel, skill_posterior
 from .player.profiles import DEFAULT_CHARTS, PlayerProfiles, build_profiles, check_profile_memory
@@ -171,7 +171,7 @@ class ShotChartModel:
     def mixture_weights(self, encoded: Tensor, labels: Optional[Tensor]) -> Tensor:
         """Mixture weights (N, K) of generator outputs (encoded as 2 * sqrt(w) - 1), times the calibration
         factors of each row's label when the model has them; rows not yet divided by their sums."""
-        weights = ((encoded + 1) / 2).square()
+        weights = decode_weights(encoded)
         if self.prior_scale is None:
             return weights
         return weights * self.prior_scale[labels if labels is not None and self.conditional else 0]

@@ -39,7 +39,7 @@ from ..gan.config import ConfigError
 from ..gan.metrics import real_pixvar
 from ..gan.networks import NETWORKS
 from .basis import ChartBasis, fit_basis, with_make_rates
-from .charts import ShotCharts, encode_density, make_charts
+from .charts import ShotCharts, decode_weights, encode_density, make_charts
 from .model import ShotChartModel, ShotModelConfig, validate_shot_config
 from .player.make_fit import fit_make_model
 from .quality import evaluate_shot_model, quality_floor
@@ -139,7 +139,7 @@ def prior_scale(model: ShotChartModel, weights: Tensor, labels: Tensor) -> Tenso
         target = mine.double().mean(dim=0)
         condition = torch.full((CALIBRATION_DRAWS,), g, dtype=torch.long) if conditional else None
         z = torch.randn(CALIBRATION_DRAWS, model.generator.latent_dim, generator=rng)
-        drawn = ((model.generator.eval()(z, condition).double() + 1) / 2).square()
+        drawn = decode_weights(model.generator.eval()(z, condition).double())
         s = torch.ones(model.basis.size, dtype=torch.float64)
         for _ in range(CALIBRATION_ITERATIONS):
             rescaled = drawn * s
@@ -204,7 +204,7 @@ def quality_callback(cfg, charts: ShotCharts, basis: Optional[ChartBasis], train
         out = {f"quality/{key}": metrics[f"shots/{key}"] for key in QUALITY_KEYS}
         if basis is not None:
             encoded = model.generator.sample(2048, seed=seed, condition=model.labels_for(2048, None, seed))
-            out["quality/inception"] = inception_score(((encoded + 1) / 2).square())
+            out["quality/inception"] = inception_score(decode_weights(encoded))
         state.generator.train()  # the model put the sampler in eval mode
         return {**out, **real}
 

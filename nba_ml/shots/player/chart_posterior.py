@@ -59,7 +59,10 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from ...errors import InputError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ...errors import InputError, one_line
+from ...gan.config import format_validation_error
 from ..charts import blur_density, cell_of, cell_size
 from .records import PlayerRecords, player_key, player_records
 
@@ -84,7 +87,7 @@ class PlayerPosterior:
     `dropped` observed rows not used, per reason.
 
     Chart i of player p is (1 - v) x (weights[p, i] @ maps) + v x his record, v = `record_share[p, i]`,
-    the record being his shots' cells weighted by `record_weights[p][i]` (one weight per shot of
+    the record being his shots' cells weighted by `record_weights[p][i]` (one weight per distinct cell of
     `record_cells[p]`) and blurred by `blur` cells (see the module docstring); `densities` composes them."""
 
     player_ids: list
@@ -93,8 +96,8 @@ class PlayerPosterior:
     diagnostics: pd.DataFrame
     dropped: dict[str, int]
     record_share: Tensor  # (P, n_charts); 0 for a player without shots
-    record_weights: tuple = ()  # per player: (n_charts, his shots) Dirichlet weights
-    record_cells: tuple = ()  # per player: (his shots,) flat cell index of each shot
+    record_weights: tuple = ()  # per player: (n_charts, his distinct cells) Dirichlet weights
+    record_cells: tuple = ()  # per player: (his distinct cells,) flat cell indices
     blur: float = 0.0  # std of the record's Gaussian blur, in cells
 
     def densities(self, maps: Tensor, player: int) -> Tensor:
@@ -135,7 +138,7 @@ def log_likelihoods(weights: Tensor, maps: Tensor, cells: Tensor, counts: Tensor
     with count 0 -> (P, N)."""
     at_shots = maps[:, cells].permute(1, 0, 2)  # (P, K, M): each map's density at each player's cells
     density = torch.bmm(weights, at_shots)  # (P, N, M)
-    return (counts[:, None, :] * density.clamp(min=1e-30).log()).sum(dim=-1)  # sum_c n_c log d[c]
+    return torch.bmm(density.clamp_(min=1e-30).log_(), counts[:, :, None].to(density))[..., 0]  # sum_c n_c log d[c]
 
 
 def likelihood_power(shots: Tensor, tau: float = DEFAULT_TAU, saturation: float = DEFAULT_SATURATION) -> Tensor:
@@ -143,27 +146,40 @@ def likelihood_power(shots: Tensor, tau: float = DEFAULT_TAU, saturation: float 
     return tau / (1 + shots.double() / saturation)  # shots * power -> tau * saturation effective shots
 
 
+class PosteriorOptions(BaseModel):
+    """How the posterior over a player's chart is taken (module docstring); checked once, where a caller passes them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tau: float = Field(DEFAULT_TAU, gt=0, le=1, description="Likelihood power of a short record.")
+    saturation: float = Field(DEFAULT_SATURATION, gt=0, description="Shots at which the power has halved (inf: a constant power).")
+    concentration: float = Field(DEFAULT_CONCENTRATION, gt=0, description="kappa: the GAN chart's weight against the record's (inf: the GAN's alone).")
+    particles: int = Field(DEFAULT_PARTICLES, ge=1, le=1_000_000, description="Particles per player (at least n_charts are used).")
+
+
+def posterior_options(**options) -> PosteriorOptions:
+    """PosteriorOptions from keywords, or an InputError naming each bad one."""
+    try:
+        return PosteriorOptions(**options)
+    except ValidationError as err:
+        raise InputError(one_line(ValueError(format_validation_error(err).replace("invalid config:", "invalid posterior option:")))) from None
+
+
 def player_posterior(model, observed, n_charts: int, *, players: Optional[pd.DataFrame] = None,
-                     tau: float = DEFAULT_TAU, saturation: float = DEFAULT_SATURATION,
-                     concentration: float = DEFAULT_CONCENTRATION, particles: int = DEFAULT_PARTICLES,
-                     seed: Optional[int] = None) -> PlayerPosterior:
+                     seed: Optional[int] = None, **options) -> PlayerPosterior:
     """n_charts posterior charts per player of `observed` (and `players`) under `model` (a basis ShotChartModel).
 
-    `observed` is a shots frame (nba_ml.shots.player.records) or PlayerRecords already made from one. Each
-    player's draws come from his own random stream (seed, his id): the same seed gives him the same charts
-    whoever else is in the call."""
+    `observed` is a shots frame (nba_ml.shots.player.records) or PlayerRecords already made from one; `options`
+    the PosteriorOptions (tau, saturation, concentration, particles). Each player's draws come from his own
+    random stream (seed, his id): the same seed gives him the same charts whoever else is in the call."""
     if model.basis is None:
         raise InputError("posterior sampling needs a model on a chart basis (basis: K > 0): the likelihood of a "
                          "player's shots is taken under each chart's mixture of the basis maps; this model "
                          "generates cells (basis: 0); retrain it with basis: 16")
     if isinstance(n_charts, (bool, np.bool_)) or not isinstance(n_charts, (int, np.integer)) or n_charts < 1:
         raise InputError(f"n_charts must be a positive integer, got {n_charts!r}")
-    if not 0 < tau <= 1:
-        raise InputError(f"tau (likelihood power) must be in (0, 1], got {tau}")
-    if not saturation > 0:
-        raise InputError(f"saturation must be positive (float('inf') for a constant power), got {saturation}")
-    if not concentration > 0:
-        raise InputError(f"concentration must be positive (float('inf') for the GAN's charts alone), got {concentration}")
+    settings = posterior_options(**options)
+    tau, saturation, concentration, particles = settings.tau, settings.saturation, settings.concentration, settings.particles
     records = observed if isinstance(observed, PlayerRecords) else player_records(observed, model.position_groups, players=players)
     table = records.table
     if table.empty:
@@ -179,7 +195,8 @@ def player_posterior(model, observed, n_charts: int, *, players: Optional[pd.Dat
 
     pick = torch.stack([torch.randperm(n, generator=g)[:n_charts] for g in rngs])  # (P, n_charts)
     weights = torch.gather(state.weights, 1, pick[..., None].expand(-1, -1, state.weights.shape[-1]))
-    share, record_weights = _record_parts(cells, power, concentration, n_charts, rngs)
+    distinct = [np.unique(c, return_counts=True) for c in cells]
+    share, record_weights = _record_parts(distinct, power, concentration, n_charts, rngs)
     out = table[["PLAYER_ID", "POSITION_GROUP", "SHOTS"]].copy()
     for key, values in diagnostics.items():
         out[key] = values
@@ -188,24 +205,38 @@ def player_posterior(model, observed, n_charts: int, *, players: Optional[pd.Dat
     out["NOTE"] = table["NOTE"].to_numpy()
     width, height = cell_size(model.basis.grid)
     return PlayerPosterior(records.player_ids, weights, torch.gather(labels, 1, pick), out, dict(records.dropped), share,
-                           record_weights, tuple(torch.from_numpy(c) for c in cells), RECORD_BLUR_FT * 20 / (width + height))
+                           record_weights, tuple(torch.from_numpy(u) for u, _ in distinct), RECORD_BLUR_FT * 20 / (width + height))
 
 
-def _record_parts(cells: list[np.ndarray], power: Tensor, concentration: float, n_charts: int,
+def _record_parts(distinct: list[tuple[np.ndarray, np.ndarray]], power: Tensor, concentration: float, n_charts: int,
                   rngs: list[torch.Generator]) -> tuple[Tensor, tuple]:
     """Per chart, the record's share v ~ Beta(power x n, kappa) and the weights of his n shots
-    ~ Dirichlet(power, ..., power): a draw of the tempered Dirichlet-process posterior (module docstring)."""
-    share = torch.zeros(len(cells), n_charts, dtype=torch.float64)
+    ~ Dirichlet(power, ..., power): a draw of the tempered Dirichlet-process posterior (module docstring).
+    The weights are drawn per distinct cell, Dirichlet(power x his shots there, ...): the same distribution
+    of the cells' weights (the Dirichlet's aggregation property) with fewer draws."""
+    share = torch.zeros(len(distinct), n_charts, dtype=torch.float64)
     record_weights = []
-    for p, shot_cells in enumerate(cells):
+    for p, (_, counts) in enumerate(distinct):
         draws = np.random.default_rng(int(torch.randint(2**62, (1,), generator=rngs[p])))
-        n, pw = len(shot_cells), float(power[p])
+        n, pw = int(counts.sum()), float(power[p])
         if n and np.isfinite(concentration):
             share[p] = torch.from_numpy(draws.beta(pw * n, concentration, size=n_charts))
-            record_weights.append(torch.from_numpy(draws.dirichlet(np.full(n, pw), size=n_charts)))
+            record_weights.append(torch.from_numpy(_dirichlet(draws, pw * counts, n_charts)))
         else:
-            record_weights.append(torch.zeros(n_charts, n, dtype=torch.float64))
+            record_weights.append(torch.zeros(n_charts, len(counts), dtype=torch.float64))
     return share, tuple(record_weights)
+
+
+def _dirichlet(rng: np.random.Generator, alpha: np.ndarray, size: int) -> np.ndarray:
+    """(size, len(alpha)) Dirichlet draws as normalised Gamma draws (numpy's own Dirichlet falls back to a slow
+    stick-breaking loop for small alphas, which a tempered record's are)."""
+    gamma = rng.standard_gamma(np.broadcast_to(alpha, (size, len(alpha))))
+    total = gamma.sum(axis=1, keepdims=True)
+    if not (total > 0).all():  # every gamma underflowed (tiny alphas): the weight goes to one cell, as a Dirichlet's limit
+        empty = np.flatnonzero(total[:, 0] <= 0)
+        gamma[empty, rng.choice(len(alpha), size=len(empty), p=alpha / alpha.sum())] = 1.0
+        total = gamma.sum(axis=1, keepdims=True)
+    return gamma / total
 
 
 def _particle_labels(model, labels: np.ndarray, n: int, rngs: list[torch.Generator]) -> Tensor:

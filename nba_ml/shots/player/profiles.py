@@ -471,13 +471,9 @@ def check_profile_memory(model, records, charts: int, particles: int) -> None:
 def build_profiles(model, records, chart_posterior, skill: Optional[SkillPosterior], seed: Optional[int]) -> PlayerProfiles:
     """PlayerProfiles from a PlayerPosterior (where) and a SkillPosterior (how well) of the same records."""
     P, C, K = chart_posterior.weights.shape
-    cells = [torch.unique(c, return_inverse=True) for c in chart_posterior.record_cells]
-    offsets = np.concatenate([[0], np.cumsum([len(u) for u, _ in cells])]).astype(np.int64)
-    record_weights = torch.zeros(C, int(offsets[-1]))
-    for p, ((unique, inverse), weights) in enumerate(zip(cells, chart_posterior.record_weights)):
-        if len(unique):  # a shot's weight goes to its cell: the same chart, stored per cell
-            record_weights[:, offsets[p]:offsets[p + 1]] = torch.zeros(C, len(unique), dtype=torch.float64).index_add_(
-                1, inverse, weights.double()).float()
+    lengths = [len(cells) for cells in chart_posterior.record_cells]  # his distinct record cells, in order
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    record_weights = torch.cat([w.float() for w in chart_posterior.record_weights], dim=1) if P else torch.zeros(C, 0)
     players = records.table.copy()
     diagnostics = chart_posterior.diagnostics.drop(columns=["PLAYER_ID", "POSITION_GROUP", "SHOTS", "NOTE"], errors="ignore")
     for column in diagnostics:
@@ -489,7 +485,7 @@ def build_profiles(model, records, chart_posterior, skill: Optional[SkillPosteri
     return PlayerProfiles(players.reset_index(drop=True), tuple(model.position_groups), model.basis.maps.float(),
                           weights / weights.sum(dim=2, keepdim=True), chart_posterior.labels.to(torch.int64),
                           chart_posterior.record_share.float(),
-                          torch.cat([u for u, _ in cells]) if cells else torch.zeros(0, dtype=torch.long),
+                          torch.cat(list(chart_posterior.record_cells)) if P else torch.zeros(0, dtype=torch.long),
                           record_weights, torch.from_numpy(offsets), float(chart_posterior.blur),
                           tensor("mean"), tensor("cov"), tensor("group"), tensor("surface"),
                           None if skill is None else model.makes.league_fg.double(), records.target_season, seed,
