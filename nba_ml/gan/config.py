@@ -141,8 +141,13 @@ def format_validation_error(err: ValidationError, prefix: str = "") -> str:
     lines = []
     for e in err.errors():
         where = ".".join(str(p) for p in (prefix, *e["loc"]) if p != "")
-        lines.append(f"  {where or '<root>'}: {e['msg']} (got {e.get('input')!r})")
+        got = "" if e["type"] == "missing" else f" (got {_shortened(repr(e.get('input')))})"
+        lines.append(f"  {where or '<root>'}: {e['msg']}{got}")
     return "invalid config:\n" + "\n".join(lines)
+
+
+def _shortened(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def validate_config(raw: Any) -> GANConfig:
@@ -166,9 +171,11 @@ def read_yaml_mapping(path: str | Path) -> dict:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ConfigError(f"cannot read config file {path}: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path} is not UTF-8 text ({err.reason} at byte {err.start})") from None
     try:
         raw = yaml.safe_load(text)
-    except yaml.YAMLError as err:
+    except (yaml.YAMLError, ValueError, RecursionError) as err:  # ValueError: a date such as 2024-13-01
         raise ConfigError(f"{path} is not valid YAML ({yaml_problem(err)})") from None
     if raw is not None and not isinstance(raw, dict):
         raise ConfigError(f"{path} must hold a YAML mapping of config sections, got {type(raw).__name__}")
