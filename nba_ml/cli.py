@@ -7,10 +7,15 @@
 A config with a `charts` section trains a shot-chart model (on --data, a shot
 file, or on the built-in synthetic league); otherwise a GAN on points (--data, a
 numeric CSV/Parquet, or the built-in 25-Gaussian benchmark).
+
+Outputs are checked first, before any work (nba_ml.io.check_output): `sample --out`
+takes .csv, .csv.gz or .parquet (any case), or - for standard output; `--plot` .png,
+.svg or .pdf.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -21,6 +26,7 @@ import yaml
 from .errors import InputError, one_line, yaml_problem
 from .gan import ConfigError, TrainingDiverged
 from .gan.config import read_yaml_mapping
+from .io import check_directory, check_output, write_table
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -49,9 +55,9 @@ def apply_overrides(raw: dict, overrides: list[tuple[list[str], Any]]) -> dict:
 def _train(args: argparse.Namespace) -> int:
     from .gan import distributed
 
+    out = check_directory(args.out, "--out")  # first: a file there is refused before any work
     overrides = [parse_override(text) for text in args.set or []]
     raw = apply_overrides(read_yaml_mapping(args.config), overrides)
-    out = Path(args.out)
     try:  # under torchrun every rank trains; only rank 0 writes the model and pictures
         if "charts" in raw:
             _train_shots(raw, args, out)
@@ -74,6 +80,7 @@ def _train_shots(raw: dict, args: argparse.Namespace, out: Path) -> None:
     from .shots.synthetic import synthetic_league
 
     cfg = validate_shot_config(raw)
+    check_run(cfg.gan, args, out)
     if args.data:
         shots, report = load_shots(args.data)
         print(report)
@@ -97,6 +104,7 @@ def _train_points(raw: dict, args: argparse.Namespace, out: Path) -> None:
     from .plots import plot_points
 
     cfg = validate_config(raw)
+    check_run(cfg, args, out)
     if args.data:
         samples = load_points(args.data)
     else:
@@ -111,6 +119,16 @@ def _train_points(raw: dict, args: argparse.Namespace, out: Path) -> None:
         plot_points(samples[:2500], {"generated": result.generator.sample(2500, seed=0)}, out / "plots" / "samples.png")
 
 
+def check_run(gan, args: argparse.Namespace, out: Path) -> None:
+    """Before the data is read: a --resume the run's config.yaml refuses, or a fresh run into a used directory."""
+    from .gan.runs import check_resume, refuse_existing_run
+
+    if args.resume:
+        check_resume(gan, out)  # the data and the settings that made it are checked once they are read
+    elif os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 may have begun the run already
+        refuse_existing_run(out)
+
+
 def report_early_stop(result) -> None:
     """A run that stopped at its time budget says so, and how to continue it."""
     train_cfg, guard = result.config.train, result.config.guard
@@ -123,9 +141,16 @@ def _sample(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .gan.export import load_export
-    from .io import atomic_path
 
+    out = check_output(args.out, "table", "--out")  # first: a path or suffix that cannot be written is refused before any work
+    if args.plot is not None:
+        check_output(args.plot, "picture", "--plot")
+    if out.descriptor == 1:  # the table goes to standard output: all the rest is said on stderr (main restores stdout)
+        sys.stdout = sys.stderr
     _, generator, meta = load_export(args.checkpoint)
+    if meta["kind"] not in SAMPLED_KINDS:
+        raise InputError(f"{args.checkpoint}: model.yaml has kind {meta['kind']!r}; nba-ml sample draws from "
+                         f"{' and '.join(SAMPLED_KINDS)} models")
     if meta.get("kind") == "shot_charts":
         from .shots.model import ShotChartModel
 
@@ -144,11 +169,12 @@ def _sample(args: argparse.Namespace) -> int:
         points = generator.sample(args.charts, seed=args.seed).numpy()
         columns = ["X", "Y"] if points.shape[1] == 2 else [f"X{i}" for i in range(points.shape[1])]
         table = pd.DataFrame(points, columns=columns)
-    out = Path(args.out)
-    with atomic_path(out) as tmp:
-        table.to_parquet(tmp, index=False) if out.suffix == ".parquet" else table.to_csv(tmp, index=False)
-    print(f"wrote {len(table):,} rows to {out}")
+    rows = write_table(table, out)  # in the format of its suffix; attrs and index not written
+    print(f"wrote {rows:,} rows to {'standard output' if out.descriptor == 1 else out.path}")
     return 0
+
+
+SAMPLED_KINDS = ("points", "shot_charts")  # the model.yaml kinds nba-ml sample draws from
 
 
 def _sample_players(model, args: argparse.Namespace):
@@ -180,6 +206,8 @@ def _phase5(args: argparse.Namespace) -> int:
 
     if args.jobs < 0:
         raise InputError(f"--jobs must be 0 (the usable CPU cores) or a positive number of processes, got {args.jobs}")
+    if args.artifacts:
+        check_directory(args.artifacts, "--artifacts")
     jobs = args.jobs or usable_cpus()
     results = run_all({"mode": args.mode, "progress": not args.quiet}, only=args.only, artifacts_root=args.artifacts, jobs=jobs)
     print("\n".join(summary_lines(results)))
@@ -220,9 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--position", choices=["G", "F", "C"], help="generate charts for this position group")
     sample.add_argument("--observed", metavar="SHOTS_FILE",
                         help="shots of given players (any seasons): --charts posterior charts for every player in it")
-    sample.add_argument("--plot", metavar="FILE", help="with --observed: PNG of the first players' shots and posterior")
+    sample.add_argument("--plot", metavar="FILE", help="with --observed: picture (.png, .svg, .pdf) of the first players' shots and posterior")
     sample.add_argument("--seed", type=int, help="makes the draw reproducible")
-    sample.add_argument("--out", required=True, help="CSV (or .parquet) to write")
+    sample.add_argument("--out", required=True, help="table to write: .csv, .csv.gz or .parquet (any case), or - for standard output")
     sample.set_defaults(func=_sample)
     return parser
 
@@ -231,6 +259,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     # A warning (e.g. a damaged checkpoint skipped) is one line too, not Python's file:line + source.
     warnings.formatwarning = lambda message, category, *_, **__: f"nba-ml {args.command}: warning: {message}\n"
+    stdout = sys.stdout
     try:
         return args.func(args)
     except TrainingDiverged as err:  # the run failed (its summary.json says so), not the input: exit 1
@@ -240,6 +269,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         # Bad input (or a missing file, an optional extra not installed): one line, exit 2, no traceback.
         print(f"nba-ml {args.command}: {one_line(err)}", file=sys.stderr)
         return 2
+    finally:
+        sys.stdout = stdout  # a command writing its table to standard output said the rest on stderr
 
 
 if __name__ == "__main__":

@@ -255,3 +255,100 @@ def test_a_time_budget_stops_with_a_line_saying_how_to_continue(tmp_path, capsys
                      "--set", "guard.max_seconds=0.5"]) == 0
     assert "stopped at the time budget (guard.max_seconds=0.5) after step" in capsys.readouterr().out
     assert list((tmp_path / "r" / "checkpoints").glob("step_*.pt")) and (tmp_path / "r" / "model" / "generator.pt").is_file()
+
+
+# --- outputs checked first -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("argv, message", [
+    (["sample", "--checkpoint", "nowhere", "--charts", "3", "--out", "drawn.txt"],
+     "nba-ml sample: --out drawn.txt: unknown table format '.txt'; expected a name ending in .csv, .csv.gz or .parquet "
+     "(any case) or - for standard output"),
+    (["sample", "--checkpoint", "nowhere", "--charts", "3", "--out", "drawn"],
+     "nba-ml sample: --out drawn: no format suffix; expected a name ending in .csv, .csv.gz or .parquet (any case) or - for standard output"),
+    (["sample", "--checkpoint", "nowhere", "--charts", "3", "--out", "d.csv", "--plot", "p.jpg"],
+     "nba-ml sample: --plot p.jpg: unknown picture format '.jpg'; expected a name ending in .png, .svg or .pdf (any case)"),
+    (["train", "--config", "nowhere.yaml", "--out", "notes.txt"], "nba-ml train: --out notes.txt is a file, not a directory"),
+])
+def test_outputs_are_checked_before_any_work(tmp_path, capsys, monkeypatch, argv, message):
+    """The model, config and data named do not exist: the output's line comes first, so nothing was read."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "d.csv").write_text("mine")
+    assert one_line_error(capsys, argv) == message + "\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "notes.txt"] and (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_a_directory_as_out_is_refused_and_kept(saved_points_model, tmp_path, capsys):
+    (tmp_path / "drawn.csv").mkdir()
+    err = one_line_error(capsys, ["sample", "--checkpoint", str(saved_points_model), "--charts", "3", "--out", str(tmp_path / "drawn.csv")])
+    assert err.endswith("drawn.csv is a directory; expected a name ending in .csv, .csv.gz or .parquet (any case) or - for standard output\n")
+    assert (tmp_path / "drawn.csv").is_dir()
+
+
+@pytest.mark.parametrize("name, magic", [("drawn.CSV.GZ", b"\x1f\x8b"), ("drawn.PARQUET", b"PAR1"), ("drawn.Csv", b'"X","Y"')])
+def test_sample_writes_the_format_of_the_out_name(saved_points_model, tmp_path, name, magic):
+    assert cli.main(["sample", "--checkpoint", str(saved_points_model), "--charts", "5", "--seed", "0", "--out", str(tmp_path / name)]) == 0
+    assert (tmp_path / name).read_bytes().startswith(magic)
+
+
+def test_sample_to_standard_output_says_the_rest_on_stderr(saved_points_model):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "nba_ml", "sample", "--checkpoint", str(saved_points_model), "--charts", "4",
+                           "--seed", "0", "--out", "-"], capture_output=True, text=True, cwd=Path(cli.__file__).parents[1], timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == '"X","Y"' and len(done.stdout.splitlines()) == 5
+    assert done.stderr == "wrote 4 rows to standard output\n"
+
+
+def test_a_model_of_an_unknown_kind_is_one_line(saved_points_model, tmp_path, capsys):
+    import shutil
+
+    model = shutil.copytree(saved_points_model, tmp_path / "model")
+    document = yaml.safe_load((model / "model.yaml").read_text())
+    (model / "model.yaml").write_text(yaml.safe_dump({**document, "kind": "heatmaps"}))
+    err = one_line_error(capsys, ["sample", "--checkpoint", str(model), "--charts", "3", "--out", str(tmp_path / "s.csv")])
+    assert err.endswith("model.yaml has kind 'heatmaps'; nba-ml sample draws from points and shot_charts models\n")
+
+
+def test_observed_players_to_parquet_ignore_the_frames_attrs(tmp_path):
+    out = tmp_path / "shots"
+    assert cli.main(["train", "--config", write(tmp_path, "s.yaml", {**SHOTS, "basis": 4}), "--out", str(out), "--quiet"]) == 0
+    observed = tmp_path / "observed.csv"
+    pd.DataFrame({"PLAYER_ID": [7, 7, 9], "LOC_X": [0.0, 10.0, 150.0], "LOC_Y": [5.0, 0.0, 200.0]}).to_csv(observed, index=False)
+    assert cli.main(["sample", "--checkpoint", str(out), "--observed", str(observed), "--charts", "2",
+                     "--shots-per-chart", "5", "--seed", "1", "--out", str(tmp_path / "drawn.parquet")]) == 0
+    assert len(pd.read_parquet(tmp_path / "drawn.parquet")) == 2 * 2 * 5
+
+
+# --- resume, checked before any work -------------------------------------------------------------------
+
+def test_resume_on_another_data_file_is_refused_in_one_line(tmp_path, capsys):
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    pd.DataFrame({"a": [0.0, 1.0] * 16, "b": [1.0, 0.0] * 16}).to_csv(first, index=False)
+    pd.DataFrame({"a": [0.0, 1.5] * 16, "b": [1.0, 0.0] * 16}).to_csv(second, index=False)
+    config, out = write(tmp_path, "p.yaml", POINTS), tmp_path / "run"
+    assert cli.main(["train", "--config", config, "--data", str(first), "--out", str(out), "--quiet"]) == 0
+    config_yaml = (out / "config.yaml").read_bytes()
+    err = one_line_error(capsys, ["train", "--config", config, "--data", str(second), "--out", str(out), "--quiet", "--resume",
+                                  "--set", "train.steps=8"])
+    assert "what it trains on differs from its identity.yaml in data.sha256 (" in err
+    assert (out / "config.yaml").read_bytes() == config_yaml
+
+
+def test_a_refused_resume_reads_no_data(tmp_path, capsys):
+    config, out = write(tmp_path, "p.yaml", POINTS), tmp_path / "run"
+    assert cli.main(["train", "--config", config, "--out", str(out), "--quiet"]) == 0
+    err = one_line_error(capsys, ["train", "--config", config, "--data", str(tmp_path / "not_there.csv"), "--out", str(out),
+                                  "--resume", "--set", "loss.n_critic=3"])
+    assert err.endswith("the config differs from its config.yaml in loss.n_critic (5 -> 3); only train.steps, log.* and guard.* may change\n")
+
+
+def test_a_corrupt_config_yaml_in_the_run_is_one_line(tmp_path, capsys):
+    config, out = write(tmp_path, "p.yaml", POINTS), tmp_path / "run"
+    assert cli.main(["train", "--config", config, "--out", str(out), "--quiet"]) == 0
+    (out / "config.yaml").write_text("model: {hidden_dim: sixteen}\n")
+    err = one_line_error(capsys, ["train", "--config", config, "--out", str(out), "--resume"])
+    assert err == f"nba-ml train: {out / 'config.yaml'}: invalid config: model.hidden_dim: Input should be a valid integer, " \
+                  "unable to parse string as an integer (got 'sixteen')\n"
