@@ -10,12 +10,14 @@ numeric CSV/Parquet, or the built-in 25-Gaussian benchmark).
 
 Outputs are checked first, before any work (nba_ml.io.check_output): `sample --out`
 takes .csv, .csv.gz or .parquet (any case), or - for standard output; `--plot` .png,
-.svg or .pdf.
+.svg or .pdf. Ctrl-C or SIGTERM ends a command in one line with exit status 130 / 143;
+`train` then says at which step it stopped and how to resume.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import warnings
 from pathlib import Path
@@ -23,6 +25,7 @@ from typing import Any, Optional
 
 import yaml
 
+from . import interrupts
 from .errors import InputError, one_line, yaml_problem
 from .gan import ConfigError, TrainingDiverged
 from .gan.config import read_yaml_mapping
@@ -215,6 +218,29 @@ def _phase5(args: argparse.Namespace) -> int:
     return 0 if all(r["success"] for r in results.values()) else 1
 
 
+# What a command says when SIGINT or SIGTERM ends it (after 'nba-ml <command>: '), from its arguments and the
+# Interrupted (whose message, for train, says at which step the run stopped).
+def _train_interrupted(args: argparse.Namespace, err: interrupts.Interrupted) -> str:
+    argv = list(args.argv)
+    command = " ".join(shlex.quote(a) for a in ["nba-ml", *argv, *([] if "--resume" in argv else ["--resume"])])
+    return f"{err}; resume with: {command}"
+
+
+def _sample_interrupted(args: argparse.Namespace, err: interrupts.Interrupted) -> str:
+    try:
+        stream = check_output(args.out, "table").stream  # written through: what was written stays
+    except InputError:
+        stream = False
+    if stream:
+        return f"{err}; the output to {args.out} is incomplete"
+    return f"{err}; nothing was written ({args.out} is as it was)"
+
+
+def _phase5_interrupted(args: argparse.Namespace, err: interrupts.Interrupted) -> str:
+    return (f"{err}; the recommendation in progress was dropped: nothing of it published, its STATUS.md and "
+            "PHASE_5_INDEX.md as they were, no staging folder left")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nba-ml", description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
@@ -229,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     phase5.add_argument("--jobs", type=int, default=0, metavar="N",
                         help="training runs at a time, each in its own process (default: the usable CPU cores; 1: one "
                              "after another in this process); the runs' weights are the same either way")
-    phase5.set_defaults(func=_phase5)
+    phase5.set_defaults(func=_phase5, interrupted=_phase5_interrupted)
 
     train = commands.add_parser("train", help="train a model into a run directory")
     train.add_argument("--config", required=True, help="YAML config (nba_ml/configs/points2d.yaml, nba_ml/configs/shot_charts.yaml)")
@@ -239,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="override a config field, validated like the file (repeatable)")
     train.add_argument("--resume", action="store_true", help="continue from the newest complete checkpoint in --out")
     train.add_argument("--quiet", action="store_true", help="print nothing while training but errors")
-    train.set_defaults(func=_train)
+    train.set_defaults(func=_train, interrupted=_train_interrupted)
 
     sample = commands.add_parser("sample", help="draw from a trained model")
     sample.add_argument("--checkpoint", required=True, help="a run directory or its model/ folder")
@@ -251,17 +277,24 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--plot", metavar="FILE", help="with --observed: picture (.png, .svg, .pdf) of the first players' shots and posterior")
     sample.add_argument("--seed", type=int, help="makes the draw reproducible")
     sample.add_argument("--out", required=True, help="table to write: .csv, .csv.gz or .parquet (any case), or - for standard output")
-    sample.set_defaults(func=_sample)
+    sample.set_defaults(func=_sample, interrupted=_sample_interrupted)
     return parser
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     # A warning (e.g. a damaged checkpoint skipped) is one line too, not Python's file:line + source.
     warnings.formatwarning = lambda message, category, *_, **__: f"nba-ml {args.command}: warning: {message}\n"
     stdout = sys.stdout
     try:
-        return args.func(args)
+        with interrupts.raised():  # SIGINT and SIGTERM raise, so that every temporary file is removed on the way out
+            return args.func(args)
+    except interrupts.Interrupted as err:  # one line, no traceback; exit 130 (SIGINT) or 143 (SIGTERM)
+        say = getattr(args, "interrupted", None)
+        print(f"nba-ml {args.command}: {say(args, err) if say else err}", file=sys.stderr)
+        return err.exit_status
     except TrainingDiverged as err:  # the run failed (its summary.json says so), not the input: exit 1
         print(f"nba-ml {args.command}: {one_line(err)}", file=sys.stderr)
         return 1

@@ -352,3 +352,192 @@ def test_a_corrupt_config_yaml_in_the_run_is_one_line(tmp_path, capsys):
     err = one_line_error(capsys, ["train", "--config", config, "--out", str(out), "--resume"])
     assert err == f"nba-ml train: {out / 'config.yaml'}: invalid config: model.hidden_dim: Input should be a valid integer, " \
                   "unable to parse string as an integer (got 'sixteen')\n"
+
+
+# --- interrupts: real processes, real signals -------------------------------------------------------------
+
+# Run in the child: the CLI, with every checkpoint write taking a little longer, so that a run of KILL_CFG
+# lasts long enough to be interrupted in the middle.
+SLOW_SAVES = """
+import sys, time, torch
+from nba_ml import cli
+real_save = torch.save
+def save(obj, path, *args, **kwargs):
+    real_save(obj, path, *args, **kwargs)
+    time.sleep(0.15)
+torch.save = save
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def start(script_args: list[str], **kwargs):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, *script_args], stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(Path(cli.__file__).parents[1])}, **kwargs)
+
+
+def wait_for(ready, process, deadline_s=120.0):
+    import time
+
+    deadline = time.monotonic() + deadline_s
+    while not ready() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert process.poll() is None, "the process ended before it could be interrupted"
+
+
+def hidden_leftovers(folder: Path) -> list[str]:
+    """Temporary files and folders (hidden, .tmp / .staging / .old) anywhere under `folder`."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob(".*") if not p.name.endswith(".lock"))
+
+
+@pytest.mark.parametrize("signame, status", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_an_interrupted_run_says_where_it_stopped_and_resumes_to_the_same_weights(tmp_path, uninterrupted_weights, signame, status):
+    import re
+    import signal
+
+    config, run = write(tmp_path, "p.yaml", KILL_CFG), tmp_path / "run"
+    process = start(["-c", SLOW_SAVES, "train", "--config", config, "--quiet", "--out", str(run)])
+    wait_for(lambda: (run / "metrics.jsonl").exists(), process)
+    process.send_signal(getattr(signal, signame))
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == status, err
+    line = re.fullmatch(rf"nba-ml train: interrupted by {signame} at step (\d+) of 60, with a checkpoint; resume with: "
+                        rf"nba-ml train --config {re.escape(config)} --quiet --out {re.escape(str(run))} --resume\n", err)
+    assert line, err
+    assert f"step_{int(line.group(1)):08d}.pt" in [p.name for p in (run / "checkpoints").iterdir()]
+    assert hidden_leftovers(run) == []
+    resume_and_compare(config, run, uninterrupted_weights)
+
+
+def test_a_second_signal_during_a_checkpoint_write_stops_at_once_and_leaves_no_temporary_file(tmp_path, uninterrupted_weights):
+    import signal
+    import time
+
+    config, run, marker = write(tmp_path, "p.yaml", KILL_CFG), tmp_path / "run", tmp_path / "writing"
+    process = start(["-c", BLOCKING_SAVE, "10", str(marker), "train", "--config", config, "--quiet", "--out", str(run)])
+    wait_for(marker.exists, process)
+    process.send_signal(signal.SIGTERM)  # noted: the run would stop at the end of the step, after the write
+    time.sleep(0.5)
+    process.send_signal(signal.SIGTERM)  # the write blocks: the second one stops it at once
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143
+    assert err.startswith("nba-ml train: interrupted by SIGTERM at step 9 of 60; its newest checkpoint is of step 5; resume with: ")
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["step_00000005.pt"]  # the half-written one removed
+    assert hidden_leftovers(run) == []
+    resume_and_compare(config, run, uninterrupted_weights)
+
+
+# Run in the child: the CLI, with the CSV writer blocking after its first bytes, so that the parent can
+# interrupt `nba-ml sample` while it writes.
+BLOCKING_WRITE = """
+import pathlib, sys, time
+from nba_ml import cli, io
+marker = pathlib.Path(sys.argv[1])
+def write(chunks, stream, out):
+    stream.write(b"X,Y\\n0.1,0.2\\n")
+    marker.touch()
+    time.sleep(600)
+io.TABLE_WRITERS["csv"] = write
+sys.exit(cli.main(sys.argv[2:]))
+"""
+
+
+def test_sample_interrupted_while_writing_leaves_the_old_file_and_no_temporary_one(saved_points_model, tmp_path):
+    import signal
+
+    target, marker = tmp_path / "drawn.csv", tmp_path / "writing"
+    target.write_text("the old draw\n")
+    process = start(["-c", BLOCKING_WRITE, str(marker), "sample", "--checkpoint", str(saved_points_model), "--charts", "100",
+                     "--out", str(target)])
+    wait_for(marker.exists, process)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143
+    assert err == f"nba-ml sample: interrupted by SIGTERM; nothing was written ({target} is as it was)\n"
+    assert target.read_text() == "the old draw\n" and hidden_leftovers(tmp_path) == []
+
+
+# Run in the child: `nba-ml phase5` with STATUS.md and the index kept in the test's folder; with a marker
+# argument, the marker is touched as the first comparison starts training.
+PHASE5 = """
+import pathlib, sys
+from nba_ml import cli
+from nba_ml.phase5 import experiment, plugin, runner
+status, marker = pathlib.Path(sys.argv[1]), sys.argv[2]
+plugin.Phase5Plugin.status_path = property(lambda self: status / self.recommendation.rec_id / "STATUS.md")
+runner.update_index = lambda results, index_path=None: (status / "index.md").write_text("updated")
+train_once = experiment.train_once
+def marked(*args, **kwargs):
+    pathlib.Path(marker).touch()
+    return train_once(*args, **kwargs)
+if marker != "-":
+    experiment.train_once = marked
+sys.exit(cli.main(sys.argv[3:]))
+"""
+
+
+def test_phase5_interrupted_publishes_nothing_and_leaves_no_staging_folder(tmp_path):
+    import signal
+
+    marker, artifacts = tmp_path / "training", tmp_path / "artifacts"
+    process = start(["-c", PHASE5, str(tmp_path), str(marker), "phase5", "--mode", "test", "--only", "rec_115", "--quiet",
+                     "--jobs", "1", "--artifacts", str(artifacts)])
+    wait_for(marker.exists, process)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert err == ("nba-ml phase5: interrupted by SIGINT; the recommendation in progress was dropped: nothing of it "
+                   "published, its STATUS.md and PHASE_5_INDEX.md as they were, no staging folder left\n")
+    assert not (tmp_path / "rec_115" / "STATUS.md").exists() and not (tmp_path / "index.md").exists()
+    assert hidden_leftovers(tmp_path) == [] and not (artifacts / "rec_115" / "metrics.json").exists()
+
+
+def test_phase5_interrupted_while_workers_train_stops_them(tmp_path):
+    import signal
+    import time
+
+    artifacts = tmp_path / "artifacts"
+    process = start(["-c", PHASE5, str(tmp_path), "-", "phase5", "--mode", "test", "--only", "rec_115",
+                     "--jobs", "2", "--artifacts", str(artifacts)])
+    seen = []
+    while process.poll() is None:
+        line = process.stderr.readline()
+        seen.append(line)
+        if "training 2 runs, 2 at a time" in line:
+            break
+    assert process.poll() is None, "".join(seen)
+    workers = children(process.pid)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    rest = process.stderr.read()
+    process.wait(timeout=60)
+    assert process.returncode == 143, rest
+    assert rest.splitlines()[-1].startswith("nba-ml phase5: interrupted by SIGTERM; the recommendation in progress was dropped"), rest
+    assert "Traceback" not in rest
+    assert time.monotonic() - started < 30
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in workers)
+    assert hidden_leftovers(tmp_path) == []
+
+
+def children(pid: int) -> list[int]:
+    """The process's child processes (Linux /proc), at least its worker processes' ids."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    if not path.exists():
+        pytest.skip("no /proc children list on this system")
+    return [int(child) for child in path.read_text().split()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
