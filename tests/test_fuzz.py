@@ -269,3 +269,193 @@ def test_extreme_coordinates_are_counted_never_silently_lost(tmp_path, cells):
         assert "no usable rows: all 3 rows were dropped" in str(err)
         return
     assert report.rows_read == 3 == report.rows_kept + sum(report.dropped.values())
+
+
+# --- a run's config.yaml and an export's model.yaml, read back -----------------------------------------
+
+DOCUMENTS = st.one_of(
+    CONFIG.map(lambda raw: yaml.safe_dump(raw, allow_unicode=True)),
+    st.text(max_size=60),
+    st.sampled_from(["", "[", "a: [1\n", "- 1\n- 2\n", "!!python/object:os.system {}", "train: {seed: 2024-13-01}\n",
+                     "model: &a {hidden_dim: *a}\n", "\ufeffmodel: {}\n", "model: {depth: 1e999}\n", "? [a]\n: 1\n"]),
+    st.binary(max_size=40).map(lambda data: data.decode("latin-1")))
+TINY_POINTS = validate_config({"model": {"hidden_dim": 8, "depth": 1, "latent_dim": 2}, "train": {"steps": 2, "batch_size": 8}})
+
+
+@FUZZ
+@given(DOCUMENTS, st.booleans())
+def test_any_config_yaml_in_a_run_is_validated_or_refused_naming_the_file(text, as_bytes):
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = Path(tmp)
+        path = run_dir / "config.yaml"
+        path.write_bytes(text.encode("utf-16") if as_bytes else text.encode("utf-8"))
+        try:
+            cfg = runs.read_run_config(run_dir)
+        except ConfigError as err:
+            assert str(path) in str(err) and "\n" not in one_line(err)
+            return
+        assert cfg == validate_config(yaml.safe_load(text) or {})  # what the file says, validated
+        try:  # and resuming with a config checks it field by field
+            runs.check_resume(TINY_POINTS, run_dir)
+        except ConfigError as err:
+            assert str(err).startswith(f"cannot resume {run_dir}: the config differs from its config.yaml in ")
+
+
+@pytest.fixture(scope="module")
+def saved_export(tmp_path_factory):
+    cfg = validate_config({"model": {"data_shape": [2], "hidden_dim": 4, "depth": 1, "latent_dim": 2}})
+    return export_generator(tmp_path_factory.mktemp("export") / "model", cfg, build_generator(cfg), {"kind": "points"})
+
+
+GENERIC = {"format": st.sampled_from([1, 2, True, "1", None, 1.0]) | VALUES,
+           "kind": st.sampled_from(["points", "shot_charts", "", " "]) | VALUES,
+           "gan": CONFIG | VALUES}
+
+
+@st.composite
+def model_documents(draw, saved: dict):
+    """The saved model.yaml with some of its generic fields replaced, dropped or added to, or any document."""
+    if draw(st.integers(0, 4)) == 0:
+        return draw(DOCUMENTS)
+    document = copy.deepcopy(saved)
+    for key in draw(st.lists(st.sampled_from(["format", "kind", "gan", "gan.model", "gan.train", "extra"]), max_size=3, unique=True)):
+        if key == "extra":
+            document[draw(st.text(max_size=5))] = draw(VALUES)
+        elif "." in key:
+            if isinstance(document.get("gan"), dict):
+                document["gan"][key.split(".")[1]] = draw(SECTION | VALUES)
+        elif draw(st.booleans()):
+            document.pop(key, None)
+        else:
+            document[key] = draw(GENERIC[key])
+    return yaml.safe_dump(document, allow_unicode=True)
+
+
+@FUZZ
+@given(st.data())
+def test_any_model_yaml_is_validated_or_refused_naming_the_file(saved_export, data):
+    saved = yaml.safe_load((saved_export / "model.yaml").read_text())
+    text = data.draw(model_documents(saved))
+    with tempfile.TemporaryDirectory() as tmp:
+        model = Path(shutil.copytree(saved_export, Path(tmp) / "model"))
+        (model / "model.yaml").write_text(text, encoding="utf-8")
+        try:
+            cfg, generator, meta = load_export(model)
+        except ModelFileError as err:
+            assert str(model / "model.yaml") in str(err) or str(model / "generator.pt") in str(err)
+            assert "\n" not in one_line(err)
+            return
+    # Loaded: a valid config that builds the saved generator, and the rest of the file as it was.
+    document = yaml.safe_load(text)
+    assert isinstance(cfg, GANConfig) and cfg == validate_config(document["gan"])
+    assert meta == {key: value for key, value in document.items() if key != "gan"}
+    assert document["format"] == 1 and isinstance(meta["kind"], str) and meta["kind"]
+
+
+# --- output paths -----------------------------------------------------------------------------------------
+
+SUFFIXES = st.sampled_from([".csv", ".csv.gz", ".parquet", ".png", ".svg", ".pdf", ".txt", ".gz", ".csv.bz2", ".json",
+                            "", ".", ".tmp", ".parquet.csv", ".csv.parquet"])
+IN_ANY_CASE = st.builds(lambda suffix, upper: "".join(c.upper() if u else c for c, u in zip(suffix, upper)),
+                        SUFFIXES, st.lists(st.booleans(), min_size=12, max_size=12))
+STEMS = st.text(st.sampled_from("abcXYZ019_- .é"), min_size=1, max_size=8)
+THINGS = ["nothing", "file", "directory", "fifo", "socket", "symlink_to_file", "dangling_symlink", "symlink_to_directory",
+          "symlink_loop", "file_as_parent"]
+MAGIC = {"csv": None, "csv.gz": b"\x1f\x8b", "parquet": b"PAR1", "png": b"\x89PNG", "svg": b"<?xml", "pdf": b"%PDF"}
+
+
+def put(thing: str, folder: Path, name: str) -> Path:
+    """`thing` at folder/name (for file_as_parent, a file where the path's folder should be)."""
+    path = folder / name
+    if thing == "file":
+        path.write_bytes(b"old contents")
+    elif thing == "directory":
+        path.mkdir()
+    elif thing == "fifo":
+        os.mkfifo(path)
+    elif thing == "symlink_to_file":
+        (folder / "target.dat").write_bytes(b"old contents")
+        path.symlink_to("target.dat")
+    elif thing == "dangling_symlink":
+        path.symlink_to("made_by_the_write.dat")
+    elif thing == "symlink_to_directory":
+        (folder / "inside").mkdir()
+        path.symlink_to("inside")
+    elif thing == "symlink_loop":
+        path.symlink_to(name)
+    elif thing == "file_as_parent":
+        (folder / "parent").write_bytes(b"a file")
+        path = folder / "parent" / name
+    return path
+
+
+def state_of(folder: Path) -> dict:
+    """Everything under `folder`: each entry's kind and, for files and links, contents and target."""
+    out = {}
+    for entry in sorted(folder.rglob("*")):
+        mode = os.lstat(entry).st_mode
+        out[str(entry)] = (stat.S_IFMT(mode), os.readlink(entry) if entry.is_symlink() else
+                           entry.read_bytes() if stat.S_ISREG(mode) else None)
+    return out
+
+
+def expected_format(name: str, kind: str):
+    lowered = name.lower()
+    matches = [fmt for suffix, fmt in FORMATS[kind].items() if lowered.endswith(suffix)]
+    return max(matches, key=len) if matches else None
+
+
+@FUZZ
+@given(STEMS, IN_ANY_CASE, st.sampled_from(THINGS), st.sampled_from(["table", "picture"]))
+@example("shots", ".CSV.GZ", "symlink_to_file", "table")
+@example("chart", ".Svg", "file", "picture")
+@example("..", "", "nothing", "table")
+def test_any_output_path_is_written_as_its_name_says_or_refused_touching_nothing(stem, suffix, thing, kind):
+    name = stem + suffix
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        server = None
+        try:
+            path = put(thing, folder, name)
+            if thing == "socket" and len(str(path)) < 100:
+                server = socket.socket(socket.AF_UNIX)
+                server.bind(str(path))
+            before = state_of(folder)
+            try:
+                out = check_output(path, kind)
+            except OutputError as err:
+                assert str(path) in str(err) and "\n" not in str(err)
+                assert state_of(folder) == before  # refused: nothing changed
+                what = os.stat(path).st_mode if os.path.exists(path) else None
+                assert (what is not None and not stat.S_ISREG(what)) or expected_format(Path(path).name, kind) is None \
+                    or thing in ("symlink_loop", "file_as_parent")
+                return
+            assert out.format == expected_format(Path(path).name, kind) or (out.stream and out.format == "csv")
+            written = write_through(out, path, kind)
+            assert written.startswith(MAGIC[out.format] or b'"')
+            if thing.startswith("symlink"):
+                assert path.is_symlink() and os.readlink(path) == before[str(path)][1]  # the link kept, its target replaced
+            if thing == "fifo":
+                assert stat.S_ISFIFO(os.stat(path).st_mode)
+            assert not [p for p in folder.rglob(".*") if p.name.endswith((".tmp", ".old"))]  # no temporary file left
+        finally:
+            if server is not None:
+                server.close()
+
+
+def write_through(out, path: Path, kind: str) -> bytes:
+    """Write a small table or picture to `out`; the bytes that arrived there (read from a FIFO as it is written)."""
+    received = []
+    reader = threading.Thread(target=lambda: received.append(path.read_bytes())) if out.stream else None
+    if reader is not None:
+        reader.start()
+    if kind == "table":
+        write_output(pd.DataFrame({"LOC_X": [1.5, -2.0], "ZONE": ["Paint", "Corner 3"]}), out)
+    else:
+        fig, ax = plt.subplots(figsize=(1, 1))
+        save_figure(fig, out, dpi=20)
+        plt.close(fig)
+    if reader is not None:
+        reader.join(timeout=20)
+        return received[0]
+    return Path(out.target).read_bytes()

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from nba_ml.errors import InputError, OutputError
-from nba_ml.io import atomic_directory, atomic_path, check_output, open_output, write_table
+from nba_ml.io import atomic_directory, atomic_path, check_output, open_output, write_table, write_text_atomic
 from nba_ml.plots import plt, save_figure
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -223,6 +223,16 @@ def test_standard_output_is_written_through_its_descriptor(tmp_path):
         with open(target, "ab") as out:
             subprocess.run([sys.executable, "-c", code, name], stdout=out, check=True, cwd=ROOT)
     assert target.read_text().replace('"', "") == "kept\na\n1\n2\na\n1\n2\n"
+
+
+def test_every_atomic_write_follows_a_symlink(tmp_path):
+    """STATUS.md, checkpoints, summaries: written through atomic_path, which keeps a link and replaces its target."""
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "STATUS.md").write_text("old")
+    (tmp_path / "STATUS.md").symlink_to(tmp_path / "shared" / "STATUS.md")
+    write_text_atomic(tmp_path / "STATUS.md", "new")
+    assert (tmp_path / "STATUS.md").is_symlink() and (tmp_path / "shared" / "STATUS.md").read_text() == "new"
+    assert leftovers(tmp_path) == [] and leftovers(tmp_path / "shared") == []
 
 
 def test_atomic_path_refuses_what_is_not_a_regular_file(tmp_path):
