@@ -78,12 +78,12 @@ def _train_shots(raw: dict, args: argparse.Namespace, out: Path) -> None:
     from .gan import distributed
     from .shots import load_shots
     from .shots.model import validate_shot_config
-    from .shots.training import train_shot_model
+    from .shots.training import run_identity, train_shot_model
     from .shots.pictures import plot_position_grid
     from .shots.synthetic import synthetic_league
 
     cfg = validate_shot_config(raw)
-    check_run(cfg.gan, args, out)
+    check_run(cfg.gan, args, out, run_identity(cfg))
     if args.data:
         shots, report = load_shots(args.data)
         print(report)
@@ -122,12 +122,13 @@ def _train_points(raw: dict, args: argparse.Namespace, out: Path) -> None:
         plot_points(samples[:2500], {"generated": result.generator.sample(2500, seed=0)}, out / "plots" / "samples.png")
 
 
-def check_run(gan, args: argparse.Namespace, out: Path) -> None:
-    """Before the data is read: a --resume the run's config.yaml refuses, or a fresh run into a used directory."""
+def check_run(gan, args: argparse.Namespace, out: Path, settings: Optional[dict] = None) -> None:
+    """Before the data is read: a --resume that the run's config.yaml (and the `settings` part of its
+    identity.yaml) refuses, or a fresh run into a used directory."""
     from .gan.runs import check_resume, refuse_existing_run
 
     if args.resume:
-        check_resume(gan, out)  # the data and the settings that made it are checked once they are read
+        check_resume(gan, out, settings, partial=True)  # the data is checked once it is read
     elif os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 may have begun the run already
         refuse_existing_run(out)
 

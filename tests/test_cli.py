@@ -345,6 +345,17 @@ def test_a_refused_resume_reads_no_data(tmp_path, capsys):
     assert err.endswith("the config differs from its config.yaml in loss.n_critic (5 -> 3); only train.steps, log.* and guard.* may change\n")
 
 
+def test_a_shot_run_resumed_with_other_settings_is_refused_before_the_data_is_read(tmp_path, capsys):
+    config, out = write(tmp_path, "s.yaml", {**SHOTS, "basis": 4}), tmp_path / "run"
+    assert cli.main(["train", "--config", config, "--out", str(out), "--quiet"]) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    err = one_line_error(capsys, ["train", "--config", config, "--data", str(tmp_path / "not_there.csv"), "--out", str(out),
+                                  "--resume", "--set", "basis=8", "--set", "charts.grid=32"])
+    assert err == (f"nba-ml train: cannot resume {out}: what it trains on differs from its identity.yaml in basis (4 -> 8), "
+                   "charts.grid (16 -> 32); only train.steps, log.* and guard.* may change\n")
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
 def test_a_corrupt_config_yaml_in_the_run_is_one_line(tmp_path, capsys):
     config, out = write(tmp_path, "p.yaml", POINTS), tmp_path / "run"
     assert cli.main(["train", "--config", config, "--out", str(out), "--quiet"]) == 0

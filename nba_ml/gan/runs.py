@@ -181,10 +181,12 @@ def resume_state(cfg: GANConfig, run_dir: Path, identity: Optional[Mapping[str, 
     return saved
 
 
-def check_resume(cfg: GANConfig, run_dir: str | Path, identity: Optional[Mapping[str, Any]] = None) -> None:
+def check_resume(cfg: GANConfig, run_dir: str | Path, identity: Optional[Mapping[str, Any]] = None,
+                 partial: bool = False) -> None:
     """Refuse (ConfigError, one line naming each difference with its old and new value) to continue the run in
     `run_dir` with `cfg` when anything but RESUMABLE differs from its config.yaml, or, when `identity` is
-    given, anything differs from its identity.yaml. Reads only, and little: call it before any work."""
+    given, anything differs from its identity.yaml (partial=True: only the keys `identity` has, e.g. the
+    settings before the data is read). Reads only, and little: call it before any work."""
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG_FILE).exists():
         problem = f"no checkpoint in {run_dir / CHECKPOINT_DIR}" if latest_checkpoint(run_dir) is None else f"it has no {CONFIG_FILE}"
@@ -195,6 +197,8 @@ def check_resume(cfg: GANConfig, run_dir: str | Path, identity: Optional[Mapping
         problems.append(f"the config differs from its {CONFIG_FILE} in " + ", ".join(differences))
     if identity is not None:
         recorded = read_identity(run_dir)
+        if recorded is not None and partial:
+            recorded = {key: value for key, value in recorded.items() if key in identity}
         differences = [] if recorded is None else changes(recorded, plain(identity))
         if differences:
             problems.append(f"what it trains on differs from its {IDENTITY_FILE} in " + ", ".join(differences))

@@ -76,9 +76,11 @@ def train_shot_model(cfg: ShotModelConfig | dict, shots: pd.DataFrame, *, callba
     return model_from_result(cfg, result, charts, basis, weights), result, charts
 
 
-def run_identity(cfg: ShotModelConfig, shots: pd.DataFrame) -> dict:
-    """What a shot-model run is beside its GAN config: every other setting, and the fingerprint of its shots."""
-    return {**cfg.model_dump(mode="json", exclude={"gan"}), "data": frame_fingerprint(shots, SHOT_COLUMNS, "shots")}
+def run_identity(cfg: ShotModelConfig, shots: Optional[pd.DataFrame] = None) -> dict:
+    """What a shot-model run is beside its GAN config: every other setting, and the fingerprint of its shots
+    (without `shots`, the settings alone: what can be checked before the data is read)."""
+    settings = cfg.model_dump(mode="json", exclude={"gan"})
+    return settings if shots is None else {**settings, "data": frame_fingerprint(shots, SHOT_COLUMNS, "shots")}
 
 
 def chart_basis(charts: ShotCharts, cfg: ShotModelConfig) -> tuple[Optional[ChartBasis], Optional[Tensor]]:
