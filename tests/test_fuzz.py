@@ -81,12 +81,13 @@ def read_as_the_field_does(model, field: str, value):
 SHOT_FIELDS = list(ShotModelConfig.model_fields)
 CHART_SECTIONS = st.fixed_dictionaries({}, optional={
     "grid": st.sampled_from([8, 16, 12, 0, 512, "16", 16.0, True]), "channels": st.sampled_from(["attempts", "attempts+makes", "makes"]),
-    "min_shots": st.integers(-2, 200), "unit": st.sampled_from(["player_season", "team_game", "game"]), "smoothing": st.floats(-1, 10)})
+    "min_shots": st.integers(-2, 200), "unit": st.sampled_from(["player_season", "team_game", "game"]),
+    "smoothing": st.floats(-1, 10, allow_subnormal=False)})
 SHOT_GANS = st.sampled_from([{"model": {"kind": "mlp", "output": "density", "num_classes": 3}},
                              {"model": {"kind": "conv", "output": "density"}}, {"model": {"kind": "mlp"}}]) | CONFIG
 SHOT_VALUES = {"charts": CHART_SECTIONS | VALUES, "gan": SHOT_GANS | VALUES, "basis": st.integers(-1, 300) | VALUES,
                "shots_per_chart": st.integers(-1, 200_000) | VALUES, "calibrate_prior": st.booleans() | VALUES,
-               "quality_holdout": st.floats(-0.5, 1.5) | VALUES}
+               "quality_holdout": st.floats(-0.5, 1.5, allow_subnormal=False) | VALUES}
 
 
 @st.composite
