@@ -10,10 +10,17 @@
 A config with a `charts` section trains a shot-chart model (on --data, a shot
 file, or on the built-in synthetic league); otherwise a GAN on points (--data, a
 numeric CSV/Parquet, or the built-in 25-Gaussian benchmark).
+
+Outputs are checked first, before any work (nba_ml.io.check_output): `sample --out`
+takes .csv, .csv.gz or .parquet (any case), or - for standard output; `--plot` .png,
+.svg or .pdf. Ctrl-C or SIGTERM ends a command in one line with exit status 130 / 143;
+`train` then says at which step it stopped and how to resume.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import sys
 import warnings
 from pathlib import Path
@@ -21,9 +28,11 @@ from typing import Any, Optional
 
 import yaml
 
+from . import interrupts
 from .errors import InputError, one_line, yaml_problem
 from .gan import ConfigError, TrainingDiverged
 from .gan.config import read_yaml_mapping
+from .io import check_directory, check_output, write_table
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -52,9 +61,9 @@ def apply_overrides(raw: dict, overrides: list[tuple[list[str], Any]]) -> dict:
 def _train(args: argparse.Namespace) -> int:
     from .gan import distributed
 
+    out = check_directory(args.out, "--out")  # first: a file there is refused before any work
     overrides = [parse_override(text) for text in args.set or []]
     raw = apply_overrides(read_yaml_mapping(args.config), overrides)
-    out = Path(args.out)
     try:  # under torchrun every rank trains; only rank 0 writes the model and pictures
         if "charts" in raw:
             _train_shots(raw, args, out)
@@ -72,11 +81,12 @@ def _train_shots(raw: dict, args: argparse.Namespace, out: Path) -> None:
     from .gan import distributed
     from .shots import load_shots
     from .shots.model import validate_shot_config
-    from .shots.training import train_shot_model
+    from .shots.training import run_identity, train_shot_model
     from .shots.pictures import plot_position_grid
     from .shots.synthetic import synthetic_league
 
     cfg = validate_shot_config(raw)
+    check_run(cfg.gan, args, out, run_identity(cfg))
     if args.data:
         shots, report = load_shots(args.data)
         print(report)
@@ -100,6 +110,7 @@ def _train_points(raw: dict, args: argparse.Namespace, out: Path) -> None:
     from .plots import plot_points
 
     cfg = validate_config(raw)
+    check_run(cfg, args, out)
     if args.data:
         samples = load_points(args.data)
     else:
@@ -114,6 +125,17 @@ def _train_points(raw: dict, args: argparse.Namespace, out: Path) -> None:
         plot_points(samples[:2500], {"generated": result.generator.sample(2500, seed=0)}, out / "plots" / "samples.png")
 
 
+def check_run(gan, args: argparse.Namespace, out: Path, settings: Optional[dict] = None) -> None:
+    """Before the data is read: a --resume that the run's config.yaml (and the `settings` part of its
+    identity.yaml) refuses, or a fresh run into a used directory."""
+    from .gan.runs import check_resume, refuse_existing_run
+
+    if args.resume:
+        check_resume(gan, out, settings, partial=True)  # the data is checked once it is read
+    elif os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 may have begun the run already
+        refuse_existing_run(out)
+
+
 def report_early_stop(result) -> None:
     """A run that stopped at its time budget says so, and how to continue it."""
     train_cfg, guard = result.config.train, result.config.guard
@@ -126,11 +148,17 @@ def _sample(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .gan.export import load_export
-    from .io import check_output, write_table
 
-    check_output(args.out, "table")
+    out = check_output(args.out, "table", "--out")  # first: a path or suffix that cannot be written is refused before any work
+    if args.plot is not None:
+        check_output(args.plot, "picture", "--plot")
     _require_positive(charts=args.charts, shots_per_chart=args.shots_per_chart)  # before any model or data is read
+    if out.descriptor == 1:  # the table goes to standard output: all the rest is said on stderr (main restores stdout)
+        sys.stdout = sys.stderr
     _, generator, meta = load_export(args.checkpoint)
+    if meta["kind"] not in SAMPLED_KINDS:
+        raise InputError(f"{args.checkpoint}: model.yaml has kind {meta['kind']!r}; nba-ml sample draws from "
+                         f"{' and '.join(SAMPLED_KINDS)} models")
     if meta.get("kind") == "shot_charts":
         from .shots.model import ShotChartModel
 
@@ -138,8 +166,8 @@ def _sample(args: argparse.Namespace) -> int:
             raise ConfigError("--shots-per-chart is required for a shot-chart model")
         model = ShotChartModel.load(args.checkpoint)
         if args.observed is not None:
-            rows = write_table(_sample_players(model, args), args.out)
-            print(f"wrote {rows:,} rows to {args.out}")
+            rows = write_table(_sample_players(model, args), out)  # streamed chunk by chunk
+            print(f"wrote {rows:,} rows to {'standard output' if out.descriptor == 1 else out.path}")
             return 0
         if args.plot is not None or args.season is not None:
             raise ConfigError("--plot and --season are for given players: they need --observed")
@@ -150,9 +178,12 @@ def _sample(args: argparse.Namespace) -> int:
         points = generator.sample(args.charts, seed=args.seed).numpy()
         columns = ["X", "Y"] if points.shape[1] == 2 else [f"X{i}" for i in range(points.shape[1])]
         table = pd.DataFrame(points, columns=columns)
-    rows = write_table(table, args.out)
-    print(f"wrote {rows:,} rows to {args.out}")
+    rows = write_table(table, out)  # in the format of its suffix; attrs and index not written
+    print(f"wrote {rows:,} rows to {'standard output' if out.descriptor == 1 else out.path}")
     return 0
+
+
+SAMPLED_KINDS = ("points", "shot_charts")  # the model.yaml kinds nba-ml sample draws from
 
 
 def _sample_players(model, args: argparse.Namespace):
@@ -199,6 +230,9 @@ def _require_positive(**values) -> None:
 def _profile(args: argparse.Namespace) -> int:
     from .shots.model import ShotChartModel
 
+    check_directory(args.out, "--out")  # outputs first: refused before any work
+    if args.plot is not None:
+        check_output(args.plot, "picture", "--plot")
     _require_positive(charts=args.charts)
 
     model = ShotChartModel.load(args.checkpoint)
@@ -212,14 +246,12 @@ def _makes(args: argparse.Namespace) -> int:
     """P(make) at each query for its player, from his record (--observed), and his zones' FG% intervals."""
     import pandas as pd
 
-    from .io import check_output, write_table
     from .shots import load_shots
     from .shots.model import ShotChartModel
     from .shots.player.make_model import player_makes
 
-    check_output(args.out, "table")
-    if args.zones_out is not None:
-        check_output(args.zones_out, "table")
+    out = check_output(args.out, "table", "--out")  # outputs first: refused before any work
+    zones_out = check_output(args.zones_out, "table", "--zones-out") if args.zones_out is not None else None
     model = ShotChartModel.load(args.checkpoint)
     queries, report = load_shots(args.queries, keep_backcourt=True)
     print(report)
@@ -230,11 +262,11 @@ def _makes(args: argparse.Namespace) -> int:
         observed = pd.DataFrame({"PLAYER_ID": pd.Series([], dtype=object), "LOC_X": [], "LOC_Y": [], "SHOT_MADE_FLAG": []})
     pred, zones, summary = player_makes(model.makes, observed, queries, model.position_groups, season=args.season,
                                         seed=args.seed, with_zones=args.zones_out is not None, where=args.checkpoint)
-    write_table(pred, args.out)
-    print(f"wrote {len(pred):,} make probabilities to {args.out}; {summary}")
+    write_table(pred, out)
+    print(f"wrote {len(pred):,} make probabilities to {out.path}; {summary}", file=sys.stderr if out.descriptor == 1 else sys.stdout)
     if zones is not None:
-        write_table(zones, args.zones_out)
-        print(f"wrote {len(zones):,} (player, zone) FG% intervals to {args.zones_out}")
+        write_table(zones, zones_out)
+        print(f"wrote {len(zones):,} (player, zone) FG% intervals to {zones_out.path}")
     return 0
 
 
@@ -244,11 +276,36 @@ def _phase5(args: argparse.Namespace) -> int:
 
     if args.jobs < 0:
         raise InputError(f"--jobs must be 0 (the usable CPU cores) or a positive number of processes, got {args.jobs}")
+    if args.artifacts:
+        check_directory(args.artifacts, "--artifacts")
     jobs = args.jobs or usable_cpus()
     results = run_all({"mode": args.mode, "progress": not args.quiet}, only=args.only, artifacts_root=args.artifacts, jobs=jobs)
     print("\n".join(summary_lines(results)))
     update_index(results)  # only these recommendations' rows
     return 0 if all(r["success"] for r in results.values()) else 1
+
+
+# What a command says when SIGINT or SIGTERM ends it (after 'nba-ml <command>: '), from its arguments and the
+# Interrupted (whose message, for train, says at which step the run stopped).
+def _train_interrupted(args: argparse.Namespace, err: interrupts.Interrupted) -> str:
+    argv = list(args.argv)
+    command = " ".join(shlex.quote(a) for a in ["nba-ml", *argv, *([] if "--resume" in argv else ["--resume"])])
+    return f"{err}; resume with: {command}"
+
+
+def _sample_interrupted(args: argparse.Namespace, err: interrupts.Interrupted) -> str:
+    try:
+        stream = check_output(args.out, "table").stream  # written through: what was written stays
+    except InputError:
+        stream = False
+    if stream:
+        return f"{err}; the output to {args.out} is incomplete"
+    return f"{err}; nothing was written ({args.out} is as it was)"
+
+
+def _phase5_interrupted(args: argparse.Namespace, err: interrupts.Interrupted) -> str:
+    return (f"{err}; the recommendation in progress was dropped: nothing of it published, its STATUS.md and "
+            "PHASE_5_INDEX.md as they were, no staging folder left")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -265,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     phase5.add_argument("--jobs", type=int, default=0, metavar="N",
                         help="training runs at a time, each in its own process (default: the usable CPU cores; 1: one "
                              "after another in this process); the runs' weights are the same either way")
-    phase5.set_defaults(func=_phase5)
+    phase5.set_defaults(func=_phase5, interrupted=_phase5_interrupted)
 
     train = commands.add_parser("train", help="train a model into a run directory")
     train.add_argument("--config", required=True, help="YAML config (nba_ml/configs/points2d.yaml, nba_ml/configs/shot_charts.yaml)")
@@ -275,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="override a config field, validated like the file (repeatable)")
     train.add_argument("--resume", action="store_true", help="continue from the newest complete checkpoint in --out")
     train.add_argument("--quiet", action="store_true", help="print nothing while training but errors")
-    train.set_defaults(func=_train)
+    train.set_defaults(func=_train, interrupted=_train_interrupted)
 
     sample = commands.add_parser("sample", help="draw from a trained model")
     sample.add_argument("--checkpoint", required=True, help="a run directory or its model/ folder")
@@ -284,19 +341,19 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--position", choices=["G", "F", "C"], help="generate charts for this position group")
     sample.add_argument("--observed", metavar="SHOTS_FILE",
                         help="shots of given players (any seasons): --charts posterior charts for every player in it")
-    sample.add_argument("--plot", metavar="FILE", help="with --observed: player cards of the first players (PNG)")
+    sample.add_argument("--plot", metavar="FILE", help="with --observed: player cards of the first players (.png, .svg, .pdf)")
     sample.add_argument("--season", help="with --observed: the season the players' shots are for (default: the "
                                           "newest SEASON of the file)")
     sample.add_argument("--seed", type=int, help="makes the draw reproducible (per player: the same whoever else is in the file)")
-    sample.add_argument("--out", required=True, help="table to write: .csv, .csv.gz or .parquet")
-    sample.set_defaults(func=_sample)
+    sample.add_argument("--out", required=True, help="table to write: .csv, .csv.gz or .parquet (any case), or - for standard output")
+    sample.set_defaults(func=_sample, interrupted=_sample_interrupted)
 
     profile = commands.add_parser("profile", help="build given players' profiles (where they shoot, how well) and save them")
     profile.add_argument("--checkpoint", required=True, help="a run directory or its model/ folder")
     profile.add_argument("--observed", required=True, metavar="SHOTS_FILE",
                          help="the players' shots (any seasons) with SHOT_MADE_FLAG: one profile per player in it")
     profile.add_argument("--out", required=True, metavar="DIR", help="directory for the profiles (and DIR/table.csv)")
-    profile.add_argument("--plot", metavar="FILE", help="player cards of the first players (PNG)")
+    profile.add_argument("--plot", metavar="FILE", help="player cards of the first players (.png, .svg, .pdf)")
     profile.add_argument("--charts", type=int, default=100, help="posterior chart draws kept per player (default 100)")
     profile.add_argument("--season", help="the season the profiles are for (default: the newest SEASON of the file)")
     profile.add_argument("--seed", type=int, help="makes the profiles reproducible")
@@ -319,11 +376,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     # A warning (e.g. a damaged checkpoint skipped) is one line too, not Python's file:line + source.
     warnings.formatwarning = lambda message, category, *_, **__: f"nba-ml {args.command}: warning: {message}\n"
+    stdout = sys.stdout
     try:
-        return args.func(args)
+        with interrupts.raised():  # SIGINT and SIGTERM raise, so that every temporary file is removed on the way out
+            return args.func(args)
+    except interrupts.Interrupted as err:  # one line, no traceback; exit 130 (SIGINT) or 143 (SIGTERM)
+        say = getattr(args, "interrupted", None)
+        print(f"nba-ml {args.command}: {say(args, err) if say else err}", file=sys.stderr)
+        return err.exit_status
     except TrainingDiverged as err:  # the run failed (its summary.json says so), not the input: exit 1
         print(f"nba-ml {args.command}: {one_line(err)}", file=sys.stderr)
         return 1
@@ -331,6 +396,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         # Bad input (or a missing file, an optional extra not installed): one line, exit 2, no traceback.
         print(f"nba-ml {args.command}: {one_line(err)}", file=sys.stderr)
         return 2
+    finally:
+        sys.stdout = stdout  # a command writing its table to standard output said the rest on stderr
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ one line and exits 2. Anything else escaping the package is a bug.
     │   └── ResourceError  nba_ml.gan.guard: a config that would not fit in memory
     ├── CheckpointError    nba_ml.gan.checkpoint: a checkpoint that cannot be used
     ├── ModelFileError     nba_ml.gan.export: a saved model that cannot be loaded
+    ├── OutputError        nba_ml.io: an output path that cannot be written (its kind, its suffix, a full disk)
     └── ShotDataError      nba_ml.shots.loader: a shot file that cannot be used
 """
 from __future__ import annotations
@@ -20,6 +21,16 @@ class InputError(ValueError):
 
 class ModelFileError(InputError):
     """A saved model (model.yaml, generator.pt, basis.pt) that is missing, damaged or not a model."""
+
+
+class OutputError(InputError, OSError):
+    """An output that cannot be written: a path that is a directory, socket or block device, a name whose
+    suffix is no format of its kind, or a write that failed (disk full: `errno` says which); names the path.
+    Also an OSError, for callers that catch the write's own failures."""
+
+    def __init__(self, message: str, errno: int | None = None):
+        super().__init__(message)
+        self.errno = errno
 
 
 def one_line(err: BaseException) -> str:

@@ -1,6 +1,8 @@
-"""The one check that a table handed to the package is a pandas DataFrame with the columns it needs."""
+"""The one check that a table handed to the package is a pandas DataFrame with the columns it needs, and a
+frame's fingerprint (what a training run records of its data)."""
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Iterable
 
 from .errors import InputError
@@ -16,3 +18,17 @@ def require_columns(frame: Any, columns: Iterable[str], name: str) -> None:
     missing = [column for column in columns if column not in frame.columns]
     if missing:
         raise InputError(f"{name} is missing column(s) {missing}; columns found: {list(frame.columns)}")
+
+
+def frame_fingerprint(frame: Any, columns: Iterable[str], name: str = "data") -> dict[str, Any]:
+    """{'rows', 'columns', 'sha256'} of those of `columns` that the DataFrame has, row order included
+    (pandas.util.hash_pandas_object, ~20 ms for 200,000 rows): the columns a model uses, so that a change
+    of anything else in the frame does not count."""
+    import pandas as pd
+
+    require_columns(frame, (), name)
+    present = [column for column in columns if column in frame.columns]
+    digest = hashlib.sha256(",".join(present).encode())
+    for column in present:
+        digest.update(pd.util.hash_pandas_object(frame[column], index=False).to_numpy().tobytes())
+    return {"rows": len(frame), "columns": present, "sha256": digest.hexdigest()[:16]}

@@ -1,26 +1,86 @@
-"""Safe writes: a crash never leaves a half-written file or a half-replaced directory behind.
+"""Writes that never destroy: every file the package writes goes through here.
 
-Files are written to a temporary name beside their target and renamed over it;
-a directory (a saved model) is written whole beside its target and swapped in.
-Both get the modes a plain open() would give (0644 files and 0755 directories
-under the default umask 022), not mkstemp's private 0600. Records that several
-processes update (STATUS.md, the Phase 5 index, the experiment log) are changed
-under `locked(path)`, a cross-platform file lock (filelock).
+    out = check_output(args.out, "table", "--out")   # first thing, before any work: refuses a bad path in one line
+    ...                                               # the work
+    rows = write_table(chunks, out)                   # a DataFrame, a pyarrow Table, or an iterable of them
+
+    with open_output("chart.svg", "picture") as stream:   # pictures: nba_ml.plots.save_figure does this
+        fig.savefig(stream, format="svg")
+
+What is at an output path decides how it is written:
+
+- nothing, or a regular file: to a temporary file beside it, renamed over it at the end (a reader sees the
+  old file or the new one, never a mix); the file keeps its mode (a new one gets the umask's, 0644 under 022);
+- a symlink: followed: its target is replaced so, and the link is kept;
+- `-` or /dev/stdout (standard output, by its descriptor: a `>>` redirection is appended to), a character
+  device (/dev/null), a FIFO: written through, with no temporary file;
+- a directory, a socket, a block device: refused (OutputError, naming the path and what it is).
+
+The format comes from the final name's suffix, in any case (FORMATS): tables .csv, .csv.gz, .parquet;
+pictures .png, .svg, .pdf; a stream named without a suffix (`-`, /dev/stdout, /dev/null) takes CSV. An
+unknown suffix is refused. The temporary file is removed on every way out, SIGTERM included (an atomic
+write turns a SIGTERM that would end the process at once into nba_ml.interrupts.Interrupted); a failed
+write (a full disk) is an OutputError naming the file. Tables are written chunk by chunk with pyarrow
+(Parquet row groups, CSV batches, gzip as a stream), so a caller can stream millions of rows.
+
+A directory (a saved model) is written whole beside its target and swapped in (atomic_directory); records
+several processes update (STATUS.md, the Phase 5 index, the experiment log) are changed under
+`locked(path)`, a cross-platform file lock (filelock).
 """
 from __future__ import annotations
 
+import gzip
+import itertools
 import json
 import math
 import os
+import re
 import shutil
+import stat
 import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Optional
 
 from filelock import FileLock
 
+from .errors import OutputError
+from .interrupts import terminate_raises
+
 LOCK_TIMEOUT_S = 120  # a record update takes milliseconds; waiting longer means a stuck process
+
+# kind of output -> {suffix (lower case): format}; the longest suffix that a name ends with decides.
+FORMATS: dict[str, dict[str, str]] = {
+    "table": {".csv": "csv", ".csv.gz": "csv.gz", ".parquet": "parquet"},
+    "picture": {".png": "png", ".svg": "svg", ".pdf": "pdf"},
+}
+STREAM_FORMAT = {"table": "csv"}  # a stream named without a suffix (`-`, /dev/stdout, /dev/null)
+# Names of an open descriptor: written to a duplicate of it, never reopened (which would truncate a file).
+_DESCRIPTOR_NAMES = {"-": 1, "/dev/stdout": 1, "/dev/stderr": 2}
+_DESCRIPTOR_PATH = re.compile(r"/(?:dev/fd|proc/self/fd)/(\d+)")
+_NOT_WRITABLE = {stat.S_IFDIR: "a directory", stat.S_IFSOCK: "a socket", stat.S_IFBLK: "a block device"}
+
+
+@dataclass(frozen=True)
+class Output:
+    """An output path, checked (check_output): where and in which format it is written."""
+
+    path: str  # as given, for messages
+    kind: str  # a key of FORMATS
+    format: str  # a value of FORMATS[kind]
+    target: Optional[Path]  # the regular file replaced atomically (a symlink's target); None: written through
+    descriptor: Optional[int] = None  # written through this open descriptor (standard output), not by name
+    label: str = ""  # how messages name it, e.g. '--out shots.csv'
+
+    @property
+    def stream(self) -> bool:
+        """Written through (standard output, a device, a FIFO), not to a temporary file."""
+        return self.target is None
+
+    @property
+    def name(self) -> str:
+        return self.label or self.path
 
 
 def current_umask() -> int:
@@ -30,22 +90,284 @@ def current_umask() -> int:
     return mask
 
 
-@contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; on success it replaces `path` in one rename, with umask modes."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+# --- checking an output ---------------------------------------------------------
+
+def check_output(path: str | Path | Output, kind: str, label: Optional[str] = None) -> Output:
+    """What writing `kind` ('table' or 'picture') to `path` means (see the module docstring), or OutputError.
+
+    Cheap and read-only: call it first thing, before any work. `label` names the path in messages
+    (e.g. '--out' gives '--out x.txt: ...').
+    """
+    if isinstance(path, Output):
+        return path
+    if kind not in FORMATS:
+        raise ValueError(f"kind must be one of {sorted(FORMATS)}, got {kind!r}")
+    text = os.fspath(path)
+    name = f"{label} {text}" if label else text
+    if not text:
+        raise OutputError(f"{label or 'the output path'} is empty; expected {_expected(kind)}")
+    descriptor = _descriptor(text)
+    if descriptor is not None:
+        return Output(text, kind, output_format(text, kind, name, stream=True), None, descriptor, name)
     try:
-        yield Path(tmp)
-        with open(tmp, "rb") as f:  # flush to disk before the rename makes it visible
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; a team shares these files
-        os.replace(tmp, path)
+        found = os.stat(text)  # follows symlinks: what is written is what the link points to
+    except FileNotFoundError:
+        found = None  # a new file (a dangling symlink: its target is created)
+    except OSError as err:  # a part of the path that is a file, a symlink loop, no permission
+        raise OutputError(f"cannot write {name}: {err.strerror or err}", err.errno) from None
+    if found is not None and (stat.S_ISCHR(found.st_mode) or stat.S_ISFIFO(found.st_mode)):
+        if not os.access(text, os.W_OK):
+            raise OutputError(f"cannot write {name}: permission denied")
+        return Output(text, kind, output_format(text, kind, name, stream=True), None, None, name)
+    if found is not None and not stat.S_ISREG(found.st_mode):
+        what = _NOT_WRITABLE.get(stat.S_IFMT(found.st_mode), "not a regular file")
+        raise OutputError(f"{name} is {what}; expected {_expected(kind)}")
+    fmt = output_format(text, kind, name)
+    target = Path(os.path.realpath(text))
+    _check_writable(target, found is not None, name)
+    return Output(text, kind, fmt, target, None, name)
+
+
+def check_directory(path: str | Path, label: Optional[str] = None) -> Path:
+    """OutputError unless `path` is a directory (or a symlink to one) this process may write in, or can be
+    made one (the nearest folder that exists lets us create it). Cheap: call it before any work."""
+    path = Path(path)
+    name = f"{label} {path}" if label else str(path)
+    if path.exists() and not path.is_dir():
+        mode = os.stat(path).st_mode
+        raise OutputError(f"{name} is {_NOT_WRITABLE.get(stat.S_IFMT(mode), 'a file')}, not a directory")
+    folder = path
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OutputError(f"cannot make the directory {name}: {folder} is not a directory")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write in {name}: permission denied in {folder}")
+    return path
+
+
+def output_format(path: str | Path, kind: str, label: Optional[str] = None, *, stream: bool = False) -> str:
+    """The format of FORMATS[kind] that the final name's suffix (any case) names, or OutputError; a stream
+    named without any suffix takes STREAM_FORMAT[kind]."""
+    name = Path(os.fspath(path)).name.lower() or os.fspath(path)
+    for suffix, fmt in sorted(FORMATS[kind].items(), key=lambda item: -len(item[0])):
+        if name.endswith(suffix):
+            return fmt
+    suffix = Path(name).suffix
+    if stream and not suffix and kind in STREAM_FORMAT:
+        return STREAM_FORMAT[kind]
+    found = f"unknown {kind} format {suffix!r}" if suffix else "no format suffix"
+    raise OutputError(f"{label or os.fspath(path)}: {found}; expected {_expected(kind)}")
+
+
+def _expected(kind: str) -> str:
+    suffixes = list(FORMATS[kind])
+    text = f"a name ending in {', '.join(suffixes[:-1])} or {suffixes[-1]} (any case)"
+    return text + (" or - for standard output" if kind in STREAM_FORMAT else "")
+
+
+def _descriptor(text: str) -> Optional[int]:
+    if text in _DESCRIPTOR_NAMES:
+        return _DESCRIPTOR_NAMES[text]
+    match = _DESCRIPTOR_PATH.fullmatch(text)
+    return int(match.group(1)) if match else None
+
+
+def _check_writable(target: Path, exists: bool, name: str) -> None:
+    """OutputError unless `target` can be written: a read-only file is not replaced, and its folder (or the
+    nearest one that exists, where the missing ones are created) must let us create files."""
+    if exists and not os.access(target, os.W_OK):
+        raise OutputError(f"cannot write {name}: the file is read-only")
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OutputError(f"cannot write {name}: {folder} is not a directory")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {name}: permission denied in {folder}")
+
+
+def _replaceable(path: Path, directory: bool = False) -> Path:
+    """The file (or, with directory=True, the folder) that a write to `path` replaces: a symlink's target,
+    which must be of that kind when it exists; OutputError otherwise."""
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as err:
+        raise OutputError(f"cannot write {path}: {err.strerror or err}", err.errno) from None
+    if directory and not stat.S_ISDIR(mode):
+        raise OutputError(f"cannot write {path}: it is {_NOT_WRITABLE.get(stat.S_IFMT(mode), 'a file')}, "
+                          "not a directory; refusing to replace it with one")
+    if not directory and not stat.S_ISREG(mode):
+        raise OutputError(f"cannot write {path}: it is {_NOT_WRITABLE.get(stat.S_IFMT(mode), 'not a regular file')}")
+    return target
+
+
+# --- writing ------------------------------------------------------------------------
+
+@contextmanager
+def atomic_path(path: str | Path, label: Optional[str] = None) -> Iterator[Path]:
+    """Yield a temporary path beside `path` (beside its target, for a symlink); on success it replaces that
+    file in one rename, keeping the file's mode (a new file: the umask's). The temporary file is removed on
+    every way out, SIGTERM included; an OSError of the write (disk full) is an OutputError naming `path`."""
+    path = Path(path)
+    name = label or str(path)
+    target = _replaceable(path)
+    with terminate_raises():
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            mode = os.stat(target).st_mode & 0o7777 if target.exists() else 0o666 & ~current_umask()
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            os.close(fd)
+        except OSError as err:
+            raise OutputError(f"cannot write {name}: {err.strerror or err}", err.errno) from None
+        try:
+            yield Path(tmp)
+            with open(tmp, "rb") as f:  # flush to disk before the rename makes it visible
+                os.fsync(f.fileno())
+            os.chmod(tmp, mode)  # mkstemp makes 0600; a team shares these files
+            os.replace(tmp, target)
+        except OutputError:
+            raise
+        except OSError as err:
+            raise OutputError(f"cannot write {name}: {err.strerror or err}", err.errno) from None
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+@contextmanager
+def open_output(path: str | Path | Output, kind: Optional[str] = None) -> Iterator[BinaryIO]:
+    """A binary file to write an output to (`path` checked by check_output, or an Output it gave): a temporary
+    file renamed over the target at the end (atomic_path), or the stream itself. OutputError naming the path
+    when the write fails."""
+    out = path if isinstance(path, Output) else check_output(path, kind or "table")
+    if out.target is not None:
+        with atomic_path(out.target, out.name) as tmp, open(tmp, "wb") as stream:
+            yield stream
+        return
+    try:
+        stream = os.fdopen(os.dup(out.descriptor), "wb") if out.descriptor is not None else open(out.path, "wb")
+    except OSError as err:
+        raise OutputError(f"cannot write {out.name}: {err.strerror or err}", err.errno) from None
+    try:
+        yield stream
+        stream.flush()
+    except OSError as err:
+        raise OutputError(f"cannot write {out.name}: {err.strerror or err}", err.errno) from None
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        try:
+            stream.close()
+        except OSError:
+            pass  # the failure that matters was raised above
+
+
+Table = Any  # a pandas DataFrame or a pyarrow Table
+
+
+def write_table(table: Table | Iterable[Table], path: str | Path | Output) -> int:
+    """Write a DataFrame or pyarrow Table, or an iterable of them (chunks, e.g. a generator: one chunk in
+    memory at a time), to `path` in the format of its suffix (check_output); returns the rows written.
+
+    Every chunk has the first one's columns (types are cast to the first chunk's). The index and a
+    frame's `attrs` are not written; an object column of mixed types is written as text.
+    """
+    import pandas as pd
+    import pyarrow as pa
+
+    out = check_output(path, "table")
+    chunks = iter([table] if isinstance(table, (pd.DataFrame, pa.Table)) else table)
+    first = next(chunks, None)
+    if first is None:
+        raise ValueError("write_table got no table: give at least one (possibly empty) DataFrame")
+    with open_output(out) as stream:
+        return TABLE_WRITERS[out.format](_arrow_chunks(first, chunks), stream, out)
+
+
+def _arrow_chunks(first: Table, rest: Iterator[Table]) -> Iterator[Any]:
+    """The chunks as pyarrow Tables of the first one's schema."""
+    import pyarrow as pa
+
+    schema = None
+    for i, chunk in enumerate(itertools.chain([first], rest)):
+        table = _arrow(chunk)
+        if schema is None:
+            schema = table.schema
+        elif not table.schema.equals(schema, check_metadata=False):
+            if table.schema.names != schema.names:
+                raise ValueError(f"chunk {i} of the table has columns {table.schema.names}, the first chunk {schema.names}")
+            try:
+                table = table.cast(schema)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+                found = {f.name: f.type for f in table.schema}
+                columns = [f"{f.name} ({found[f.name]}, the first chunk's {f.type})" for f in schema if found[f.name] != f.type]
+                raise ValueError(f"chunk {i} of the table has other column types than the first chunk: "
+                                 + ", ".join(columns)) from None
+        yield table
+
+
+def _arrow(chunk: Table) -> Any:
+    import pandas as pd
+    import pyarrow as pa
+
+    if isinstance(chunk, pa.Table):
+        return chunk
+    if not isinstance(chunk, pd.DataFrame):
+        raise TypeError(f"write_table takes DataFrames or pyarrow Tables, got {type(chunk).__name__}")
+    frame = chunk.copy(deep=False)
+    frame.attrs = {}  # diagnostics riding on the frame are no part of the table (and need not be JSON)
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # an object column of mixed types (ids 7 and 'P7'): as text
+        mixed = {c: frame[c].map(lambda v: None if _missing(v) else str(v)) for c in frame.columns if frame[c].dtype == object}
+        return pa.Table.from_pandas(frame.assign(**mixed), preserve_index=False)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _write_csv(chunks: Iterator[Any], stream: BinaryIO, out: Output) -> int:
+    import pyarrow.csv as csv
+
+    return _write_chunks(chunks, lambda schema: csv.CSVWriter(stream, schema, write_options=csv.WriteOptions(quoting_style="needed")))
+
+
+def _write_csv_gz(chunks: Iterator[Any], stream: BinaryIO, out: Output) -> int:
+    # mtime 0: the same rows give the same bytes; the name inside is the final file's, never the temporary one's
+    with gzip.GzipFile(filename=Path(out.path).name, mode="wb", fileobj=stream, compresslevel=6, mtime=0) as packed:
+        return _write_csv(chunks, packed, out)
+
+
+def _write_parquet(chunks: Iterator[Any], stream: BinaryIO, out: Output) -> int:
+    import pyarrow.parquet as parquet
+
+    return _write_chunks(chunks, lambda schema: parquet.ParquetWriter(stream, schema))  # a chunk: one row group or more
+
+
+def _write_chunks(chunks: Iterator[Any], open_writer: Callable[[Any], Any]) -> int:
+    """Each chunk through one pyarrow writer (opened on the first chunk's schema); the rows written."""
+    rows, writer = 0, None
+    try:
+        for table in chunks:
+            writer = writer or open_writer(table.schema)
+            writer.write_table(table)
+            rows += table.num_rows
+    except BaseException:
+        if writer is not None:
+            try:
+                writer.close()  # now, not in a destructor that would complain; the file is dropped anyway
+            except Exception:
+                pass
+        raise
+    writer.close()
+    return rows
+
+
+TABLE_WRITERS: dict[str, Callable[[Iterator[Any], BinaryIO, Output], int]] = {
+    "csv": _write_csv, "csv.gz": _write_csv_gz, "parquet": _write_parquet}
 
 
 @contextmanager
@@ -54,22 +376,28 @@ def atomic_directory(path: str | Path) -> Iterator[Path]:
 
     An existing `path` is renamed aside first and removed after the swap, so a reader
     sees the old directory, then (after a moment with none) the new one; never a mix.
+    A symlink is followed (the directory it points to is replaced, the link kept); a
+    file at `path` is refused (OutputError), never replaced by a directory.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    old = None
-    try:
-        yield tmp
-        os.chmod(tmp, 0o777 & ~current_umask())
-        if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
-            os.replace(path, old / path.name)
-        os.replace(tmp, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+    path = _replaceable(Path(path), directory=True)
+    with terminate_raises():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+        except OSError as err:
+            raise OutputError(f"cannot write {path}: {err.strerror or err}", err.errno) from None
+        old = None
+        try:
+            yield tmp
+            os.chmod(tmp, 0o777 & ~current_umask())
+            if path.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+                os.replace(path, old / path.name)
+            os.replace(tmp, path)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
 
 
 @contextmanager
@@ -122,58 +450,3 @@ def publish_directory(staged: str | Path, target: str | Path) -> dict[Path, Path
             moved[path] = destination
     shutil.rmtree(staged, ignore_errors=True)
     return moved
-
-
-TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet")
-
-
-def check_output(path: str | Path, kind: str = "table") -> str:
-    """The format of an output file from its name (case-insensitive suffix), checked before any work."""
-    from .errors import InputError
-
-    name = str(path).lower()
-    for suffix in TABLE_SUFFIXES:
-        if name.endswith(suffix):
-            return suffix.lstrip(".")
-    raise InputError(f"{path}: unsupported output type; expected a name ending in {', '.join(TABLE_SUFFIXES)}")
-
-
-def write_table(chunks, path: str | Path) -> int:
-    """Write a DataFrame, or an iterable of DataFrame chunks, to a .csv, .csv.gz or .parquet file atomically,
-    chunk by chunk (pyarrow); returns the rows written."""
-    import gzip
-
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
-
-    fmt = check_output(path)
-    if isinstance(chunks, pd.DataFrame):
-        chunks = [chunks]
-    rows = 0
-    with atomic_path(path) as tmp:
-        writer, stream = None, None
-        try:
-            for frame in chunks:
-                frame = frame.copy(deep=False)
-                frame.attrs = {}
-                table = pa.Table.from_pandas(frame, preserve_index=False)
-                if fmt == "parquet":
-                    writer = writer or pq.ParquetWriter(tmp, table.schema)
-                else:
-                    if fmt == "csv.gz" and stream is None:
-                        stream = gzip.open(tmp, "wb", compresslevel=6)
-                    table = table.cast(pa.schema([pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
-                                                  for f in table.schema]))
-                    writer = writer or pacsv.CSVWriter(stream if stream is not None else str(tmp), table.schema)
-                writer.write_table(table)
-                rows += len(frame)
-        finally:
-            if writer is not None:
-                writer.close()
-            if stream is not None:
-                stream.close()
-        if writer is None:  # no chunk: an empty file of the format
-            pd.DataFrame().to_csv(tmp, index=False) if fmt != "parquet" else pd.DataFrame().to_parquet(tmp)
-    return rows

@@ -70,7 +70,7 @@ def test_sample_for_the_players_of_an_observed_file_with_a_picture(tmp_path, cap
     assert set(drawn.loc[drawn["PLAYER_ID"] == 7, "POSITION_GROUP"]) == {"G"}
     assert picture.read_bytes()[:4] == b"\x89PNG"
     printed = capsys.readouterr().out
-    assert "beyond_half_court=1" in printed and "posterior: 2 players, 4 observed shots used" in printed
+    assert "beyond_half_court=1" in printed and "profiles: 2 players, 4 shots of their record used" in printed
 
 
 def test_observed_and_position_exclude_each_other(tmp_path, capsys):
@@ -255,3 +255,300 @@ def test_a_time_budget_stops_with_a_line_saying_how_to_continue(tmp_path, capsys
                      "--set", "guard.max_seconds=0.5"]) == 0
     assert "stopped at the time budget (guard.max_seconds=0.5) after step" in capsys.readouterr().out
     assert list((tmp_path / "r" / "checkpoints").glob("step_*.pt")) and (tmp_path / "r" / "model" / "generator.pt").is_file()
+
+
+# --- outputs checked first -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("argv, message", [
+    (["sample", "--checkpoint", "nowhere", "--charts", "3", "--out", "drawn.txt"],
+     "nba-ml sample: --out drawn.txt: unknown table format '.txt'; expected a name ending in .csv, .csv.gz or .parquet "
+     "(any case) or - for standard output"),
+    (["sample", "--checkpoint", "nowhere", "--charts", "3", "--out", "drawn"],
+     "nba-ml sample: --out drawn: no format suffix; expected a name ending in .csv, .csv.gz or .parquet (any case) or - for standard output"),
+    (["sample", "--checkpoint", "nowhere", "--charts", "3", "--out", "d.csv", "--plot", "p.jpg"],
+     "nba-ml sample: --plot p.jpg: unknown picture format '.jpg'; expected a name ending in .png, .svg or .pdf (any case)"),
+    (["train", "--config", "nowhere.yaml", "--out", "notes.txt"], "nba-ml train: --out notes.txt is a file, not a directory"),
+])
+def test_outputs_are_checked_before_any_work(tmp_path, capsys, monkeypatch, argv, message):
+    """The model, config and data named do not exist: the output's line comes first, so nothing was read."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "d.csv").write_text("mine")
+    assert one_line_error(capsys, argv) == message + "\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "notes.txt"] and (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_a_directory_as_out_is_refused_and_kept(saved_points_model, tmp_path, capsys):
+    (tmp_path / "drawn.csv").mkdir()
+    err = one_line_error(capsys, ["sample", "--checkpoint", str(saved_points_model), "--charts", "3", "--out", str(tmp_path / "drawn.csv")])
+    assert err.endswith("drawn.csv is a directory; expected a name ending in .csv, .csv.gz or .parquet (any case) or - for standard output\n")
+    assert (tmp_path / "drawn.csv").is_dir()
+
+
+@pytest.mark.parametrize("name, magic", [("drawn.CSV.GZ", b"\x1f\x8b"), ("drawn.PARQUET", b"PAR1"), ("drawn.Csv", b'"X","Y"')])
+def test_sample_writes_the_format_of_the_out_name(saved_points_model, tmp_path, name, magic):
+    assert cli.main(["sample", "--checkpoint", str(saved_points_model), "--charts", "5", "--seed", "0", "--out", str(tmp_path / name)]) == 0
+    assert (tmp_path / name).read_bytes().startswith(magic)
+
+
+def test_sample_to_standard_output_says_the_rest_on_stderr(saved_points_model):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "nba_ml", "sample", "--checkpoint", str(saved_points_model), "--charts", "4",
+                           "--seed", "0", "--out", "-"], capture_output=True, text=True, cwd=Path(cli.__file__).parents[1], timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == '"X","Y"' and len(done.stdout.splitlines()) == 5
+    assert done.stderr == "wrote 4 rows to standard output\n"
+
+
+def test_a_model_of_an_unknown_kind_is_one_line(saved_points_model, tmp_path, capsys):
+    import shutil
+
+    model = shutil.copytree(saved_points_model, tmp_path / "model")
+    document = yaml.safe_load((model / "model.yaml").read_text())
+    (model / "model.yaml").write_text(yaml.safe_dump({**document, "kind": "heatmaps"}))
+    err = one_line_error(capsys, ["sample", "--checkpoint", str(model), "--charts", "3", "--out", str(tmp_path / "s.csv")])
+    assert err.endswith("model.yaml has kind 'heatmaps'; nba-ml sample draws from points and shot_charts models\n")
+
+
+def test_observed_players_to_parquet_ignore_the_frames_attrs(tmp_path):
+    out = tmp_path / "shots"
+    assert cli.main(["train", "--config", write(tmp_path, "s.yaml", {**SHOTS, "basis": 4}), "--out", str(out), "--quiet"]) == 0
+    observed = tmp_path / "observed.csv"
+    pd.DataFrame({"PLAYER_ID": [7, 7, 9], "LOC_X": [0.0, 10.0, 150.0], "LOC_Y": [5.0, 0.0, 200.0]}).to_csv(observed, index=False)
+    assert cli.main(["sample", "--checkpoint", str(out), "--observed", str(observed), "--charts", "2",
+                     "--shots-per-chart", "5", "--seed", "1", "--out", str(tmp_path / "drawn.parquet")]) == 0
+    assert len(pd.read_parquet(tmp_path / "drawn.parquet")) == 2 * 2 * 5
+
+
+# --- resume, checked before any work -------------------------------------------------------------------
+
+def test_resume_on_another_data_file_is_refused_in_one_line(tmp_path, capsys):
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    pd.DataFrame({"a": [0.0, 1.0] * 16, "b": [1.0, 0.0] * 16}).to_csv(first, index=False)
+    pd.DataFrame({"a": [0.0, 1.5] * 16, "b": [1.0, 0.0] * 16}).to_csv(second, index=False)
+    config, out = write(tmp_path, "p.yaml", POINTS), tmp_path / "run"
+    assert cli.main(["train", "--config", config, "--data", str(first), "--out", str(out), "--quiet"]) == 0
+    config_yaml = (out / "config.yaml").read_bytes()
+    err = one_line_error(capsys, ["train", "--config", config, "--data", str(second), "--out", str(out), "--quiet", "--resume",
+                                  "--set", "train.steps=8"])
+    assert "what it trains on differs from its identity.yaml in data.sha256 (" in err
+    assert (out / "config.yaml").read_bytes() == config_yaml
+
+
+def test_a_refused_resume_reads_no_data(tmp_path, capsys):
+    config, out = write(tmp_path, "p.yaml", POINTS), tmp_path / "run"
+    assert cli.main(["train", "--config", config, "--out", str(out), "--quiet"]) == 0
+    err = one_line_error(capsys, ["train", "--config", config, "--data", str(tmp_path / "not_there.csv"), "--out", str(out),
+                                  "--resume", "--set", "loss.n_critic=3"])
+    assert err.endswith("the config differs from its config.yaml in loss.n_critic (5 -> 3); only train.steps, log.* and guard.* may change\n")
+
+
+def test_a_shot_run_resumed_with_other_settings_is_refused_before_the_data_is_read(tmp_path, capsys):
+    config, out = write(tmp_path, "s.yaml", {**SHOTS, "basis": 4}), tmp_path / "run"
+    assert cli.main(["train", "--config", config, "--out", str(out), "--quiet"]) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    err = one_line_error(capsys, ["train", "--config", config, "--data", str(tmp_path / "not_there.csv"), "--out", str(out),
+                                  "--resume", "--set", "basis=8", "--set", "charts.grid=32"])
+    assert err == (f"nba-ml train: cannot resume {out}: what it trains on differs from its identity.yaml in basis (4 -> 8), "
+                   "charts.grid (16 -> 32); only train.steps, log.* and guard.* may change\n")
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_a_corrupt_config_yaml_in_the_run_is_one_line(tmp_path, capsys):
+    config, out = write(tmp_path, "p.yaml", POINTS), tmp_path / "run"
+    assert cli.main(["train", "--config", config, "--out", str(out), "--quiet"]) == 0
+    (out / "config.yaml").write_text("model: {hidden_dim: sixteen}\n")
+    err = one_line_error(capsys, ["train", "--config", config, "--out", str(out), "--resume"])
+    assert err == f"nba-ml train: {out / 'config.yaml'}: invalid config: model.hidden_dim: Input should be a valid integer, " \
+                  "unable to parse string as an integer (got 'sixteen')\n"
+
+
+# --- interrupts: real processes, real signals -------------------------------------------------------------
+
+# Run in the child: the CLI, with every checkpoint write taking a little longer, so that a run of KILL_CFG
+# lasts long enough to be interrupted in the middle.
+SLOW_SAVES = """
+import sys, time, torch
+from nba_ml import cli
+real_save = torch.save
+def save(obj, path, *args, **kwargs):
+    real_save(obj, path, *args, **kwargs)
+    time.sleep(0.15)
+torch.save = save
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def start(script_args: list[str], **kwargs):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, *script_args], stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(Path(cli.__file__).parents[1])}, **kwargs)
+
+
+def wait_for(ready, process, deadline_s=120.0):
+    import time
+
+    deadline = time.monotonic() + deadline_s
+    while not ready() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert process.poll() is None, "the process ended before it could be interrupted"
+
+
+def hidden_leftovers(folder: Path) -> list[str]:
+    """Temporary files and folders (hidden, .tmp / .staging / .old) anywhere under `folder`."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob(".*") if not p.name.endswith(".lock"))
+
+
+@pytest.mark.parametrize("signame, status", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_an_interrupted_run_says_where_it_stopped_and_resumes_to_the_same_weights(tmp_path, uninterrupted_weights, signame, status):
+    import re
+    import signal
+
+    config, run = write(tmp_path, "p.yaml", KILL_CFG), tmp_path / "run"
+    process = start(["-c", SLOW_SAVES, "train", "--config", config, "--quiet", "--out", str(run)])
+    wait_for(lambda: (run / "metrics.jsonl").exists(), process)
+    process.send_signal(getattr(signal, signame))
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == status, err
+    line = re.fullmatch(rf"nba-ml train: interrupted by {signame} at step (\d+) of 60, with a checkpoint; resume with: "
+                        rf"nba-ml train --config {re.escape(config)} --quiet --out {re.escape(str(run))} --resume\n", err)
+    assert line, err
+    assert f"step_{int(line.group(1)):08d}.pt" in [p.name for p in (run / "checkpoints").iterdir()]
+    assert hidden_leftovers(run) == []
+    resume_and_compare(config, run, uninterrupted_weights)
+
+
+def test_a_second_signal_during_a_checkpoint_write_stops_at_once_and_leaves_no_temporary_file(tmp_path, uninterrupted_weights):
+    import signal
+    import time
+
+    config, run, marker = write(tmp_path, "p.yaml", KILL_CFG), tmp_path / "run", tmp_path / "writing"
+    process = start(["-c", BLOCKING_SAVE, "10", str(marker), "train", "--config", config, "--quiet", "--out", str(run)])
+    wait_for(marker.exists, process)
+    process.send_signal(signal.SIGTERM)  # noted: the run would stop at the end of the step, after the write
+    time.sleep(0.5)
+    process.send_signal(signal.SIGTERM)  # the write blocks: the second one stops it at once
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143
+    assert err.startswith("nba-ml train: interrupted by SIGTERM at step 9 of 60; its newest checkpoint is of step 5; resume with: ")
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["step_00000005.pt"]  # the half-written one removed
+    assert hidden_leftovers(run) == []
+    resume_and_compare(config, run, uninterrupted_weights)
+
+
+# Run in the child: the CLI, with the CSV writer blocking after its first bytes, so that the parent can
+# interrupt `nba-ml sample` while it writes.
+BLOCKING_WRITE = """
+import pathlib, sys, time
+from nba_ml import cli, io
+marker = pathlib.Path(sys.argv[1])
+def write(chunks, stream, out):
+    stream.write(b"X,Y\\n0.1,0.2\\n")
+    marker.touch()
+    time.sleep(600)
+io.TABLE_WRITERS["csv"] = write
+sys.exit(cli.main(sys.argv[2:]))
+"""
+
+
+def test_sample_interrupted_while_writing_leaves_the_old_file_and_no_temporary_one(saved_points_model, tmp_path):
+    import signal
+
+    target, marker = tmp_path / "drawn.csv", tmp_path / "writing"
+    target.write_text("the old draw\n")
+    process = start(["-c", BLOCKING_WRITE, str(marker), "sample", "--checkpoint", str(saved_points_model), "--charts", "100",
+                     "--out", str(target)])
+    wait_for(marker.exists, process)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143
+    assert err == f"nba-ml sample: interrupted by SIGTERM; nothing was written ({target} is as it was)\n"
+    assert target.read_text() == "the old draw\n" and hidden_leftovers(tmp_path) == []
+
+
+# Run in the child: `nba-ml phase5` with STATUS.md and the index kept in the test's folder; with a marker
+# argument, the marker is touched as the first comparison starts training.
+PHASE5 = """
+import pathlib, sys
+from nba_ml import cli
+from nba_ml.phase5 import experiment, plugin, runner
+status, marker = pathlib.Path(sys.argv[1]), sys.argv[2]
+plugin.Phase5Plugin.status_path = property(lambda self: status / self.recommendation.rec_id / "STATUS.md")
+runner.update_index = lambda results, index_path=None: (status / "index.md").write_text("updated")
+train_once = experiment.train_once
+def marked(*args, **kwargs):
+    pathlib.Path(marker).touch()
+    return train_once(*args, **kwargs)
+if marker != "-":
+    experiment.train_once = marked
+sys.exit(cli.main(sys.argv[3:]))
+"""
+
+
+def test_phase5_interrupted_publishes_nothing_and_leaves_no_staging_folder(tmp_path):
+    import signal
+
+    marker, artifacts = tmp_path / "training", tmp_path / "artifacts"
+    process = start(["-c", PHASE5, str(tmp_path), str(marker), "phase5", "--mode", "test", "--only", "rec_115", "--quiet",
+                     "--jobs", "1", "--artifacts", str(artifacts)])
+    wait_for(marker.exists, process)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert err == ("nba-ml phase5: interrupted by SIGINT; the recommendation in progress was dropped: nothing of it "
+                   "published, its STATUS.md and PHASE_5_INDEX.md as they were, no staging folder left\n")
+    assert not (tmp_path / "rec_115" / "STATUS.md").exists() and not (tmp_path / "index.md").exists()
+    assert hidden_leftovers(tmp_path) == [] and not (artifacts / "rec_115" / "metrics.json").exists()
+
+
+def test_phase5_interrupted_while_workers_train_stops_them(tmp_path):
+    import signal
+    import time
+
+    artifacts = tmp_path / "artifacts"
+    process = start(["-c", PHASE5, str(tmp_path), "-", "phase5", "--mode", "test", "--only", "rec_115",
+                     "--jobs", "2", "--artifacts", str(artifacts)])
+    seen = []
+    while process.poll() is None:
+        line = process.stderr.readline()
+        seen.append(line)
+        if "training 2 runs, 2 at a time" in line:
+            break
+    assert process.poll() is None, "".join(seen)
+    workers = children(process.pid)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    rest = process.stderr.read()
+    process.wait(timeout=60)
+    assert process.returncode == 143, rest
+    assert rest.splitlines()[-1].startswith("nba-ml phase5: interrupted by SIGTERM; the recommendation in progress was dropped"), rest
+    assert "Traceback" not in rest
+    assert time.monotonic() - started < 30
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in workers)
+    assert hidden_leftovers(tmp_path) == []
+
+
+def children(pid: int) -> list[int]:
+    """The process's child processes (Linux /proc), at least its worker processes' ids."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    if not path.exists():
+        pytest.skip("no /proc children list on this system")
+    return [int(child) for child in path.read_text().split()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")

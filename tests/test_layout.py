@@ -11,7 +11,7 @@ PACKAGE = Path(nba_ml.__file__).resolve().parent
 
 # Lowest first: a module may import from its own layer and the layers before it, never after.
 LAYERS = (
-    ("nba_ml.errors", "nba_ml.frames", "nba_ml.io", "nba_ml.plots", "nba_ml.configs"),
+    ("nba_ml.errors", "nba_ml.frames", "nba_ml.interrupts", "nba_ml.io", "nba_ml.plots", "nba_ml.configs"),
     ("nba_ml.gan",),
     ("nba_ml.shots",),
     ("nba_ml.phase5",),
@@ -26,7 +26,8 @@ VALIDATING_FUNCTIONS = {
     "nba_ml.gan.config.validate_config",  # the dict -> GANConfig edge itself
     "nba_ml.gan.config.GANConfig.merged",  # a derived config: values laid over a valid one are checked again
     "nba_ml.gan.config.load_config",  # a YAML file
-    "nba_ml.gan.export.load_export",  # a saved model.yaml
+    "nba_ml.gan.export.read_export_file",  # a saved model.yaml
+    "nba_ml.gan.runs.read_run_config",  # a run directory's config.yaml, read back
     "nba_ml.gan.training.train",  # the public entry documented to take a dict (docs/configuration.md)
     "nba_ml.phase5.config.shot_model_config",  # setup(): the plugin's shot settings checked together
     "nba_ml.phase5.plugin.Phase5Plugin.setup",  # the plugin's config dict

@@ -8,6 +8,7 @@ configuration reference in docs/configuration.md is written from them.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal, Optional
 
@@ -19,6 +20,9 @@ from .losses import OBJECTIVES
 
 LossKind = Literal["wgan-gp", "wgan-clip", "gan"]  # the keys of nba_ml.gan.losses.OBJECTIVES
 NetworkKind = Literal["mlp", "conv"]  # the keys of nba_ml.gan.networks.NETWORKS
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class ConfigError(InputError):
@@ -140,9 +144,20 @@ def format_validation_error(err: ValidationError, prefix: str = "") -> str:
     """One line per bad field: 'loss.kind: Input should be ...'."""
     lines = []
     for e in err.errors():
-        where = ".".join(str(p) for p in (prefix, *e["loc"]) if p != "")
-        lines.append(f"  {where or '<root>'}: {e['msg']} (got {e.get('input')!r})")
+        where = field_path((prefix, *e["loc"]) if prefix else e["loc"])
+        got = "" if e["type"] == "missing" else f" (got {_shortened(repr(e.get('input')))})"
+        lines.append(f"  {where or '<root>'}: {e['msg']}{got}")
     return "invalid config:\n" + "\n".join(lines)
+
+
+def field_path(loc) -> str:
+    """'train.steps' for a field's location; a key that is not a plain name is quoted ('\\r', '', 'a b')
+    so that the message shows it, on one line."""
+    return ".".join(str(part) if isinstance(part, int) or _PLAIN_NAME.fullmatch(str(part)) else repr(part) for part in loc)
+
+
+def _shortened(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def validate_config(raw: Any) -> GANConfig:
@@ -166,9 +181,11 @@ def read_yaml_mapping(path: str | Path) -> dict:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ConfigError(f"cannot read config file {path}: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path} is not UTF-8 text ({err.reason} at byte {err.start})") from None
     try:
         raw = yaml.safe_load(text)
-    except yaml.YAMLError as err:
+    except (yaml.YAMLError, ValueError, RecursionError) as err:  # ValueError: a date such as 2024-13-01
         raise ConfigError(f"{path} is not valid YAML ({yaml_problem(err)})") from None
     if raw is not None and not isinstance(raw, dict):
         raise ConfigError(f"{path} must hold a YAML mapping of config sections, got {type(raw).__name__}")

@@ -7,20 +7,32 @@ training data.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 import torch
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from torch import nn
 
 from ..errors import ModelFileError, one_line, yaml_problem
 from ..io import atomic_directory
 from .checkpoint import read_tensors
-from .config import ConfigError, GANConfig, validate_config
+from .config import GANConfig, format_validation_error
 from .networks import build_generator
 
 FORMAT_VERSION = 1
 META_FILE, WEIGHTS_FILE = "model.yaml", "generator.pt"
+
+
+class ExportFile(BaseModel):
+    """The part of model.yaml every export has; the rest (kind-specific: a shot-chart model's charts, label
+    names, ...) is passed on as it is, for the kind's own loader to check."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    format: Literal[1] = Field(description="Layout version of the export (FORMAT_VERSION); other versions are refused.")
+    kind: str = Field(min_length=1, description="What the generator generates, e.g. 'points' or 'shot_charts'; its loader reads the rest.")
+    gan: GANConfig = Field(description="The GAN config the generator was trained with, with model.data_shape resolved.")
 
 
 def export_generator(directory: str | Path, cfg: GANConfig, generator: nn.Module, meta: dict[str, Any],
@@ -48,23 +60,60 @@ def find_export(path: str | Path) -> Path:
 def load_export(path: str | Path) -> tuple[GANConfig, nn.Module, dict[str, Any]]:
     """(config, generator in eval mode, meta) from an export; tensors only are unpickled.
 
-    Raises ModelFileError naming the file for a model.yaml or generator.pt that is damaged or not a model's.
+    model.yaml is validated (ExportFile): its format, kind and gan config; `meta` is the rest of it, with
+    format and kind, as the file has it: the kind's loader checks its own fields. Raises ModelFileError
+    naming the file (and field) for a model.yaml or generator.pt that is damaged or not a model's.
     """
     directory = find_export(path)
     meta_path, weights = directory / META_FILE, directory / WEIGHTS_FILE
-    try:
-        meta = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise ModelFileError(f"{meta_path} is not valid YAML ({yaml_problem(err)})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
-        raise ModelFileError(f"{meta_path}: not a saved model of format {FORMAT_VERSION}")
-    try:
-        cfg = validate_config(meta.pop("gan"))
-    except (KeyError, ConfigError) as err:
-        raise ModelFileError(f"{meta_path}: its gan section is not a valid config ({one_line(err)})") from None
+    document = read_export_file(meta_path)
+    cfg = document.gan
+    saved = read_tensors(weights, ModelFileError)
+    problem = weights_problem(cfg, saved)  # on meta tensors: a model.yaml asking for a huge network allocates nothing
+    if problem:
+        raise ModelFileError(f"{weights} does not hold the generator described in {META_FILE}: {problem}")
     generator = build_generator(cfg)
     try:
-        generator.load_state_dict(read_tensors(weights, ModelFileError))
+        generator.load_state_dict(saved)
     except (RuntimeError, TypeError, AttributeError) as err:  # tensors, but not this generator's
         raise ModelFileError(f"{weights} does not hold the generator described in {META_FILE}: {one_line(err)}") from None
+    meta = {key: value for key, value in document.model_dump(mode="python").items() if key != "gan"}
     return cfg, generator.eval(), meta
+
+
+def read_export_file(path: Path) -> ExportFile:
+    """model.yaml, validated: ModelFileError naming the file and each bad field otherwise."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError, ValueError, RecursionError) as err:
+        raise ModelFileError(f"{path} is not valid YAML ({yaml_problem(err)})") from None
+    except OSError as err:
+        raise ModelFileError(f"{path}: cannot read it ({err.strerror or err})") from None
+    if not isinstance(raw, dict):
+        raise ModelFileError(f"{path}: not a saved model: expected a mapping with format, kind and gan, got {type(raw).__name__}")
+    if raw.get("format") != FORMAT_VERSION or isinstance(raw.get("format"), bool):
+        raise ModelFileError(f"{path}: not a saved model of format {FORMAT_VERSION} (format: {raw.get('format')!r})")
+    if any(not isinstance(key, str) for key in raw):
+        raise ModelFileError(f"{path}: keys must be names, got {[key for key in raw if not isinstance(key, str)]!r}")
+    try:
+        document = ExportFile.model_validate(raw)
+    except ValidationError as err:
+        raise ModelFileError(f"{path}: " + one_line(format_validation_error(err).replace("invalid config", "invalid model file", 1))) from None
+    if document.gan.model.data_shape is None:
+        raise ModelFileError(f"{path}: invalid model file: gan.model.data_shape: missing (an export's config has the shape of its samples)")
+    return document
+
+
+def weights_problem(cfg: GANConfig, saved: Any) -> Optional[str]:
+    """What keeps `saved` (a generator.pt's contents) from being the weights of the generator `cfg` builds, or None."""
+    if not isinstance(saved, dict) or not all(isinstance(v, torch.Tensor) for v in saved.values()):
+        return f"expected a mapping of parameter names to tensors, got {type(saved).__name__}"
+    with torch.device("meta"):  # shapes only
+        wanted = {key: tuple(value.shape) for key, value in build_generator(cfg).state_dict().items()}
+    found = {key: tuple(value.shape) for key, value in saved.items()}
+    missing, unexpected = sorted(wanted.keys() - found.keys()), sorted(found.keys() - wanted.keys())
+    if missing or unexpected:
+        return f"missing {missing[:3]}, unexpected {unexpected[:3]}" if missing and unexpected else \
+            (f"missing {missing[:3]}" if missing else f"unexpected {unexpected[:3]}")
+    shapes = [f"{key} {found[key]} (the config builds {wanted[key]})" for key in wanted if found[key] != wanted[key]]
+    return "shapes differ: " + ", ".join(shapes[:3]) if shapes else None

@@ -11,6 +11,9 @@
   run directory it leaves a final checkpoint there, so `--resume` continues it.
 - **Memory**: a config whose estimated training memory exceeds guard.max_memory_gb (default:
   80% of the machine's) is refused before any work, with the estimate.
+- **Interrupts**: under nba_ml.interrupts.raised() (the command line), a SIGINT or SIGTERM while
+  training stops the run at the end of that step, with a checkpoint in the run directory, raising
+  Interrupted with the step (a second signal stops at once; so does one under torchrun).
 
 The loop itself (nba_ml.gan.training) is unchanged: all of this is callbacks and a retry around it.
 """
@@ -20,12 +23,15 @@ import copy
 import dataclasses
 import os
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import torch
 from torch import nn
 
+from .. import interrupts
+from . import distributed
 from .checkpoint import save_checkpoint
 from .config import ConfigError, GANConfig
 from .data import dataset_to_tensors
@@ -57,7 +63,7 @@ def guarded_train(cfg: GANConfig, data: Data, *, callbacks: tuple[Callback, ...]
 
     `callbacks` run after the finite-gradient check and before the snapshot and budget
     callbacks. `on_rollback(step)` is called before each retry, e.g. to drop logged rows
-    past `step`. `run_dir` is where the time budget leaves its final checkpoint.
+    past `step`. `run_dir` is where the time budget and an interrupt leave their final checkpoint.
     """
     check_memory(cfg, cfg.model.data_shape or _data_shape(data))
     good = {"state": resume, "step": resume["counters"]["step"] if resume else 0}
@@ -65,9 +71,13 @@ def guarded_train(cfg: GANConfig, data: Data, *, callbacks: tuple[Callback, ...]
     tried: list[str] = []
     while True:
         budget = time_budget(cfg.guard.max_seconds, run_dir)
-        chain = (finite_gradients, *callbacks, recorder(history), snapshot(good), budget)
+        chain = (finite_gradients, *callbacks, recorder(history), snapshot(good), budget, stop_when_interrupted(run_dir))
+        # One process: a signal is taken at the end of a step. Under torchrun the ranks cannot agree on that step.
+        alone = distributed.current().world_size == 1 and os.environ.get("WORLD_SIZE", "1") == "1"
+        steps_whole = interrupts.deferred() if alone else nullcontext()
         try:
-            result = dataclasses.replace(train(cfg, data, callbacks=chain, resume=good["state"]), history=history)
+            with steps_whole:
+                result = dataclasses.replace(train(cfg, data, callbacks=chain, resume=good["state"]), history=history)
             break
         except _BudgetReached as stop:
             result = finished(stop.args[0], history)
@@ -136,6 +146,18 @@ def time_budget(max_seconds: Optional[float], run_dir: Optional[str | Path]) -> 
             if run_dir is not None:
                 save_checkpoint(state, run_dir)
             raise _BudgetReached(state)
+    return check
+
+
+def stop_when_interrupted(run_dir: Optional[str | Path]) -> Callback:
+    """At the end of the step in which a SIGINT or SIGTERM came (nba_ml.interrupts.deferred): a checkpoint
+    (with a run directory), then Interrupted naming the step. Last in the chain, like the time budget."""
+    def check(state, metrics):
+        signum = interrupts.take_pending()
+        if signum is not None:
+            if run_dir is not None:
+                save_checkpoint(state, run_dir)
+            raise interrupts.Interrupted(signum, step=state.step)
     return check
 
 

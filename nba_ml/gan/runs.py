@@ -1,6 +1,7 @@
 """A training run in a directory: train() with the observability callbacks, and the files a run leaves.
 
     <run_dir>/config.yaml          the resolved config
+    <run_dir>/identity.yaml        what else the run is: a fingerprint of its data, the caller's settings
     <run_dir>/metrics.jsonl        one flat metrics dict per logged step
     <run_dir>/checkpoints/         step_{step:08d}.pt every log.checkpoint_every steps and at the end
     <run_dir>/plots/               losses.png, wdist.png, grad_norm.png
@@ -12,21 +13,28 @@ and one row per run in the markdown master experiment log (log.experiment_log).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import math
 import os
 import time
 import warnings
 from datetime import date
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
+import torch
 import yaml
+from torch.utils.data import TensorDataset
 
-from ..io import atomic_path, locked, write_json_atomic, write_text_atomic
-from ..plots import plt  # the headless Agg backend, chosen once in nba_ml.plots
+from .. import interrupts
+from ..errors import one_line
+from ..io import check_directory, locked, write_json_atomic, write_text_atomic
+from ..plots import plt, save_figure  # the headless Agg backend, chosen once in nba_ml.plots
 from . import distributed
 from .checkpoint import CHECKPOINT_DIR, CheckpointWarning, checkpoint_callback, latest_checkpoint, load_latest_checkpoint
-from .config import ConfigError, GANConfig
+from .config import ConfigError, GANConfig, read_yaml_mapping, validate_config
+from .data import dataset_to_tensors
 from .console import console_callback
 from .metrics import real_pixvar
 from .sinks import JsonlSink, TensorBoardSink, WandbSink, read_jsonl
@@ -34,8 +42,16 @@ from .guard import guarded_train
 from .training import Callback, Data, TrainingDiverged, TrainResult, resolve_device
 from .triage import latest_values, triage
 
-CONFIG_FILE, METRICS_FILE, SUMMARY_FILE, PLOTS_DIR = "config.yaml", "metrics.jsonl", "summary.json", "plots"
-RESUMABLE = ("train.steps", "log.", "guard.")  # config keys (prefixes) a resumed run may change: they do not change the weights so far
+CONFIG_FILE, IDENTITY_FILE, METRICS_FILE, SUMMARY_FILE, PLOTS_DIR = "config.yaml", "identity.yaml", "metrics.jsonl", "summary.json", "plots"
+# Config keys (prefixes) a resumed run may change: none changes the weights of the steps still to come
+# (given the same weights so far), only how long it trains, what it logs, and how it is guarded:
+#   train.steps   train longer (or stop sooner, not before its checkpoint)
+#   log.*         console, checkpoint spacing, quality spacing, sinks, experiment log (callbacks draw no
+#                 training randomness; train.log_every does: a logged step probes the gradient norms)
+#   guard.*       time budget, memory limit, divergence retries (an earlier retry's rates are in the checkpoint)
+# Everything else (model, loss, optim, the rest of train: seed, batch, device, precision, EMA, log_every,
+# loss_var_window) and the run's identity (its data, the caller's settings) must stay as they were.
+RESUMABLE = ("train.steps", "log.", "guard.")
 
 STABILITY_LABELS = {"stable": "✅ Stable", "unstable": "⚠️ Unstable", "mode_collapse": "❌ Mode collapse", "diverging": "❌ Diverging"}
 LOG_COLUMNS = ("Date", "Run", "Loss", "LR (D/G)", "n_critic", "Batch", "Steps", "Seed", "Stability", "D Loss", "G Loss", "Quality", "Notes")
@@ -50,28 +66,35 @@ PLOTS: dict[str, tuple[str, tuple[str, ...], Optional[tuple[str, str]], Optional
 
 def run_training(cfg: GANConfig, data: Data, run_dir: str | Path, *, resume: bool = False, verbose: bool = True,
                  callbacks: tuple[Callback, ...] = (), experiment_log: Optional[str | Path] = None,
-                 notes: str = "") -> TrainResult:
+                 notes: str = "", identity: Optional[Mapping[str, Any]] = None) -> TrainResult:
     """Train into `run_dir` (see the module docstring); the result's history is the whole run's.
 
     `callbacks` are quality callbacks: they see the metrics every log.quality_every
     logged steps and at the last step (None otherwise), and may return metrics to add.
-    resume=True continues from the newest checkpoint; only train.steps (and log.*)
-    may differ from the run's config.yaml. Under torchrun every rank trains and only
-    rank 0 writes; a resumed distributed run needs `run_dir` readable by every rank.
+    `identity` is what else makes the run this run, as plain YAML values: the settings
+    that made `data` and a fingerprint of the data they came from (nba_ml.frames.frame_fingerprint);
+    by default a fingerprint of `data` itself (data_fingerprint). It is kept in
+    identity.yaml. resume=True continues from the newest checkpoint, after check_resume:
+    only train.steps, log.* and guard.* may differ from the run's config.yaml, and
+    nothing from its identity. Under torchrun every rank trains and only rank 0 writes;
+    a resumed distributed run needs `run_dir` readable by every rank. A SIGINT or SIGTERM
+    (under nba_ml.interrupts.raised()) stops the run with Interrupted saying at which step.
     """
     wall_started = time.perf_counter()
     run_dir = Path(run_dir)
+    check_directory(run_dir)  # a file there is refused, never replaced
+    identity = plain(identity if identity is not None else {"data": data_fingerprint(data)})
     world = distributed.join(resolve_device(cfg.train.device).type)
     if not world.is_main:  # the other ranks train in step with rank 0 and write nothing
         saved, error = None, None
         try:
-            saved = resume_state(cfg, run_dir) if resume else None
+            saved = resume_state(cfg, run_dir, identity) if resume else None
         except Exception as err:  # every rank must learn of a failure before training starts
             error = err
         world.agree(error)
         return guarded_train(cfg, data, resume=saved)  # the guard's checks are collective: every rank runs them
     try:
-        saved = resume_state(cfg, run_dir) if resume else None
+        saved = resume_state(cfg, run_dir, identity) if resume else None
         resumed_step = saved["counters"]["step"] if saved else 0
         if not resume:
             refuse_existing_run(run_dir)
@@ -80,20 +103,24 @@ def run_training(cfg: GANConfig, data: Data, run_dir: str | Path, *, resume: boo
     world.agree(None)
     truncate_metrics(run_dir / METRICS_FILE, resumed_step)  # drop rows a crashed run logged after its checkpoint
     write_config(run_dir, cfg)
+    write_text_atomic(run_dir / IDENTITY_FILE, yaml.safe_dump(identity, sort_keys=True))
 
     # Quality callbacks first (they add metrics), then the readers, then the checkpoint:
     # it captures the RNG state, so nothing after it may draw random numbers.
     jsonl = JsonlSink(run_dir / METRICS_FILE)
     sinks = [jsonl, *optional_sinks(cfg, run_dir, resumed_step)]
     console = console_callback(cfg.train.steps, verbose and cfg.log.verbose)
+    done = {"step": resumed_step}  # the last step done, for an interrupt's message
     chain = (*(every_logged(cb, cfg.log.quality_every) for cb in callbacks), console, *sinks,
-             checkpoint_callback(run_dir, cfg.log.checkpoint_every))
+             checkpoint_callback(run_dir, cfg.log.checkpoint_every), lambda state, metrics: done.update(step=state.step))
     result, diverged = None, None
     try:
         result = guarded_train(cfg, data, callbacks=chain, resume=saved, run_dir=run_dir,
                                on_rollback=lambda step: rollback(step, console, jsonl))
     except TrainingDiverged as err:
         diverged = err  # still leave a summary and a log row saying so, then raise
+    except interrupts.Interrupted as err:
+        raise interrupted_run(err, run_dir, done["step"], cfg.train.steps) from None
     finally:
         console.close()
         for sink in sinks:
@@ -137,18 +164,12 @@ def every_logged(callback: Callback, every: int) -> Callback:
 
 # --- resume -----------------------------------------------------------------
 
-def resume_state(cfg: GANConfig, run_dir: Path) -> Optional[dict[str, Any]]:
-    """The newest readable checkpoint's state, after checking the run's config allows continuing with `cfg`.
+def resume_state(cfg: GANConfig, run_dir: Path, identity: Optional[Mapping[str, Any]] = None) -> Optional[dict[str, Any]]:
+    """The newest readable checkpoint's state, after check_resume says the run may continue with `cfg`.
 
     None (start again from step 0, with a warning) for a run killed before its first checkpoint.
     """
-    if not (run_dir / CONFIG_FILE).exists():
-        problem = f"no checkpoint in {run_dir / CHECKPOINT_DIR}" if latest_checkpoint(run_dir) is None else f"it has no {CONFIG_FILE}"
-        raise FileNotFoundError(f"cannot resume {run_dir}: {problem}")
-    differences = config_differences(yaml.safe_load((run_dir / CONFIG_FILE).read_text(encoding="utf-8")), cfg)
-    if differences:
-        raise ConfigError(f"cannot resume {run_dir}: the config differs from its {CONFIG_FILE} in "
-                          + ", ".join(differences) + "; only train.steps, log.* and guard.* may change")
+    check_resume(cfg, run_dir, identity)
     found = load_latest_checkpoint(run_dir, cfg)
     if found is None:
         warnings.warn(f"{run_dir} has no complete checkpoint yet: starting it again from step 0", CheckpointWarning, stacklevel=2)
@@ -160,17 +181,92 @@ def resume_state(cfg: GANConfig, run_dir: Path) -> Optional[dict[str, Any]]:
     return saved
 
 
-def config_differences(saved: dict, cfg: GANConfig) -> list[str]:
+def check_resume(cfg: GANConfig, run_dir: str | Path, identity: Optional[Mapping[str, Any]] = None,
+                 partial: bool = False) -> None:
+    """Refuse (ConfigError, one line naming each difference with its old and new value) to continue the run in
+    `run_dir` with `cfg` when anything but RESUMABLE differs from its config.yaml, or, when `identity` is
+    given, anything differs from its identity.yaml (partial=True: only the keys `identity` has, e.g. the
+    settings before the data is read). Reads only, and little: call it before any work."""
+    run_dir = Path(run_dir)
+    if not (run_dir / CONFIG_FILE).exists():
+        problem = f"no checkpoint in {run_dir / CHECKPOINT_DIR}" if latest_checkpoint(run_dir) is None else f"it has no {CONFIG_FILE}"
+        raise FileNotFoundError(f"cannot resume {run_dir}: {problem}")
+    problems = []
+    differences = config_differences(read_run_config(run_dir), cfg)
+    if differences:
+        problems.append(f"the config differs from its {CONFIG_FILE} in " + ", ".join(differences))
+    if identity is not None:
+        recorded = read_identity(run_dir)
+        if recorded is not None and partial:
+            recorded = {key: value for key, value in recorded.items() if key in identity}
+        differences = [] if recorded is None else changes(recorded, plain(identity))
+        if differences:
+            problems.append(f"what it trains on differs from its {IDENTITY_FILE} in " + ", ".join(differences))
+    if problems:
+        raise ConfigError(f"cannot resume {run_dir}: " + "; ".join(problems) + "; only train.steps, log.* and guard.* may change")
+
+
+def read_run_config(run_dir: str | Path) -> GANConfig:
+    """The run's config.yaml, validated (ConfigError naming the file and each bad field otherwise)."""
+    path = Path(run_dir) / CONFIG_FILE
+    try:
+        return validate_config(read_yaml_mapping(path))
+    except ConfigError as err:
+        message = one_line(err)
+        raise ConfigError(message if str(path) in message else f"{path}: {message}") from None
+
+
+def read_identity(run_dir: str | Path) -> Optional[dict[str, Any]]:
+    """The run's identity.yaml (a mapping), or None, with a warning, for a run started before runs kept one."""
+    path = Path(run_dir) / IDENTITY_FILE
+    if not path.exists():
+        warnings.warn(f"{run_dir} has no {IDENTITY_FILE} (a run started by an older nba_ml): its data and "
+                      "settings cannot be checked; they are recorded now", CheckpointWarning, stacklevel=3)
+        return None
+    return read_yaml_mapping(path)
+
+
+def config_differences(saved: GANConfig, cfg: GANConfig) -> list[str]:
     """'section.field (saved -> now)' for each setting that differs and would change the training."""
-    ours, theirs = _flatten(cfg.model_dump(mode="json")), _flatten(saved)
     out = []
-    for key in sorted(ours.keys() | theirs.keys()):
-        if key.startswith(RESUMABLE) or ours.get(key) == theirs.get(key):
+    for key, (theirs, ours) in _changed(_flatten(saved.model_dump(mode="json")), _flatten(cfg.model_dump(mode="json"))):
+        if key.startswith(RESUMABLE):
             continue
-        if key == "model.data_shape" and None in (ours.get(key), theirs.get(key)):
+        if key == "model.data_shape" and None in (ours, theirs):
             continue  # None = "from the data", which the checkpoint's shapes check
-        out.append(f"{key} ({theirs.get(key)!r} -> {ours.get(key)!r})")
+        out.append(f"{key} ({theirs!r} -> {ours!r})")
     return out
+
+
+def changes(recorded: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
+    """'key.path (recorded -> now)' for each value of two identities that differs (a missing one is None)."""
+    return [f"{key} ({theirs!r} -> {ours!r})" for key, (theirs, ours) in _changed(_flatten(dict(recorded)), _flatten(dict(now)))]
+
+
+def _changed(theirs: dict[str, Any], ours: dict[str, Any]) -> list[tuple[str, tuple[Any, Any]]]:
+    return [(key, (theirs.get(key), ours.get(key))) for key in sorted(theirs.keys() | ours.keys(), key=str)
+            if theirs.get(key) != ours.get(key)]
+
+
+def plain(identity: Mapping[str, Any]) -> dict[str, Any]:
+    """`identity` as plain YAML values (tuples as lists), as it reads back from identity.yaml."""
+    return json.loads(json.dumps(dict(identity), default=str))
+
+
+def data_fingerprint(data: Data) -> dict[str, Any]:
+    """{'rows', 'shape', 'sha256'} of the training tensors (samples, and labels when given): one pass over their bytes."""
+    if isinstance(data, torch.Tensor):
+        tensors = [data]
+    elif isinstance(data, TensorDataset):
+        tensors = list(data.tensors)
+    else:
+        tensors = [t for t in dataset_to_tensors(data) if t is not None]
+    digest = hashlib.sha256()
+    for tensor in tensors:
+        array = tensor.detach().cpu().contiguous().numpy()
+        digest.update(f"{array.dtype}{array.shape}".encode())
+        digest.update(array.data)
+    return {"rows": int(tensors[0].shape[0]), "shape": list(tensors[0].shape[1:]), "sha256": digest.hexdigest()[:16]}
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
@@ -181,6 +277,16 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
         else:
             flat[f"{prefix}{key}"] = value
     return flat
+
+
+def interrupted_run(err: interrupts.Interrupted, run_dir: Path, step: int, steps: int) -> interrupts.Interrupted:
+    """The Interrupted a run ends with: at which step, and what a resume starts from."""
+    signal = interrupts.signal_name(err.signum)
+    if err.step is not None:  # stopped at the end of a step, with a checkpoint of it
+        return interrupts.Interrupted(err.signum, f"interrupted by {signal} at step {err.step:,} of {steps:,}, with a checkpoint", err.step)
+    newest = latest_checkpoint(run_dir)
+    kept = f"its newest checkpoint is of step {int(newest.stem.split('_')[1]):,}" if newest else "before its first checkpoint"
+    return interrupts.Interrupted(err.signum, f"interrupted by {signal} at step {step:,} of {steps:,}; {kept}", step)
 
 
 def refuse_existing_run(run_dir: Path) -> None:
@@ -262,9 +368,10 @@ def plot_history(history: list[dict], path: Path, title: str, keys: tuple[str, .
     ax.set(title=title, xlabel="generator step")
     ax.legend()
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
+    try:
+        save_figure(fig, path)
+    finally:
+        plt.close(fig)
     return path
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import time
 from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -210,26 +211,49 @@ def train_ahead(runs: list[tuple[Run, Any, str]], jobs: int, trained: TrainedRun
                    + ", ".join(label for _, _, label in runs))
     context = multiprocessing.get_context("spawn")  # not fork: a forked OpenMP runtime can hang
     count = 0
-    with context.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=context) as pool:
-        steps = manager.Queue()
-        bars = [progress.bar(run.cfg.train.steps, label) for run, _, label in order]
-        futures = {pool.submit(_train_in_worker, run.cfg, task, i, threads, steps): i for i, (run, task, _) in enumerate(order)}
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=0.5)
-            while not steps.empty():
-                i, step = steps.get()
-                bars[i](SimpleNamespace(step=step), None)
-            for future in done:
-                run, _, label = order[futures[future]]
-                try:
-                    saved, history, config, seconds = future.result()
-                except Exception as err:  # its comparison trains it again here and reports the failure
-                    progress.stage(f"{label}: its worker failed ({type(err).__name__}: {err}); it trains in this process")
-                    continue
-                trained[run] = TrainedRun(_result_from(saved, history, config), seconds)
-                count += 1
+    # Ctrl-C reaches the whole process group: the workers leave it to this process, which stops them.
+    with context.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=context, initializer=_ignore_sigint) as pool:
+        try:
+            steps = manager.Queue()
+            bars = [progress.bar(run.cfg.train.steps, label) for run, _, label in order]
+            futures = {pool.submit(_train_in_worker, run.cfg, task, i, threads, steps): i for i, (run, task, _) in enumerate(order)}
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=0.5)
+                while not steps.empty():
+                    i, step = steps.get()
+                    bars[i](SimpleNamespace(step=step), None)
+                for future in done:
+                    run, _, label = order[futures[future]]
+                    try:
+                        saved, history, config, seconds = future.result()
+                    except Exception as err:  # its comparison trains it again here and reports the failure
+                        progress.stage(f"{label}: its worker failed ({type(err).__name__}: {err}); it trains in this process")
+                        continue
+                    trained[run] = TrainedRun(_result_from(saved, history, config), seconds)
+                    count += 1
+        except BaseException:  # an interrupt (or a failure here): stop the workers now, not after their runs
+            _stop_workers(pool)
+            raise
     return count
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the worker processes now and cancel what has not started (ProcessPoolExecutor.terminate_workers from
+    Python 3.14; before it, its processes by hand), so that leaving the pool does not wait for their runs."""
+    if hasattr(pool, "terminate_workers"):
+        pool.terminate_workers()
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() lets go of them
+    for process in processes:
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(timeout=5)
 
 
 def _cost(cfg: GANConfig) -> float:

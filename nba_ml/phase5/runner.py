@@ -49,8 +49,10 @@ def run_all(config: Optional[dict[str, Any]] = None, only: Optional[list[str]] =
     ahead = [planned for planned in plan(plugins, jobs) if planned.in_worker]
     if ahead:
         progress = Progress(any(plugin.config.progress for plugin in plugins.values()))
-        train_ahead(with_tasks(ahead, plugins, progress), jobs, trained, progress)
-        progress.close()
+        try:
+            train_ahead(with_tasks(ahead, plugins, progress), jobs, trained, progress)
+        finally:  # an interrupt too: its heartbeat thread must not write after the last line
+            progress.close()
     for plugin in plugins.values():
         plugin.trained = trained
     return {rec_id: plugin.execute() for rec_id, plugin in plugins.items()}

@@ -1,4 +1,4 @@
-"""Shot charts as pictures: densities and drawn shots on a half court, saved as PNG.
+"""Shot charts as pictures: densities and drawn shots on a half court, saved as PNG, SVG or PDF (the suffix of the name).
 
 Every picture is drawn in the court frame of `nba_ml.shots.court` (tenths of a
 foot, hoop at (0, 0), baseline at the bottom), so a chart's image, the court
@@ -31,8 +31,8 @@ from matplotlib.patches import Arc, Circle, Rectangle
 from torch import Tensor
 
 from nba_ml.frames import require_columns
-from nba_ml.io import atomic_path
-from nba_ml.plots import plt  # pyplot on the headless Agg backend, chosen once in nba_ml.plots
+from nba_ml.io import check_output
+from nba_ml.plots import plt, save_figure  # pyplot on the headless Agg backend, chosen once in nba_ml.plots
 from nba_ml.shots import court
 from nba_ml.shots.charts import decode_density
 
@@ -106,7 +106,7 @@ def draw_half_court(ax: Axes, color: str = "0.2", lw: float = 1.0, halo: str | N
 def plot_chart_grid(
     charts: Tensor, path: str | Path, *, titles: list[str] | None = None, ncols: int = 4, title: str = ""
 ) -> Path:
-    """Each chart's attempt density on a court, `ncols` panels a row, saved as one PNG at `path`."""
+    """Each chart's attempt density on a court, `ncols` panels a row, saved as one picture at `path`."""
     densities = _densities(charts, "charts")
     if titles is not None and len(titles) != len(densities):
         raise ValueError(f"titles has {len(titles)} entries for {len(densities)} charts")
@@ -273,7 +273,9 @@ def _densities(charts: Tensor, name: str, allow_empty: bool = False) -> np.ndarr
 
 @contextmanager
 def _court_figure(nrows: int, ncols: int, path: str | Path, title: str, legend_rows: int = 0) -> Iterator[np.ndarray]:
-    """Yield nrows x ncols court-shaped axes (always 2-D); on exit save the PNG atomically. The figure is always closed."""
+    """Yield nrows x ncols court-shaped axes (always 2-D); on exit save the picture atomically, in the format of
+    `path`'s suffix (.png, .svg, .pdf; checked before drawing). The figure is always closed."""
+    out = check_output(path, "picture")
     height = PANEL_INCHES * (COURT_EXTENT[3] - COURT_EXTENT[2]) / (COURT_EXTENT[1] - COURT_EXTENT[0])
     legend_inches = 0.2 * legend_rows
     fig, axes = plt.subplots(nrows, ncols, figsize=(PANEL_INCHES * ncols, (height + 0.3) * nrows + 0.4 + legend_inches), squeeze=False)
@@ -282,8 +284,7 @@ def _court_figure(nrows: int, ncols: int, path: str | Path, title: str, legend_r
         if title:
             fig.suptitle(title)
         fig.tight_layout(rect=(0, legend_inches / fig.get_figheight(), 1, 1))  # keep the legend strip free
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=110, format="png")
+        save_figure(fig, out, dpi=110)
     finally:
         plt.close(fig)
 

@@ -34,10 +34,12 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import TensorDataset
 
+from ..frames import frame_fingerprint
 from ..gan import GANConfig, TrainResult, run_training, train
 from ..gan.config import ConfigError
 from ..gan.metrics import real_pixvar
 from ..gan.networks import NETWORKS
+from ..gan.runs import check_resume
 from .basis import ChartBasis, fit_basis, with_make_rates
 from .charts import ShotCharts, decode_weights, encode_density, make_charts
 from .model import ShotChartModel, ShotModelConfig, validate_shot_config
@@ -45,6 +47,8 @@ from .player.make_fit import fit_make_model
 from .quality import evaluate_shot_model, quality_floor
 
 QUALITY_KEYS = ("frechet", "precision", "recall")
+# The shot columns a model is made from: their fingerprint is the data part of a run's identity.
+SHOT_COLUMNS = ("LOC_X", "LOC_Y", "SHOT_MADE_FLAG", "PLAYER_ID", "POSITION_GROUP", "SEASON", "GAME_ID", "GAME_DATE", "TEAM_ID")
 
 def train_shot_model(cfg: ShotModelConfig | dict, shots: pd.DataFrame, *, callbacks=(),
                      run_dir: Optional[str | Path] = None, resume: bool = False,
@@ -52,9 +56,14 @@ def train_shot_model(cfg: ShotModelConfig | dict, shots: pd.DataFrame, *, callba
     """Rasterise `shots` into charts and train the conditional GAN on them.
 
     With `run_dir`, training is a run (nba_ml.gan.run_training: console, metrics.jsonl,
-    checkpoints, plots, summary; `resume` continues it); otherwise a plain train().
+    checkpoints, plots, summary; `resume` continues it); otherwise a plain train(). A run records the
+    shot settings and a fingerprint of `shots` (run_identity); a resume that changes either is refused
+    before any work.
     """
     cfg = validate_shot_config(cfg)
+    identity = run_identity(cfg, shots) if run_dir is not None else None
+    if resume and run_dir is not None:
+        check_resume(cfg.gan, run_dir, identity)  # before the charts and the basis: refused in a moment, nothing touched
     every_shot = shots
     shots, held_out = split_players(shots, cfg.quality_holdout, cfg.gan.train.seed)
     charts = make_charts(shots, cfg.charts)
@@ -68,10 +77,17 @@ def train_shot_model(cfg: ShotModelConfig | dict, shots: pd.DataFrame, *, callba
     else:
         if held_out is not None:
             callbacks = (*callbacks, quality_callback(cfg, charts, basis, shots, held_out, real_pixvar(data)))
-        result = run_training(cfg.gan, data, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
+        result = run_training(cfg.gan, data, run_dir, resume=resume, verbose=verbose, callbacks=callbacks, identity=identity)
     model = model_from_result(cfg, result, charts, basis, weights)
     model.makes = makes
     return model, result, charts
+
+
+def run_identity(cfg: ShotModelConfig, shots: Optional[pd.DataFrame] = None) -> dict:
+    """What a shot-model run is beside its GAN config: every other setting, and the fingerprint of its shots
+    (without `shots`, the settings alone: what can be checked before the data is read)."""
+    settings = cfg.model_dump(mode="json", exclude={"gan"})
+    return settings if shots is None else {**settings, "data": frame_fingerprint(shots, SHOT_COLUMNS, "shots")}
 
 
 def chart_basis(charts: ShotCharts, cfg: ShotModelConfig) -> tuple[Optional[ChartBasis], Optional[Tensor]]:

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from nba_ml.errors import OutputError
 from nba_ml.gan import ConfigError, TrainingDiverged, load_config, losses, make_points, runs, validate_config
 from nba_ml.gan.runs import LOG_COLUMNS, append_experiment_log, every_logged, run_training
 from nba_ml.gan.sinks import read_jsonl
@@ -140,3 +141,81 @@ def test_quality_callbacks_see_metrics_every_quality_every_logged_steps(points, 
     for step in range(1, 11):
         gated(SimpleNamespace(step=step, cfg=cfg), {} if step % 2 == 0 or step == 10 else None)
     assert [step for step, had_metrics in seen if had_metrics] == [4, 8, 10]  # logged steps 2, 4, 6, 8, 10: every 2nd + last
+
+
+# --- what a resume refuses, and the files it reads back -----------------------------------------
+
+def snapshot_of(run_dir):
+    """Every file of a run directory with its bytes and modification time: a refused resume changes none."""
+    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(run_dir.rglob("*")) if p.is_file()}
+
+
+def test_resume_refuses_other_data_naming_it_and_touching_nothing(points, tmp_path, no_plots):
+    run_training(tiny(), points, tmp_path / "run")
+    before = snapshot_of(tmp_path / "run")
+    with pytest.raises(ConfigError, match=r"^cannot resume .*run: what it trains on differs from its identity.yaml in "
+                                          r"data.rows \(256 -> 255\), data.sha256 \('[0-9a-f]{16}' -> '[0-9a-f]{16}'\); "
+                                          r"only train.steps, log.\* and guard.\* may change$"):
+        run_training(tiny(train={"steps": 8}), points[:255], tmp_path / "run", resume=True)
+    shifted = points.clone()
+    shifted[0, 0] += 1e-3  # one value of one row
+    with pytest.raises(ConfigError, match=r"in data.sha256 \('[0-9a-f]{16}' -> '[0-9a-f]{16}'\);"):
+        run_training(tiny(train={"steps": 8}), shifted, tmp_path / "run", resume=True)
+    assert snapshot_of(tmp_path / "run") == before
+
+
+def test_resume_compares_the_identity_a_caller_gives(points, tmp_path, no_plots):
+    run_training(tiny(), points, tmp_path / "run", identity={"charts": {"grid": 32}, "basis": 16})
+    with pytest.raises(ConfigError, match=r"identity.yaml in basis \(16 -> 8\), charts.grid \(32 -> 16\);"):
+        runs.check_resume(tiny(), tmp_path / "run", {"charts": {"grid": 16}, "basis": 8})
+    with pytest.raises(ConfigError, match=r"config.yaml in loss.n_critic \(5 -> 2\); what it trains on differs from its "
+                                          r"identity.yaml in basis \(16 -> None\);"):
+        runs.check_resume(tiny(loss={"n_critic": 2}), tmp_path / "run", {"charts": {"grid": 32}})
+    # What may change does not count: steps, logging, the guard.
+    runs.check_resume(tiny(train={"steps": 100}, log={"checkpoint_every": 7, "verbose": True}, guard={"max_seconds": 5}),
+                      tmp_path / "run", {"charts": {"grid": 32}, "basis": 16})
+
+
+@pytest.mark.parametrize("text, message", [
+    ("train: {steps: -1}\n", r"config.yaml: invalid config: train.steps: Input should be greater than 0 \(got -1\)$"),
+    ("model: {hidden_dim: 16, width: 3}\n", r"config.yaml: invalid config: model.width: Extra inputs are not permitted"),
+    ("model: [unclosed\n", r"config.yaml is not valid YAML \(line 2, column 1: expected ',' or '\]'"),
+    ("- a list\n", r"config.yaml must hold a YAML mapping of config sections, got list"),
+    ("train: {seed: 2024-13-01}\n", r"config.yaml is not valid YAML \(month must be in 1..12\)"),
+])
+def test_a_damaged_config_yaml_is_one_line_naming_the_file_and_field(points, tmp_path, no_plots, text, message):
+    run_training(tiny(), points, tmp_path / "run")
+    (tmp_path / "run" / "config.yaml").write_text(text)
+    with pytest.raises(ConfigError, match=message) as raised:
+        run_training(tiny(), points, tmp_path / "run", resume=True)
+    assert "\n" not in str(raised.value) and str(tmp_path / "run" / "config.yaml") in str(raised.value)
+    (tmp_path / "run" / "config.yaml").write_bytes(b"\xff\xfe not text")
+    with pytest.raises(ConfigError, match=r"config.yaml is not UTF-8 text \(invalid start byte at byte 0\)"):
+        runs.read_run_config(tmp_path / "run")
+
+
+def test_a_run_from_before_identities_resumes_with_a_warning_and_gets_one(points, tmp_path, no_plots):
+    run_training(tiny(train={"steps": 4}), points, tmp_path / "run")
+    (tmp_path / "run" / "identity.yaml").unlink()
+    with pytest.warns(UserWarning, match="has no identity.yaml .* its data and settings cannot be checked"):
+        run_training(tiny(), points, tmp_path / "run", resume=True)
+    assert (tmp_path / "run" / "identity.yaml").is_file()
+
+
+def test_a_file_where_the_run_directory_goes_is_refused(points, tmp_path):
+    (tmp_path / "run").write_text("notes")
+    with pytest.raises(OutputError, match=r"run is a file, not a directory"):
+        run_training(tiny(), points, tmp_path / "run")
+    assert (tmp_path / "run").read_text() == "notes"
+
+
+def test_the_data_fingerprint_covers_samples_labels_and_shape():
+    from torch.utils.data import TensorDataset
+
+    x = torch.arange(12.0).reshape(6, 2)
+    labels = torch.tensor([0, 1, 0, 1, 0, 1])
+    base = runs.data_fingerprint(TensorDataset(x, labels))
+    assert base["rows"] == 6 and base["shape"] == [2]
+    assert runs.data_fingerprint(TensorDataset(x, labels.flip(0)))["sha256"] != base["sha256"]
+    assert runs.data_fingerprint(x.reshape(6, 2, 1))["sha256"] != runs.data_fingerprint(x)["sha256"]
+    assert runs.data_fingerprint(x.clone()) == runs.data_fingerprint(x)

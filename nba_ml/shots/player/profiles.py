@@ -325,7 +325,7 @@ class PlayerProfiles:
         distance = np.hypot(x, y)
         zone = np.minimum(zone_index(x, y, distance), ZONE_COUNT - 1)
         columns = {
-            "PLAYER_ID": _id_column([self._ids[r] for r in rows], per_draw * draws),
+            "PLAYER_ID": self._id_column(rows, per_draw * draws),
             "DRAW": (pair % draws).astype(np.int32),
             "LOC_X": x, "LOC_Y": y,
             "SHOT_ZONE_BASIC": pd.Categorical.from_codes(zone, dtype=ZONE_CATEGORIES),
@@ -345,6 +345,18 @@ class PlayerProfiles:
             groups = pd.CategoricalDtype(list(self.position_groups))
             frame["POSITION_GROUP"] = pd.Categorical.from_codes(self.labels.numpy()[pair_rows, pair_charts][pair], dtype=groups)
         return frame
+
+    def _id_column(self, rows: np.ndarray, repeats: np.ndarray):
+        """PLAYER_ID of the shots: int64 when every id of the profiles is an integer, else a categorical of the ids
+        as text over all the profiles' players, so that every chunk of a long draw has the same type."""
+        if all(isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)) for i in self._ids):
+            return np.repeat(np.asarray([self._ids[r] for r in rows], dtype=np.int64), repeats)
+        dtype = self.__dict__.get("_id_dtype")
+        if dtype is None:
+            dtype = pd.CategoricalDtype(pd.Index([str(i) for i in self._ids], dtype=object).unique())
+            object.__setattr__(self, "_id_dtype", dtype)
+        codes = dtype.categories.get_indexer([str(self._ids[r]) for r in rows])
+        return pd.Categorical.from_codes(np.repeat(codes, repeats), dtype=dtype)
 
     def _cells(self, pair: np.ndarray, pair_rows: np.ndarray, pair_charts: np.ndarray, u: np.ndarray) -> np.ndarray:
         """The cell of each shot (its pair's chart), from its uniforms (see _draw; shots are grouped by pair)."""
@@ -544,15 +556,6 @@ def _cell_centres(grid: int) -> tuple[np.ndarray, np.ndarray]:
     width, height = cell_size(grid)
     column, row = np.meshgrid(np.arange(grid), np.arange(grid))
     return (-SIDELINE_X + (column.ravel() + 0.5) * width, BASELINE_Y + (row.ravel() + 0.5) * height)
-
-
-def _id_column(ids: list, repeats: np.ndarray):
-    """PLAYER_ID for the shots: int64 when every id is an integer, else a categorical of the ids as given."""
-    if all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in ids):
-        return np.repeat(np.asarray(ids, dtype=np.int64), repeats)
-    codes = np.repeat(np.arange(len(ids)), repeats)
-    return pd.Categorical.from_codes(codes, categories=pd.Index(ids, dtype=object)) if len(set(map(str, ids))) == len(ids) \
-        else np.asarray(ids, dtype=object)[codes]
 
 
 def _json_id(player_id):

@@ -1,0 +1,262 @@
+"""nba_ml.io: outputs that never destroy what is at their path, in the format their name asks for."""
+import errno
+import gzip
+import io
+import os
+import socket
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from nba_ml.errors import InputError, OutputError
+from nba_ml.io import atomic_directory, atomic_path, check_output, open_output, write_table, write_text_atomic
+from nba_ml.plots import plt, save_figure
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLE = pd.DataFrame({"PLAYER_ID": [7, 9, 11], "LOC_X": [0.5, -230.0, 12.25], "ZONE": ["Paint", "Left, Corner 3", "x\ry"]})
+MAGIC = {"csv": b'"PLAYER_ID"', "csv.gz": b"\x1f\x8b", "parquet": b"PAR1", "png": b"\x89PNG", "svg": b"<?xml", "pdf": b"%PDF"}
+
+
+def read_back(path: Path, fmt: str) -> pd.DataFrame:
+    """The table as an independent reader sees it (pandas on the file's bytes, in the format given)."""
+    data = path.read_bytes()
+    if fmt == "parquet":
+        return pd.read_parquet(io.BytesIO(data))
+    return pd.read_csv(io.BytesIO(gzip.decompress(data) if fmt == "csv.gz" else data))
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+@pytest.mark.parametrize("name, fmt", [("t.csv", "csv"), ("t.CSV", "csv"), ("t.Csv.Gz", "csv.gz"), ("t.csv.GZ", "csv.gz"),
+                                       ("t.parquet", "parquet"), ("t.PARQUET", "parquet")])
+def test_a_table_is_written_in_the_format_of_its_name_in_any_case(tmp_path, name, fmt):
+    path = tmp_path / name
+    assert write_table(TABLE, path) == 3
+    assert path.read_bytes().startswith(MAGIC[fmt])
+    pd.testing.assert_frame_equal(read_back(path, fmt), TABLE, check_dtype=False)
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("name, fmt", [("c.png", "png"), ("c.SVG", "svg"), ("c.Pdf", "pdf")])
+def test_a_picture_is_written_in_the_format_of_its_name(tmp_path, name, fmt):
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    save_figure(fig, tmp_path / name)
+    plt.close(fig)
+    assert (tmp_path / name).read_bytes().startswith(MAGIC[fmt])
+
+
+@pytest.mark.parametrize("name, kind, message", [
+    ("shots.txt", "table", r"shots.txt: unknown table format '.txt'; expected a name ending in .csv, .csv.gz or .parquet"),
+    ("shots.csv.bz2", "table", r"unknown table format '.bz2'"),
+    ("shots", "table", r"shots: no format suffix; expected a name ending in .csv"),
+    ("chart.jpg", "picture", r"chart.jpg: unknown picture format '.jpg'; expected a name ending in .png, .svg or .pdf"),
+    ("-", "picture", r"-: no format suffix; expected a name ending in .png, .svg or .pdf \(any case\)$"),
+])
+def test_an_unknown_suffix_is_refused_before_anything_is_written(tmp_path, name, kind, message):
+    path = name if name == "-" else tmp_path / name
+    with pytest.raises(OutputError, match=message):
+        check_output(path, kind)
+    with pytest.raises(OutputError, match=message):
+        write_table(TABLE, path) if kind == "table" else open_output(path, kind).__enter__()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_directory_or_a_socket_is_refused_naming_what_it_is(tmp_path):
+    (tmp_path / "d.csv").mkdir()
+    with pytest.raises(OutputError, match=r"^--out .*d.csv is a directory; expected a name ending in"):
+        check_output(tmp_path / "d.csv", "table", "--out")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(tmp_path / "s.csv"))
+    try:
+        with pytest.raises(OutputError, match=r"s.csv is a socket"):
+            write_table(TABLE, tmp_path / "s.csv")
+        assert stat.S_ISSOCK(os.stat(tmp_path / "s.csv").st_mode)
+    finally:
+        server.close()
+    assert (tmp_path / "d.csv").is_dir() and list((tmp_path / "d.csv").iterdir()) == []
+
+
+def test_a_block_device_is_refused():
+    devices = [entry.path for entry in os.scandir("/dev") if stat.S_ISBLK(os.stat(entry.path).st_mode)] if os.path.isdir("/dev") else []
+    if not devices:
+        pytest.skip("no block device on this machine")
+    with pytest.raises(OutputError, match=r"is a block device"):
+        check_output(devices[0], "table")
+
+
+def test_a_symlink_is_followed_its_target_replaced_and_the_link_kept(tmp_path):
+    (tmp_path / "data").mkdir()
+    target = tmp_path / "data" / "v1.csv"
+    target.write_text("old\n")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(Path("data") / "v1.csv")
+    write_table(TABLE, link)
+    assert link.is_symlink() and os.readlink(link) == str(Path("data") / "v1.csv")
+    pd.testing.assert_frame_equal(pd.read_csv(target), TABLE, check_dtype=False)
+    dangling = tmp_path / "new.parquet"
+    dangling.symlink_to(tmp_path / "data" / "made.parquet")
+    write_table(TABLE, dangling)
+    assert dangling.is_symlink() and len(pd.read_parquet(tmp_path / "data" / "made.parquet")) == 3
+    assert leftovers(tmp_path) == [] and leftovers(tmp_path / "data") == []
+
+
+def test_a_fifo_is_written_through_to_its_reader(tmp_path):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    check = check_output(fifo, "table")
+    assert check.stream and check.format == "csv"
+    write_table(TABLE, fifo)
+    reader.join(timeout=10)
+    pd.testing.assert_frame_equal(pd.read_csv(io.BytesIO(received[0])), TABLE, check_dtype=False)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still the FIFO, never replaced by a file
+
+
+def test_a_character_device_is_written_through_and_a_full_disk_names_the_file():
+    assert write_table(TABLE, "/dev/null") == 3 and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    with pytest.raises(OutputError, match=r"^cannot write /dev/full: No space left on device$") as raised:
+        write_table(TABLE, "/dev/full")
+    assert raised.value.errno == errno.ENOSPC and stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+def test_a_failed_write_names_the_file_and_leaves_the_old_one(tmp_path, monkeypatch):
+    path = tmp_path / "shots.csv"
+    path.write_text("old\n")
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OutputError, match=rf"^cannot write {path}: No space left on device$") as raised:
+        write_table(TABLE, path)
+    assert raised.value.errno == errno.ENOSPC and isinstance(raised.value, OSError)
+    assert path.read_text() == "old\n" and leftovers(tmp_path) == []
+
+
+def test_a_chunk_that_fails_leaves_the_old_file_and_no_temporary_one(tmp_path):
+    path = tmp_path / "shots.parquet"
+    write_table(TABLE, path)
+    before = path.read_bytes()
+
+    def chunks():
+        yield TABLE
+        raise RuntimeError("the sampler failed")
+    with pytest.raises(RuntimeError, match="the sampler failed"):
+        write_table(chunks(), path)
+    assert path.read_bytes() == before and leftovers(tmp_path) == []
+
+
+def test_a_replaced_file_keeps_its_mode_and_a_new_one_gets_the_umask(tmp_path):
+    kept = tmp_path / "private.csv"
+    kept.write_text("old\n")
+    kept.chmod(0o600)
+    write_table(TABLE, kept)
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    old_mask = os.umask(0o027)
+    try:
+        write_table(TABLE, tmp_path / "new.csv")
+    finally:
+        os.umask(old_mask)
+    assert stat.S_IMODE((tmp_path / "new.csv").stat().st_mode) == 0o640
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes read-only files anyway")
+def test_a_read_only_file_is_refused_not_replaced(tmp_path):
+    path = tmp_path / "frozen.csv"
+    path.write_text("old\n")
+    path.chmod(0o444)
+    with pytest.raises(OutputError, match="frozen.csv: the file is read-only"):
+        check_output(path, "table")
+    assert path.read_text() == "old\n"
+
+
+def test_chunks_are_written_one_by_one_as_row_groups(tmp_path):
+    def chunks():
+        for i in range(3):
+            yield pd.DataFrame({"CHART_ID": [f"{i}:0", f"{i}:1"], "LOC_X": [float(i), i + 0.5]})
+    for name in ("c.csv", "c.csv.gz", "c.parquet"):
+        assert write_table(chunks(), tmp_path / name) == 6
+    expected = pd.concat(list(chunks()), ignore_index=True)
+    for name, fmt in (("c.csv", "csv"), ("c.csv.gz", "csv.gz"), ("c.parquet", "parquet")):
+        pd.testing.assert_frame_equal(read_back(tmp_path / name, fmt), expected, check_dtype=False)
+    assert pq.ParquetFile(tmp_path / "c.parquet").num_row_groups == 3
+    assert write_table([pa.table({"a": [1, 2]}), pa.table({"a": [3]})], tmp_path / "arrow.csv") == 3
+
+
+def test_chunks_must_share_their_columns(tmp_path):
+    with pytest.raises(ValueError, match=r"chunk 1 of the table has columns \['b'\], the first chunk \['a'\]"):
+        write_table([pd.DataFrame({"a": [1]}), pd.DataFrame({"b": [1]})], tmp_path / "x.csv")
+    with pytest.raises(ValueError, match="write_table got no table"):
+        write_table([], tmp_path / "x.csv")
+    assert leftovers(tmp_path) == [] and not (tmp_path / "x.csv").exists()
+
+
+def test_attrs_never_break_a_write_and_mixed_ids_are_written_as_text(tmp_path):
+    frame = pd.DataFrame({"PLAYER_ID": pd.Series([203078, "P203078", None], dtype=object), "LOC_X": [1.0, 2.0, 3.0]})
+    frame.attrs["posterior"] = pd.DataFrame({"SHOTS": [1]})  # not JSON: pandas' own to_parquet put it in the metadata
+    frame.attrs["dropped"] = {"off_court": 1}
+    write_table(frame, tmp_path / "x.parquet")
+    back = pd.read_parquet(tmp_path / "x.parquet")
+    assert back["PLAYER_ID"].tolist()[:2] == ["203078", "P203078"] and pd.isna(back["PLAYER_ID"][2])
+    assert frame.attrs["dropped"] == {"off_court": 1}  # the caller's frame keeps its attrs
+
+
+def test_standard_output_is_written_through_its_descriptor(tmp_path):
+    """`-` appends to what a `>>` redirection holds: the descriptor is written, never the file reopened."""
+    target = tmp_path / "log.csv"
+    target.write_text("kept\n")
+    code = "import pandas as pd, sys; from nba_ml.io import write_table; write_table(pd.DataFrame({'a': [1, 2]}), sys.argv[1])"
+    for name in ("-", "/dev/stdout"):
+        with open(target, "ab") as out:
+            subprocess.run([sys.executable, "-c", code, name], stdout=out, check=True, cwd=ROOT)
+    assert target.read_text().replace('"', "") == "kept\na\n1\n2\na\n1\n2\n"
+
+
+def test_every_atomic_write_follows_a_symlink(tmp_path):
+    """STATUS.md, checkpoints, summaries: written through atomic_path, which keeps a link and replaces its target."""
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "STATUS.md").write_text("old")
+    (tmp_path / "STATUS.md").symlink_to(tmp_path / "shared" / "STATUS.md")
+    write_text_atomic(tmp_path / "STATUS.md", "new")
+    assert (tmp_path / "STATUS.md").is_symlink() and (tmp_path / "shared" / "STATUS.md").read_text() == "new"
+    assert leftovers(tmp_path) == [] and leftovers(tmp_path / "shared") == []
+
+
+def test_atomic_path_refuses_what_is_not_a_regular_file(tmp_path):
+    (tmp_path / "STATUS.md").mkdir()
+    with pytest.raises(OutputError, match="STATUS.md: it is a directory"):
+        with atomic_path(tmp_path / "STATUS.md") as tmp:
+            tmp.write_text("x")
+    assert (tmp_path / "STATUS.md").is_dir() and leftovers(tmp_path) == []
+
+
+def test_atomic_directory_never_replaces_a_file_and_follows_a_link(tmp_path):
+    (tmp_path / "model").write_text("a file, not a model")
+    with pytest.raises(OutputError, match="model: it is a file, not a directory; refusing to replace it with one"):
+        with atomic_directory(tmp_path / "model"):
+            pass
+    assert (tmp_path / "model").read_text() == "a file, not a model"
+    (tmp_path / "v2").mkdir()
+    (tmp_path / "current").symlink_to("v2")
+    with atomic_directory(tmp_path / "current") as tmp:
+        (tmp / "model.yaml").write_text("new")
+    assert (tmp_path / "current").is_symlink() and (tmp_path / "v2" / "model.yaml").read_text() == "new"
+    assert leftovers(tmp_path) == []
+
+
+def test_output_errors_are_input_errors_the_cli_prints_in_one_line(tmp_path):
+    with pytest.raises(InputError):
+        check_output(tmp_path, "table")
