@@ -32,7 +32,7 @@ import torch
 from ...errors import InputError, ModelFileError
 from ...io import atomic_directory
 from ..charts import blur_density, cell_size
-from ..court import BASELINE_Y, SIDELINE_X, ZONES, zone_index
+from ..court import BASELINE_Y, SIDELINE_X, THREE_POINT_ZONES, ZONES, zone_index
 from .make_model import (TABLE_SHAPE, ZONE_COUNT, SkillPosterior, _sigmoid, half_court_zone, make_prob_mean,
                          shot_value, table_index)
 from .records import player_key
@@ -43,7 +43,7 @@ DEFAULT_CHARTS = 100  # posterior chart draws kept per player
 STREAM_SAMPLE, STREAM_MAKES, STREAM_TABLE = 11, 12, 13  # per-player random streams (chart_posterior uses 0)
 ROWS_PER_CHUNK = 1_000_000  # shots drawn at a time by sample_chunks (a player's draws are never split)
 BYTES_PER_SHOT = 260  # while drawing: 7 uniforms, the cells, coordinates, zone, probability and the frame
-UNIFORMS_PER_SHOT = 7  # record or habit, which one, the cell (row), inside the cell (x, y), made, the cell (column)
+UNIFORMS_PER_SHOT = 6  # record or habit and which, inside the cell (x, y), made, the cell (or its row), its column
 SHOT_COLUMNS = ("PLAYER_ID", "DRAW", "LOC_X", "LOC_Y", "SHOT_ZONE_BASIC", "SHOT_DISTANCE", "SHOT_VALUE",
                 "MAKE_PROB", "MADE")
 ZONE_CATEGORIES = pd.CategoricalDtype(list(ZONES), ordered=False)
@@ -260,13 +260,17 @@ class PlayerProfiles:
         return SkillPosterior(self.skill_mean.numpy(), self.skill_cov.numpy(), self.group.numpy(), self.surface.numpy(),
                               self.target_season)
 
+    def _cholesky(self) -> np.ndarray:
+        """(P, 6, 6) Cholesky factors of the players' offset covariances (made once)."""
+        cached = self.__dict__.get("_cholesky_factors")
+        if cached is None:
+            cached = np.linalg.cholesky(self.skill_cov.numpy())
+            object.__setattr__(self, "_cholesky_factors", cached)
+        return cached
+
     def _offsets(self, row: int, draws: int, rng: np.random.Generator) -> np.ndarray:
         """(draws, 6) posterior draws of one player's zone offsets."""
-        cholesky = self.__dict__.get("_cholesky")
-        if cholesky is None:
-            cholesky = np.linalg.cholesky(self.skill_cov.numpy())
-            object.__setattr__(self, "_cholesky", cholesky)
-        return self.skill_mean.numpy()[row] + np.einsum("dj,ij->di", rng.standard_normal((draws, ZONE_COUNT)), cholesky[row])
+        return self.skill_mean.numpy()[row] + np.einsum("dj,ij->di", rng.standard_normal((draws, ZONE_COUNT)), self._cholesky()[row])
 
     def _shot_counts(self, shots) -> tuple[np.ndarray, np.ndarray]:
         """(profile rows, shots per draw) from an int or a mapping PLAYER_ID -> int."""
@@ -306,38 +310,45 @@ class PlayerProfiles:
         n = np.repeat(per_draw, draws)  # shots per pair (player, draw): pair b = i * draws + d
         total = int(n.sum())
         chart = np.empty((len(rows), draws), dtype=np.int64)  # which chart and which make surface each pair uses
-        offsets = np.empty((len(rows), draws, ZONE_COUNT)) if self.has_makes else None
+        normal = np.empty((len(rows), draws, ZONE_COUNT)) if self.has_makes else None
         uniforms = np.empty((total, UNIFORMS_PER_SHOT))
         streams, start = PlayerStreams(root, STREAM_SAMPLE), 0
+        distinct = 1 < draws <= self.charts  # then distinct charts, else independent ones
         for i, row in enumerate(rows):  # every number of a player from his own stream, in a fixed order
             rng = streams.of(self._ids[row])
-            chart[i] = rng.permutation(self.charts)[:draws] if draws <= self.charts else rng.integers(self.charts, size=draws)
-            if offsets is not None:
-                offsets[i] = self._offsets(int(row), draws, rng)
             mine = int(per_draw[i]) * draws
-            uniforms[start:start + mine] = rng.random((mine, UNIFORMS_PER_SHOT))
+            block = rng.random(mine * UNIFORMS_PER_SHOT + (self.charts if distinct else draws))
+            uniforms[start:start + mine] = block[:mine * UNIFORMS_PER_SHOT].reshape(mine, UNIFORMS_PER_SHOT)
+            pick = block[mine * UNIFORMS_PER_SHOT:]
+            chart[i] = np.argsort(pick)[:draws] if distinct else (pick * self.charts).astype(np.int64)
+            if normal is not None:
+                normal[i] = rng.standard_normal((draws, ZONE_COUNT))
             start += mine
         pair = np.repeat(np.arange(len(n)), n)
         pair_rows, pair_charts = np.repeat(rows, draws), chart.ravel()
-        cell = self._cells(pair, pair_rows, pair_charts, uniforms)
-        x = np.clip(-SIDELINE_X + (cell % grid + uniforms[:, 3]) * width, -SIDELINE_X, SIDELINE_X)
-        y = BASELINE_Y + (cell // grid + uniforms[:, 4]) * height
-        distance = np.hypot(x, y)
-        zone = np.minimum(zone_index(x, y, distance), ZONE_COUNT - 1)
+        cell = self._cells(n, pair, pair_rows, pair_charts, uniforms)
+        x = -SIDELINE_X + (cell % grid + uniforms[:, 1]) * width  # inside the court: cells tile it exactly
+        y = BASELINE_Y + (cell // grid + uniforms[:, 2]) * height
+        distance = np.sqrt(x * x + y * y)
+        zone = self._sampler()["cell_zone"][cell]  # the zone of a cell no zone line crosses; -1 where one does
+        crossed = np.flatnonzero(zone < 0)
+        zone[crossed] = np.minimum(zone_index(x[crossed], y[crossed], distance[crossed]), ZONE_COUNT - 1)
         columns = {
             "PLAYER_ID": self._id_column(rows, per_draw * draws),
             "DRAW": (pair % draws).astype(np.int32),
             "LOC_X": x, "LOC_Y": y,
             "SHOT_ZONE_BASIC": pd.Categorical.from_codes(zone, dtype=ZONE_CATEGORIES),
-            "SHOT_DISTANCE": (distance // 10).astype(np.int16),
-            "SHOT_VALUE": shot_value(zone),
+            "SHOT_DISTANCE": (distance * 0.1).astype(np.int16),  # whole feet (distance >= 0: truncation is floor)
+            "SHOT_VALUE": (2 + ((zone >= THREE_POINT_ZONES[0]) & (zone <= THREE_POINT_ZONES[-1]))).astype(np.int8),
         }
-        if self.has_makes:
-            logit = self.surface.numpy()[self.group.numpy()[pair_rows[pair]], *table_index(x, y)] \
-                + offsets.reshape(-1, ZONE_COUNT)[pair, zone]
+        if self.has_makes:  # his offsets in each draw: mean + L z, all pairs at once
+            offsets = self.skill_mean.numpy()[rows][:, None, :] + np.einsum("rdj,rij->rdi", normal, self._cholesky()[rows])
+            row, column = table_index(x, y)
+            flat = (self.group.numpy()[pair_rows][pair] * TABLE_SHAPE[0] + row) * TABLE_SHAPE[1] + column
+            logit = self.surface.numpy().ravel()[flat] + offsets.reshape(-1)[pair * ZONE_COUNT + zone]
             make_prob = 1.0 / (1.0 + np.exp(-logit.astype(np.float64)))
             columns["MAKE_PROB"] = make_prob
-            columns["MADE"] = (uniforms[:, 5] < make_prob).view(np.int8)
+            columns["MADE"] = (uniforms[:, 3] < make_prob).view(np.int8)
         frame = pd.DataFrame(columns, copy=False)
         if chart_ids:  # the form of sample_player_shots: '<PLAYER_ID>:<chart>' and the chart's position label
             codes, names = pd.factorize(np.array([f"{self._ids[r]}:{c}" for r, c in zip(pair_rows, pair_charts)], dtype=object))
@@ -358,39 +369,49 @@ class PlayerProfiles:
         codes = dtype.categories.get_indexer([str(self._ids[r]) for r in rows])
         return pd.Categorical.from_codes(np.repeat(codes, repeats), dtype=dtype)
 
-    def _cells(self, pair: np.ndarray, pair_rows: np.ndarray, pair_charts: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """The cell of each shot (its pair's chart), from its uniforms (see _draw; shots are grouped by pair)."""
+    def _cells(self, n: np.ndarray, pair: np.ndarray, pair_rows: np.ndarray, pair_charts: np.ndarray,
+               u: np.ndarray) -> np.ndarray:
+        """The cell of each shot (its pair's chart) from two of its uniforms (see _draw; shots are grouped by
+        pair, n[b] of pair b). u[:, 0] picks the record (below the chart's share v) or the GAN's part, and then,
+        rescaled to [0, 1), which record cell or which habit; u[:, 4] the cell of a habit's map (its alias
+        table: index and fraction) or the row of a record cell's blur and u[:, 5] its column (alias draws)."""
         sampler = self._sampler()
-        grid = self.maps.shape[-1]
-        cells = grid * grid
-        cell = np.empty(len(pair), dtype=np.int64)
+        cells = self.maps.shape[-1] ** 2
         share = self.record_share.numpy()[pair_rows, pair_charts].astype(np.float64)
-        from_record = u[:, 0] < share[pair]
+        weights = np.cumsum(self.weights.numpy()[pair_rows, pair_charts], axis=1, dtype=np.float64)
+        weights /= weights[:, -1:]
+        v = share[pair]
+        from_record = u[:, 0] < v
+        which = np.empty(len(pair), dtype=np.int64)  # a habit (GAN part) or a record cell, per shot
         gan = np.flatnonzero(~from_record)
-        if len(gan):  # a habit by the chart's weights, then a cell of its map by its alias table (O(1) a shot)
-            cumulative = np.cumsum(self.weights.numpy()[pair_rows, pair_charts], axis=1, dtype=np.float64)
-            cumulative /= cumulative[:, -1:]
-            habit = np.minimum((u[gan, 1, None] >= cumulative[pair[gan]]).sum(axis=1), cumulative.shape[1] - 1)
-            scaled = u[gan, 2] * cells
-            index = np.minimum(scaled.astype(np.int64), cells - 1)
-            flat = habit * cells + index
-            keep = (scaled - index) < sampler["alias_prob"][flat]  # the fraction is a second uniform
-            cell[gan] = np.where(keep, index, sampler["alias"][flat])
+        rescaled = (u[gan, 0] - v[gan]) / (1 - v[gan])  # uniform again, given the GAN part
+        habits = weights.shape[1]
+        which[gan] = _segment_search((weights + np.arange(len(weights))[:, None]).ravel(),
+                                     np.arange(len(weights)) * habits, np.full(len(weights), habits), pair[gan], rescaled) \
+            - pair[gan] * habits
         record = np.flatnonzero(from_record)
-        if len(record):  # one of his cells by weight x in-court blur mass, then a cell of its (separable) blur
-            cumulative, offsets = self._record_cumulative(), self.record_offsets.numpy()
-            record_cells = self.record_cells.numpy()
-            home = np.empty(len(record), dtype=np.int64)
-            bounds = np.searchsorted(pair[record], np.arange(len(pair_rows) + 1))
-            for b in np.flatnonzero(np.diff(bounds)):  # per pair: a search in his few hundred cells
-                start, stop = offsets[pair_rows[b]], offsets[pair_rows[b] + 1]
-                at = slice(bounds[b], bounds[b + 1])
-                found = np.searchsorted(cumulative[pair_charts[b], start:stop], u[record[at], 1], side="right")
-                home[at] = record_cells[start + np.minimum(found, stop - start - 1)]
-            home_row, home_column = np.divmod(home, grid)
-            table = sampler["offset_cdf"]
-            row = home_row + np.minimum((u[record, 2, None] >= table[home_row]).sum(axis=1), table.shape[1] - 1)
-            column = home_column + np.minimum((u[record, 6, None] >= table[home_column]).sum(axis=1), table.shape[1] - 1)
+        if len(record):  # his cell by weight x in-court blur mass: one search over the pairs' segments, side by side
+            offsets, record_cells = self.record_offsets.numpy(), self.record_cells.numpy()
+            theirs = pair[record]  # sorted: shots are grouped by pair
+            used = theirs[np.flatnonzero(np.diff(theirs, prepend=-1))]
+            lo, hi = offsets[pair_rows[used]], offsets[pair_rows[used] + 1]
+            length = hi - lo
+            position = np.repeat(lo - np.concatenate([[0], np.cumsum(length)[:-1]]), length) + np.arange(length.sum())
+            segment = np.repeat(np.arange(len(used)), length)
+            shifted = self._record_cumulative()[np.repeat(pair_charts[used], length), position] + segment
+            own = np.searchsorted(used, pair[record])
+            ends = np.cumsum(length)  # his segment is short and the queries are his: a plain search is as fast
+            found = np.searchsorted(shifted, u[record, 0] / v[record] + own, side="right")
+            found = np.clip(found, (ends - length)[own], ends[own] - 1)
+            which[record] = record_cells[position[found]]
+        cell = np.empty(len(pair), dtype=np.int64)
+        cell[gan] = _alias_draw(sampler["alias_prob"], sampler["alias"], which[gan] * cells, cells, u[gan, 4])
+        if len(record):  # the blur is separable: a row offset, then a column offset, each by its alias table
+            grid, span = self.maps.shape[-1], sampler["offset_alias"].shape[1]
+            prob, alias = sampler["offset_prob"].ravel(), sampler["offset_alias"].ravel()
+            home_row, home_column = np.divmod(which[record], grid)
+            row = home_row + _alias_draw(prob, alias, home_row * span, span, u[record, 4])
+            column = home_column + _alias_draw(prob, alias, home_column * span, span, u[record, 5])
             cell[record] = (row - sampler["radius"]) * grid + column - sampler["radius"]
         return cell
 
@@ -426,10 +447,71 @@ class PlayerProfiles:
         kept = kernel[None, :] * ((position >= 0) & (position < grid))  # truncated at the court's edge
         along = kept.sum(axis=1)  # in-court mass along one axis, per row (or column)
         row, column = np.divmod(np.arange(grid * grid), grid)
-        tables = {"alias_prob": np.concatenate(alias_prob), "alias": np.concatenate(alias), "offset_cdf": np.cumsum(kept, axis=1) / along[:, None], "radius": radius,
-                  "mass": along[row] * along[column]}
+        offset_prob, offset_alias = zip(*(_alias_table(k / k.sum()) for k in kept))
+        width, height = cell_size(grid)
+        x0, y0 = -SIDELINE_X + column * width, BASELINE_Y + row * height
+        cell_zone = _uniform_zone(x0, x0 + width, y0, y0 + height)
+        tables = {"alias_prob": np.concatenate(alias_prob).astype(np.float32), "alias": np.concatenate(alias).astype(np.int32),
+                  "radius": radius,
+                  "offset_prob": np.stack(offset_prob), "offset_alias": np.stack(offset_alias),
+                  "mass": along[row] * along[column], "cell_zone": cell_zone}
         object.__setattr__(self, "_sampler_tables", tables)
         return tables
+
+
+def _uniform_zone(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, y1: np.ndarray) -> np.ndarray:
+    """The half-court zone (0-5) of each cell [x0, x1] x [y0, y1] that no zone line crosses (court.zone_of's
+    lines: the restricted-area and three-point circles, the paint's sides and top, the corners' lines), else -1."""
+    from ..court import (CORNER_THREE_X, CORNER_ZONE_MAX_Y, PAINT_HALF_WIDTH, PAINT_ZONE_MAX_Y,
+                         RESTRICTED_AREA_RADIUS, THREE_POINT_ARC_RADIUS)
+
+    nearest_x = np.where((x0 <= 0) & (x1 >= 0), 0.0, np.minimum(np.abs(x0), np.abs(x1)))
+    nearest_y = np.where((y0 <= 0) & (y1 >= 0), 0.0, np.minimum(np.abs(y0), np.abs(y1)))
+    near = np.hypot(nearest_x, nearest_y)
+    far = np.hypot(np.maximum(np.abs(x0), np.abs(x1)), np.maximum(np.abs(y0), np.abs(y1)))
+    crossed = np.zeros(len(x0), dtype=bool)
+    for radius in (RESTRICTED_AREA_RADIUS, THREE_POINT_ARC_RADIUS):
+        crossed |= (near <= radius) & (far >= radius)
+    for line in (-CORNER_THREE_X, -PAINT_HALF_WIDTH, PAINT_HALF_WIDTH, CORNER_THREE_X):  # corners lie far from x = 0
+        crossed |= (x0 <= line) & (x1 >= line)
+    for line in (CORNER_ZONE_MAX_Y, PAINT_ZONE_MAX_Y):
+        crossed |= (y0 <= line) & (y1 >= line)
+    zone = np.minimum(zone_index((x0 + x1) / 2, (y0 + y1) / 2), ZONE_COUNT - 1).astype(np.int8)
+    return np.where(crossed, -1, zone).astype(np.int8)
+
+
+def _segment_search(shifted: np.ndarray, starts: np.ndarray, lengths: np.ndarray, segment: np.ndarray,
+                    u: np.ndarray) -> np.ndarray:
+    """For each (segment s, u in [0, 1)): the flat index of the first value of segment s above s + u.
+
+    `shifted` holds cumulative distributions side by side, segment s (at starts[s], lengths[s] long, rising
+    to 1) shifted by s. Inverse CDF by a guide table (Chen and Asau 1974): as many buckets per segment as it
+    has values, each bucket the first index at or past its lower edge (one merge-like search of sorted
+    edges), then a step forward while the value is not above u: O(1) expected a query."""
+    edges_per = np.repeat(np.arange(len(lengths)), lengths)
+    within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    edges = edges_per + within / np.repeat(lengths, lengths)  # s + k / len_s, increasing
+    guide = np.searchsorted(shifted, edges, side="right")  # first index whose value is above the edge
+    guide_start = np.cumsum(lengths) - lengths
+    target = segment + u
+    found = guide[guide_start[segment] + np.minimum((u * lengths[segment]).astype(np.int64), lengths[segment] - 1)]
+    last = starts[segment] + lengths[segment] - 1
+    np.minimum(found, last, out=found)
+    behind = np.flatnonzero(shifted[found] <= target)
+    while len(behind):  # the values of a bucket lie between its edges: a step or two at most, on average
+        found[behind] += 1
+        np.minimum(found, last, out=found)
+        behind = behind[(shifted[found[behind]] <= target[behind]) & (found[behind] < last[behind])]
+    return found
+
+
+def _alias_draw(prob: np.ndarray, alias: np.ndarray, base: np.ndarray, n: int, u: np.ndarray) -> np.ndarray:
+    """Draws (0..n-1) from the alias tables prob[base:base + n], alias[...] (flat, one table per base), one
+    uniform each: its integer part after scaling by n is the column, its fraction the keep-or-alias coin."""
+    scaled = u * n
+    index = np.minimum(scaled.astype(np.int64), n - 1)
+    flat = base + index
+    return np.where(scaled - index < prob[flat], index, alias[flat])
 
 
 def _alias_table(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
