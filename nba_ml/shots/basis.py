@@ -39,8 +39,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.decomposition import NMF, non_negative_factorization
-from sklearn.exceptions import ConvergenceWarning
 from torch import Tensor
 
 from .charts import ShotCharts, decode_density, decode_make_prob, encode_density, encode_make_prob
@@ -83,6 +81,9 @@ class ChartBasis:
         (KL projection with the maps held fixed)."""
         if charts.shape[-1] != self.grid:
             raise ValueError(f"charts are {charts.shape[-1]} x {charts.shape[-1]}; the basis is {self.grid} x {self.grid}")
+        from sklearn.decomposition import non_negative_factorization  # here: loading a model needs no sklearn
+        from sklearn.exceptions import ConvergenceWarning
+
         densities = decode_density(charts).flatten(1).double().numpy()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -124,6 +125,9 @@ def fit_basis(charts: Tensor, k: int) -> ChartBasis:
     factor = max(1, grid // FIT_GRID)
     coarse = torch.nn.functional.avg_pool2d(fine[:, None], factor)[:, 0] * factor**2 if factor > 1 else fine
     # random_state: NNDSVD starts from a randomized SVD, which would otherwise draw from numpy's global RNG
+    from sklearn.decomposition import NMF, non_negative_factorization  # here: loading a model needs no sklearn
+    from sklearn.exceptions import ConvergenceWarning
+
     nmf = NMF(k, beta_loss="kullback-leibler", solver="mu", init="nndsvda", max_iter=NMF_MAX_ITER, tol=NMF_TOL,
               random_state=0)
     with warnings.catch_warnings():
