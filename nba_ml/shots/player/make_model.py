@@ -148,10 +148,8 @@ class SkillPosterior:
 
 def table_index(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(row, column) of the surface tables at the whole tenth nearest each location (clipped to the court)."""
-    column = np.rint(np.asarray(x, dtype=np.float64) - TABLE_X0).astype(np.int64)
-    row = np.rint(np.asarray(y, dtype=np.float64) - TABLE_Y0).astype(np.int64)
-    np.clip(column, 0, TABLE_SHAPE[1] - 1, out=column)
-    np.clip(row, 0, TABLE_SHAPE[0] - 1, out=row)
+    column = np.clip(np.rint(np.asarray(x, dtype=np.float64) - TABLE_X0), 0, TABLE_SHAPE[1] - 1).astype(np.int64)
+    row = np.clip(np.rint(np.asarray(y, dtype=np.float64) - TABLE_Y0), 0, TABLE_SHAPE[0] - 1).astype(np.int64)
     return row, column
 
 
