@@ -191,6 +191,9 @@ def _sample_players(model, args: argparse.Namespace):
     --shots-per-chart shots each, as chunks for the writer; --plot draws the first players' cards."""
     if args.position is not None:
         raise ConfigError("--position and --observed exclude each other: a player's position comes from the file")
+    from .shots.player.profiles import check_sampling_memory
+
+    check_sampling_memory(args.shots_per_chart, args.charts)  # before the posterior runs
     profiles = _profiles(model, args, charts=args.charts)
     return profiles.sample_chunks(args.shots_per_chart, draws=args.charts, seed=args.seed, chart_ids=True)
 

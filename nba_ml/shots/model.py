@@ -36,7 +36,8 @@ from .basis import ChartBasis
 from .charts import ChartSpec, decode_weights, draw_shots
 from .player.chart_posterior import DEFAULT_PARTICLES, player_posterior
 from .player.make_model import MakeConfig, MakeModel, skill_posterior
-from .player.profiles import DEFAULT_CHARTS, PlayerProfiles, build_profiles, check_profile_memory
+from .player.profiles import (DEFAULT_CHARTS, PlayerProfiles, build_profiles, check_profile_memory,
+                              check_sampling_memory)
 from .player.records import player_records
 
 class ShotModelConfig(BaseModel):
@@ -217,6 +218,7 @@ class ShotChartModel:
         The players' diagnostics (one row each, every player of the input) and the dropped-row counts are in
         `frame.attrs['posterior']` / `['dropped']`.
         """
+        check_sampling_memory(shots_per_chart, n_charts, names=("shots_per_chart", "n_charts"))  # before the posterior
         profiles = self.player_profiles(observed, players=players, seed=seed, charts=n_charts, season=season,
                                         **posterior_options)
         shots = profiles.sample(shots_per_chart, draws=n_charts, seed=seed, chart_ids=True)

@@ -137,9 +137,8 @@ class PlayerProfiles:
         writing tens of millions of shots in constant memory. chart_ids: add CHART_ID '<PLAYER_ID>:<chart>'
         (categorical) and POSITION_GROUP (the chart's label is not kept; his group)."""
         rows, counts = self._shot_counts(shots)
-        draws = _positive_int(draws, "draws")
-        root = _root_entropy(seed)
-        check_sampling_memory(int(counts.max(initial=0)) * draws, max(rows_per_chunk, int(counts.max(initial=0)) * draws))
+        check_sampling_memory(max(1, int(counts.max(initial=0))), draws, rows_per_chunk=rows_per_chunk)
+        draws, root = int(draws), _root_entropy(seed)
         start, size = 0, 0
         for end, count in enumerate(counts, start=1):
             size += int(count) * draws
@@ -529,12 +528,15 @@ def _alias_table(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return prob, alias
 
 
-def check_sampling_memory(player_rows: int, chunk_rows: int) -> None:
-    """Refuse (ResourceError), before any work, a draw whose chunks (at least one player's draws) would not fit."""
+def check_sampling_memory(shots_per_draw, draws, *, rows_per_chunk: int = ROWS_PER_CHUNK,
+                          names: tuple[str, str] = ("shots", "draws")) -> None:
+    """Check the counts of a draw (InputError naming `names`) and refuse (ResourceError), before any work, a
+    draw whose chunks (at least one player's draws x shots) would not fit."""
     from ...gan.guard import ResourceError, machine_memory_limit
 
+    player_rows = _positive_int(shots_per_draw, names[0]) * _positive_int(draws, names[1])
     limit = machine_memory_limit()
-    needed = chunk_rows * BYTES_PER_SHOT
+    needed = max(rows_per_chunk, player_rows) * BYTES_PER_SHOT
     if limit is not None and needed > limit[0]:
         raise ResourceError(f"drawing {player_rows:,} shots for one player (draws x shots) needs about "
                             f"{needed / 1e9:.3g} GB at once, more than the {limit[0] / 1e9:.3g} GB allowed ({limit[1]}); "

@@ -3,6 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from nba_ml.errors import InputError
 from nba_ml.shots.court import zone_of
 from nba_ml.shots.player.profiles import SHOT_COLUMNS, PlayerProfiles
 from nba_ml.shots.synthetic import synthetic_league
@@ -133,3 +134,17 @@ def test_the_two_stage_draw_is_exactly_the_charts_density(profiles):
     drawn = np.bincount(line * grid + column, minlength=grid * grid) / len(shots)
     expected = one_chart.densities(row)[0].ravel()
     assert 0.5 * np.abs(drawn - expected).sum() < 0.01  # total variation; its sampling noise here is ~0.004
+
+
+def test_a_draw_that_would_not_fit_is_refused_before_any_posterior_runs(model, observed, monkeypatch):
+    from nba_ml.gan import guard
+    from nba_ml.gan.guard import ResourceError
+
+    monkeypatch.setattr(guard, "machine_memory_limit", lambda: (50e6, "a test limit"))
+    monkeypatch.setattr(type(model), "player_profiles", lambda *a, **k: pytest.fail("the posterior ran"))
+    with pytest.raises(ResourceError, match=r"drawing 2,000,000 shots for one player .* the 0.05 GB allowed \(a test limit\)"):
+        model.sample_player_shots(observed, 1000, 2000)
+    with pytest.raises(InputError, match="n_charts must be a positive integer, got 0"):
+        model.sample_player_shots(observed, 0, 10)
+    with pytest.raises(InputError, match="shots_per_chart must be a positive integer, got 2.5"):
+        model.sample_player_shots(observed, 3, 2.5)

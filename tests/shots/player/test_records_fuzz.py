@@ -13,10 +13,11 @@ from nba_ml.shots.player.make_model import MakeConfig, MakeModel, player_makes, 
 from nba_ml.shots.player.records import normalise_ids, player_records
 
 GROUPS = ("G", "F", "C")
-IDS = st.one_of(st.integers(-2**63, 2**63 - 1), st.floats(allow_nan=True, allow_infinity=True),
+# no subnormal floats: training sets flush-denormal process-wide, and hypothesis then refuses to draw them
+IDS = st.one_of(st.integers(-2**63, 2**63 - 1), st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=False),
                 st.text(max_size=6), st.none(), st.booleans(), st.sampled_from(["P203078", " 7 ", "203078", "", "nan"]))
 POSITIONS = st.one_of(st.none(), st.sampled_from(["G", "F", "C", "", " G", np.nan]))
-COORDINATES = st.one_of(st.floats(-300, 1000), st.sampled_from([np.nan, np.inf, -np.inf, 250.0, -52.5, 417.5, 1e308]))
+COORDINATES = st.one_of(st.floats(-300, 1000, allow_subnormal=False), st.sampled_from([np.nan, np.inf, -np.inf, 250.0, -52.5, 417.5, 1e308]))
 OUTCOMES = st.one_of(st.sampled_from([0, 1, 0.0, 1.0, 2, -1, np.nan, True, False, "1", "x", None]))
 
 
