@@ -8,7 +8,7 @@ players' record, default the whole 2022-23 season (../shared/data). Measured, in
 1. player_profiles(record): every player of the season from his full-season record (100 charts each).
 2. A simulated season: each player as many shots as his record has, one draw, profiles.sample, against a
    bare numpy draw of as many shots in the same run: a cell by inverse CDF on one 64 x 64 map, a uniform
-   position inside it, an outcome from a per-cell rate (the best of --repeats for both).
+   position inside it, an outcome from a per-cell rate (the best of --repeats rounds, the two taking turns).
 3. `nba-ml sample --observed SHOTS --charts 100 --shots-per-chart 200` to .parquet and to .csv, in a child
    process under /usr/bin/time -v (wall time and peak memory), and pyarrow's CSV writer alone on the same
    table, for the .csv target (at most that time on top of .parquet).
@@ -29,13 +29,16 @@ REPO = Path(__file__).resolve().parents[1]
 SEASON = REPO.parent / "shared" / "data" / "nba_shots_2022-23_regular_season.csv.gz"
 
 
-def best_of(repeats: int, work) -> float:
-    times = []
+def best_of(repeats: int, *works) -> list[float]:
+    """The best time of each work over `repeats` rounds, the works taking turns within a round (so that a
+    busy spell of the machine slows them alike)."""
+    times = [[] for _ in works]
     for _ in range(repeats):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return min(times)
+        for work, spent in zip(works, times):
+            started = time.perf_counter()
+            work()
+            spent.append(time.perf_counter() - started)
+    return [min(spent) for spent in times]
 
 
 def bare_draw(cdf: np.ndarray, rate: np.ndarray, shots: int, rng: np.random.Generator, grid: int = 64):
@@ -85,8 +88,8 @@ def main() -> None:
     density = profiles.densities(0).mean(axis=0).ravel().astype(np.float64)
     cdf, rate = np.cumsum(density), np.full(density.size, 0.47)
     rng = np.random.default_rng(0)
-    bare = best_of(args.repeats, lambda: bare_draw(cdf, rate, shots, rng))
-    ours = best_of(args.repeats, lambda: profiles.sample(season, draws=1, seed=1))
+    bare, ours = best_of(args.repeats, lambda: bare_draw(cdf, rate, shots, rng),
+                         lambda: profiles.sample(season, draws=1, seed=1))
     print(f"2. a simulated season, {shots:,} shots of {len(season)} players, one draw: profiles.sample {ours * 1000:.1f} ms "
           f"({shots / ours / 1e6:.1f} M shots/s); bare numpy draw {bare * 1000:.1f} ms ({shots / bare / 1e6:.1f} M shots/s); "
           f"ratio {ours / bare:.2f} (target <= 2)", flush=True)
@@ -105,7 +108,7 @@ def main() -> None:
         table = pq.read_table(f"{tmp}/shots.parquet")
         rows = table.num_rows
         table = table.cast(pa.schema([(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type) for f in table.schema]))
-        writer_s = best_of(1, lambda: pacsv.write_csv(table, f"{tmp}/alone.csv"))
+        writer_s, = best_of(1, lambda: pacsv.write_csv(table, f"{tmp}/alone.csv"))
     print(f"3. nba-ml sample --observed (whole season, 100 charts x 200 shots = {rows:,} rows): .parquet {parquet_s:.1f} s, "
           f"peak {parquet_gb:.2f} GB (targets 10 s, 1.5 GB); .csv {csv_s:.1f} s, peak {csv_gb:.2f} GB; pyarrow's CSV "
           f"writer alone on that table {writer_s:.1f} s (.csv target: {parquet_s:.1f} + {writer_s:.1f} s)", flush=True)

@@ -147,7 +147,7 @@ def report_early_stop(result) -> None:
 def _sample(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .gan.export import load_export
+    from .gan.export import META_FILE, find_export, load_export, read_export_file
 
     out = check_output(args.out, "table", "--out")  # first: a path or suffix that cannot be written is refused before any work
     if args.plot is not None:
@@ -155,11 +155,11 @@ def _sample(args: argparse.Namespace) -> int:
     _require_positive(charts=args.charts, shots_per_chart=args.shots_per_chart)  # before any model or data is read
     if out.descriptor == 1:  # the table goes to standard output: all the rest is said on stderr (main restores stdout)
         sys.stdout = sys.stderr
-    _, generator, meta = load_export(args.checkpoint)
-    if meta["kind"] not in SAMPLED_KINDS:
-        raise InputError(f"{args.checkpoint}: model.yaml has kind {meta['kind']!r}; nba-ml sample draws from "
+    kind = read_export_file(find_export(args.checkpoint) / META_FILE).kind  # the model is loaded once, by its kind
+    if kind not in SAMPLED_KINDS:
+        raise InputError(f"{args.checkpoint}: model.yaml has kind {kind!r}; nba-ml sample draws from "
                          f"{' and '.join(SAMPLED_KINDS)} models")
-    if meta.get("kind") == "shot_charts":
+    if kind == "shot_charts":
         from .shots.model import ShotChartModel
 
         if args.shots_per_chart is None:
@@ -175,6 +175,7 @@ def _sample(args: argparse.Namespace) -> int:
     else:
         if args.position is not None or args.observed is not None:
             raise ConfigError("--position and --observed apply to shot-chart models only")
+        _, generator, _ = load_export(args.checkpoint)
         points = generator.sample(args.charts, seed=args.seed).numpy()
         columns = ["X", "Y"] if points.shape[1] == 2 else [f"X{i}" for i in range(points.shape[1])]
         table = pd.DataFrame(points, columns=columns)

@@ -69,14 +69,19 @@ def load_export(path: str | Path) -> tuple[GANConfig, nn.Module, dict[str, Any]]
     document = read_export_file(meta_path)
     cfg = document.gan
     saved = read_tensors(weights, ModelFileError)
-    problem = weights_problem(cfg, saved)  # on meta tensors: a model.yaml asking for a huge network allocates nothing
+    with torch.device("meta"):  # shapes only: a model.yaml asking for a huge network allocates nothing
+        generator = build_generator(cfg)
+    problem = weights_problem(generator, saved)
     if problem:
         raise ModelFileError(f"{weights} does not hold the generator described in {META_FILE}: {problem}")
-    generator = build_generator(cfg)
-    try:
-        generator.load_state_dict(saved)
+    dtypes = {key: value.dtype for key, value in generator.state_dict().items()}
+    try:  # the saved tensors become the weights (assign): nothing is initialised only to be overwritten
+        generator.load_state_dict({key: value.to(dtypes[key]) for key, value in saved.items()}, assign=True)
     except (RuntimeError, TypeError, AttributeError) as err:  # tensors, but not this generator's
         raise ModelFileError(f"{weights} does not hold the generator described in {META_FILE}: {one_line(err)}") from None
+    left = [name for name, t in [*generator.named_parameters(), *generator.named_buffers()] if t.is_meta]
+    if left:
+        raise ModelFileError(f"{weights} does not hold the generator described in {META_FILE}: no values for {left[:3]}")
     meta = {key: value for key, value in document.model_dump(mode="python").items() if key != "gan"}
     return cfg, generator.eval(), meta
 
@@ -104,12 +109,11 @@ def read_export_file(path: Path) -> ExportFile:
     return document
 
 
-def weights_problem(cfg: GANConfig, saved: Any) -> Optional[str]:
-    """What keeps `saved` (a generator.pt's contents) from being the weights of the generator `cfg` builds, or None."""
+def weights_problem(generator: nn.Module, saved: Any) -> Optional[str]:
+    """What keeps `saved` (a generator.pt's contents) from being the weights of `generator`, or None."""
     if not isinstance(saved, dict) or not all(isinstance(v, torch.Tensor) for v in saved.values()):
         return f"expected a mapping of parameter names to tensors, got {type(saved).__name__}"
-    with torch.device("meta"):  # shapes only
-        wanted = {key: tuple(value.shape) for key, value in build_generator(cfg).state_dict().items()}
+    wanted = {key: tuple(value.shape) for key, value in generator.state_dict().items()}
     found = {key: tuple(value.shape) for key, value in saved.items()}
     missing, unexpected = sorted(wanted.keys() - found.keys()), sorted(found.keys() - wanted.keys())
     if missing or unexpected:

@@ -73,3 +73,14 @@ def test_a_config_asking_for_another_network_is_refused_before_building_it(model
     rewrite(model, lambda d: d["gan"]["model"].update(hidden_dim=8, depth=1))
     with pytest.raises(ModelFileError, match=r"shapes differ: net.0.weight \(4, 2\) \(the config builds \(8, 2\)\)"):
         load_export(model)
+
+
+def test_the_saved_tensors_become_the_weights_once_in_the_networks_dtype(model):
+    """The generator is built on shapes alone and the saved tensors assigned: nothing initialised twice; weights
+    saved in another float dtype are cast to the network's, so sampling works as before."""
+    saved = torch.load(model / "generator.pt", weights_only=True)
+    torch.save({key: value.double() for key, value in saved.items()}, model / "generator.pt")
+    _, generator, _ = load_export(model)
+    assert all(not t.is_meta and t.dtype == torch.float32 for t in generator.state_dict().values())
+    assert all(torch.equal(generator.state_dict()[k], saved[k]) for k in saved)
+    assert generator.sample(3, seed=0).shape == (3, 2)

@@ -42,7 +42,7 @@ META_FILE, TENSORS_FILE, TABLE_FILE = "profiles.json", "profiles.pt", "table.csv
 DEFAULT_CHARTS = 100  # posterior chart draws kept per player
 STREAM_SAMPLE, STREAM_MAKES, STREAM_TABLE = 11, 12, 13  # per-player random streams (chart_posterior uses 0)
 ROWS_PER_CHUNK = 1_000_000  # shots drawn at a time by sample_chunks (a player's draws are never split)
-BYTES_PER_SHOT = 260  # while drawing: 7 uniforms, the cells, coordinates, zone, probability and the frame
+BYTES_PER_SHOT = 260  # while drawing (an upper bound): the uniforms, the cells, coordinates, zone, probability and the frame
 UNIFORMS_PER_SHOT = 6  # record or habit and which, inside the cell (x, y), made, the cell (or its row), its column
 SHOT_COLUMNS = ("PLAYER_ID", "DRAW", "LOC_X", "LOC_Y", "SHOT_ZONE_BASIC", "SHOT_DISTANCE", "SHOT_VALUE",
                 "MAKE_PROB", "MADE")
@@ -129,6 +129,8 @@ class PlayerProfiles:
         when there is no make model), rows grouped by player (in the order of `shots`, else the profiles')
         then draw. chart_ids: see sample_chunks."""
         chunks = list(self.sample_chunks(shots, draws=draws, seed=seed, chart_ids=chart_ids))
+        if len(chunks) == 1:  # no copy
+            return chunks[0]
         return pd.concat(chunks, ignore_index=True) if chunks else _empty_shots()
 
     def sample_chunks(self, shots, *, draws: int = 1, seed: Optional[int] = None, rows_per_chunk: int = ROWS_PER_CHUNK,
@@ -310,15 +312,15 @@ class PlayerProfiles:
         total = int(n.sum())
         chart = np.empty((len(rows), draws), dtype=np.int64)  # which chart and which make surface each pair uses
         normal = np.empty((len(rows), draws, ZONE_COUNT)) if self.has_makes else None
-        uniforms = np.empty((total, UNIFORMS_PER_SHOT))
+        # float32 (24 bits: ample for a cell, a position inside it and a coin), one row per use (contiguous reads)
+        uniforms = np.empty((UNIFORMS_PER_SHOT, total), dtype=np.float32)
         streams, start = PlayerStreams(root, STREAM_SAMPLE), 0
         distinct = 1 < draws <= self.charts  # then distinct charts, else independent ones
         for i, row in enumerate(rows):  # every number of a player from his own stream, in a fixed order
             rng = streams.of(self._ids[row])
             mine = int(per_draw[i]) * draws
-            block = rng.random(mine * UNIFORMS_PER_SHOT + (self.charts if distinct else draws))
-            uniforms[start:start + mine] = block[:mine * UNIFORMS_PER_SHOT].reshape(mine, UNIFORMS_PER_SHOT)
-            pick = block[mine * UNIFORMS_PER_SHOT:]
+            pick = rng.random(self.charts if distinct else draws)
+            uniforms[:, start:start + mine] = rng.random(UNIFORMS_PER_SHOT * mine, dtype=np.float32).reshape(-1, mine)
             chart[i] = np.argsort(pick)[:draws] if distinct else (pick * self.charts).astype(np.int64)
             if normal is not None:
                 normal[i] = rng.standard_normal((draws, ZONE_COUNT))
@@ -326,8 +328,8 @@ class PlayerProfiles:
         pair = np.repeat(np.arange(len(n)), n)
         pair_rows, pair_charts = np.repeat(rows, draws), chart.ravel()
         cell = self._cells(n, pair, pair_rows, pair_charts, uniforms)
-        x = -SIDELINE_X + (cell % grid + uniforms[:, 1]) * width  # inside the court: cells tile it exactly
-        y = BASELINE_Y + (cell // grid + uniforms[:, 2]) * height
+        x = -SIDELINE_X + (cell % grid + uniforms[1]) * width  # inside the court: cells tile it exactly
+        y = BASELINE_Y + (cell // grid + uniforms[2]) * height
         distance = np.sqrt(x * x + y * y)
         zone = self._sampler()["cell_zone"][cell]  # the zone of a cell no zone line crosses; -1 where one does
         crossed = np.flatnonzero(zone < 0)
@@ -347,7 +349,7 @@ class PlayerProfiles:
             logit = self.surface.numpy().ravel()[flat] + offsets.reshape(-1)[pair * ZONE_COUNT + zone]
             make_prob = 1.0 / (1.0 + np.exp(-logit.astype(np.float64)))
             columns["MAKE_PROB"] = make_prob
-            columns["MADE"] = (uniforms[:, 3] < make_prob).view(np.int8)
+            columns["MADE"] = (uniforms[3] < make_prob).view(np.int8)
         frame = pd.DataFrame(columns, copy=False)
         if chart_ids:  # the form of sample_player_shots: '<PLAYER_ID>:<chart>' and the chart's position label
             codes, names = pd.factorize(np.array([f"{self._ids[r]}:{c}" for r, c in zip(pair_rows, pair_charts)], dtype=object))
@@ -371,19 +373,19 @@ class PlayerProfiles:
     def _cells(self, n: np.ndarray, pair: np.ndarray, pair_rows: np.ndarray, pair_charts: np.ndarray,
                u: np.ndarray) -> np.ndarray:
         """The cell of each shot (its pair's chart) from two of its uniforms (see _draw; shots are grouped by
-        pair, n[b] of pair b). u[:, 0] picks the record (below the chart's share v) or the GAN's part, and then,
-        rescaled to [0, 1), which record cell or which habit; u[:, 4] the cell of a habit's map (its alias
-        table: index and fraction) or the row of a record cell's blur and u[:, 5] its column (alias draws)."""
+        pair, n[b] of pair b). u[0] picks the record (below the chart's share v) or the GAN's part, and then,
+        rescaled to [0, 1), which record cell or which habit; u[4] the cell of a habit's map (its alias
+        table: index and fraction) or the row of a record cell's blur and u[5] its column (alias draws)."""
         sampler = self._sampler()
         cells = self.maps.shape[-1] ** 2
         share = self.record_share.numpy()[pair_rows, pair_charts].astype(np.float64)
         weights = np.cumsum(self.weights.numpy()[pair_rows, pair_charts], axis=1, dtype=np.float64)
         weights /= weights[:, -1:]
         v = share[pair]
-        from_record = u[:, 0] < v
+        from_record = u[0] < v
         which = np.empty(len(pair), dtype=np.int64)  # a habit (GAN part) or a record cell, per shot
         gan = np.flatnonzero(~from_record)
-        rescaled = (u[gan, 0] - v[gan]) / (1 - v[gan])  # uniform again, given the GAN part
+        rescaled = (u[0, gan] - v[gan]) / (1 - v[gan])  # uniform again, given the GAN part
         habits = weights.shape[1]
         which[gan] = _segment_search((weights + np.arange(len(weights))[:, None]).ravel(),
                                      np.arange(len(weights)) * habits, np.full(len(weights), habits), pair[gan], rescaled) \
@@ -398,19 +400,19 @@ class PlayerProfiles:
             position = np.repeat(lo - np.concatenate([[0], np.cumsum(length)[:-1]]), length) + np.arange(length.sum())
             segment = np.repeat(np.arange(len(used)), length)
             shifted = self._record_cumulative()[np.repeat(pair_charts[used], length), position] + segment
-            own = np.searchsorted(used, pair[record])
-            ends = np.cumsum(length)  # his segment is short and the queries are his: a plain search is as fast
-            found = np.searchsorted(shifted, u[record, 0] / v[record] + own, side="right")
+            own = np.cumsum(np.diff(theirs, prepend=-1) != 0) - 1  # the segment of each record shot
+            ends = np.cumsum(length)  # his segment is short and the queries are his: a plain search is faster here
+            found = np.searchsorted(shifted, u[0, record] / v[record] + own, side="right")
             found = np.clip(found, (ends - length)[own], ends[own] - 1)
             which[record] = record_cells[position[found]]
         cell = np.empty(len(pair), dtype=np.int64)
-        cell[gan] = _alias_draw(sampler["alias_prob"], sampler["alias"], which[gan] * cells, cells, u[gan, 4])
+        cell[gan] = _alias_draw(sampler["alias_prob"], sampler["alias"], which[gan] * cells, cells, u[4, gan])
         if len(record):  # the blur is separable: a row offset, then a column offset, each by its alias table
             grid, span = self.maps.shape[-1], sampler["offset_alias"].shape[1]
             prob, alias = sampler["offset_prob"].ravel(), sampler["offset_alias"].ravel()
             home_row, home_column = np.divmod(which[record], grid)
-            row = home_row + _alias_draw(prob, alias, home_row * span, span, u[record, 4])
-            column = home_column + _alias_draw(prob, alias, home_column * span, span, u[record, 5])
+            row = home_row + _alias_draw(prob, alias, home_row * span, span, u[4, record])
+            column = home_column + _alias_draw(prob, alias, home_column * span, span, u[5, record])
             cell[record] = (row - sampler["radius"]) * grid + column - sampler["radius"]
         return cell
 
