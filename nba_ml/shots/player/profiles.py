@@ -345,7 +345,7 @@ class PlayerProfiles:
         if self.has_makes:  # his offsets in each draw: mean + L z, all pairs at once
             offsets = self.skill_mean.numpy()[rows][:, None, :] + np.einsum("rdj,rij->rdi", normal, self._cholesky()[rows])
             row, column = table_index(x, y)
-            flat = (self.group.numpy()[pair_rows][pair] * TABLE_SHAPE[0] + row) * TABLE_SHAPE[1] + column
+            flat = (np.repeat(self.group.numpy()[pair_rows], n) * TABLE_SHAPE[0] + row) * TABLE_SHAPE[1] + column
             logit = self.surface.numpy().ravel()[flat] + offsets.reshape(-1)[pair * ZONE_COUNT + zone]
             make_prob = 1.0 / (1.0 + np.exp(-logit.astype(np.float64)))
             columns["MAKE_PROB"] = make_prob
@@ -353,9 +353,9 @@ class PlayerProfiles:
         frame = pd.DataFrame(columns, copy=False)
         if chart_ids:  # the form of sample_player_shots: '<PLAYER_ID>:<chart>' and the chart's position label
             codes, names = pd.factorize(np.array([f"{self._ids[r]}:{c}" for r, c in zip(pair_rows, pair_charts)], dtype=object))
-            frame.insert(1, "CHART_ID", pd.Categorical.from_codes(codes[pair], categories=names))
+            frame.insert(1, "CHART_ID", pd.Categorical.from_codes(np.repeat(codes, n), categories=names))
             groups = pd.CategoricalDtype(list(self.position_groups))
-            frame["POSITION_GROUP"] = pd.Categorical.from_codes(self.labels.numpy()[pair_rows, pair_charts][pair], dtype=groups)
+            frame["POSITION_GROUP"] = pd.Categorical.from_codes(np.repeat(self.labels.numpy()[pair_rows, pair_charts], n), dtype=groups)
         return frame
 
     def _id_column(self, rows: np.ndarray, repeats: np.ndarray):
@@ -381,7 +381,7 @@ class PlayerProfiles:
         share = self.record_share.numpy()[pair_rows, pair_charts].astype(np.float64)
         weights = np.cumsum(self.weights.numpy()[pair_rows, pair_charts], axis=1, dtype=np.float64)
         weights /= weights[:, -1:]
-        v = share[pair]
+        v = np.repeat(share, n)
         from_record = u[0] < v
         which = np.empty(len(pair), dtype=np.int64)  # a habit (GAN part) or a record cell, per shot
         gan = np.flatnonzero(~from_record)
