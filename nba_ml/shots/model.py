@@ -23,7 +23,7 @@ from typing import Any, Literal, Optional
 
 import pandas as pd
 import torch
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from torch import Tensor, nn
 
 from ..gan import GANConfig
@@ -73,16 +73,22 @@ class ShotModelFile(BaseModel):
     label_freqs: list[float]
     makes: MakeConfig = Field(default_factory=MakeConfig)
 
-    @model_validator(mode="after")
-    def _label_freqs_are_a_distribution(self) -> "ShotModelFile":
-        freqs = self.label_freqs
-        if len(set(self.position_groups)) != len(self.position_groups):
-            raise ValueError(f"position_groups must be distinct, got {list(self.position_groups)}")
-        if len(freqs) != len(self.position_groups):
-            raise ValueError(f"label_freqs has {len(freqs)} values for {len(self.position_groups)} position groups")
+    @field_validator("position_groups")
+    @classmethod
+    def _distinct(cls, groups: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(groups)) != len(groups):
+            raise ValueError("must be distinct")
+        return groups
+
+    @field_validator("label_freqs")
+    @classmethod
+    def _a_distribution_over_the_groups(cls, freqs: list[float], info: ValidationInfo) -> list[float]:
+        groups = info.data.get("position_groups")
+        if groups is not None and len(freqs) != len(groups):
+            raise ValueError(f"has {len(freqs)} values for {len(groups)} position groups {list(groups)}")
         if not all(math.isfinite(f) and f >= 0 for f in freqs) or not math.isclose(sum(freqs), 1.0, abs_tol=1e-6):
-            raise ValueError(f"label_freqs must be non-negative and sum to 1, got {freqs}")
-        return self
+            raise ValueError("must be non-negative and sum to 1 (a share per position group)")
+        return freqs
 
 
 def validate_shot_config(raw: Any) -> ShotModelConfig:
@@ -196,11 +202,15 @@ class ShotChartModel:
         (PLAYER_ID [, POSITION_GROUP]: players with no record), `charts` posterior draws of where he shoots and
         the posterior of how well, for `season` (default: the newest SEASON of the record; the model's own when
         there is none). A record without SHOT_MADE_FLAG still gives where he shoots; how well is then his
-        position's (a warning says so)."""
+        position's (a warning says so; another one when the model has no make model at all)."""
         records = player_records(observed, self.position_groups, players=players, target_season=season)
         if self.basis is not None:  # without one, player_posterior says why
             check_profile_memory(self, records, charts, posterior_options.get("particles", DEFAULT_PARTICLES))
-        if self.makes is not None and not records.has_outcomes and int(records.table["SHOTS"].sum()) > 0:
+        if self.makes is None:
+            warnings.warn("this model has no make model (it was trained without makes: charts.channels 'attempts' or "
+                          "makes.fit false): the profiles say where each player shoots, without MAKE_PROB or MADE; "
+                          "retrain with channels 'attempts+makes' on shots with SHOT_MADE_FLAG for how well")
+        elif not records.has_outcomes and int(records.table["SHOTS"].sum()) > 0:
             warnings.warn("observed has no SHOT_MADE_FLAG column: the make model needs each shot's 0/1 outcome, so "
                           "MAKE_PROB is each player's position rate (where he shoots still follows his record)")
         chart = player_posterior(self, records, charts, seed=seed, **posterior_options)
@@ -258,6 +268,7 @@ class ShotChartModel:
                                            "makes": saved.makes.model_dump()})
         except (ValidationError, ConfigError) as err:
             problem = format_validation_error(err) if isinstance(err, ValidationError) else str(err)
+            problem = problem.replace("invalid config", "invalid model file", 1)
             raise ModelFileError(f"{where / 'model.yaml'}: {one_line(ValueError(problem))}") from None
         basis, prior, makes = None, None, None
         if config.basis:

@@ -92,12 +92,12 @@ def test_shipped_config_is_valid():
 
 
 @pytest.mark.parametrize("change,match", [
-    (lambda meta: meta.update(label_freqs=[0.5, 0.5]), "label_freqs has 2 values for 3 position groups"),
-    (lambda meta: meta.update(label_freqs=[0.0, 0.0, 0.0]), "label_freqs must be non-negative and sum to 1"),
-    (lambda meta: meta.update(label_freqs=[1.5, -0.25, -0.25]), "label_freqs must be non-negative and sum to 1"),
-    (lambda meta: meta.update(label_freqs=[float("nan"), 0.5, 0.5]), "label_freqs must be non-negative and sum to 1"),
+    (lambda meta: meta.update(label_freqs=[0.5, 0.5]), r"invalid model file: label_freqs: Value error, has 2 values for 3 position groups \[\'G\', \'F\', \'C\'\] \(got \[0.5, 0.5\]\)$"),
+    (lambda meta: meta.update(label_freqs=[0.0, 0.0, 0.0]), "invalid model file: label_freqs: Value error, must be non-negative and sum to 1"),
+    (lambda meta: meta.update(label_freqs=[1.5, -0.25, -0.25]), "invalid model file: label_freqs: Value error, must be non-negative and sum to 1"),
+    (lambda meta: meta.update(label_freqs=[float("nan"), 0.5, 0.5]), "invalid model file: label_freqs: Value error, must be non-negative and sum to 1"),
     (lambda meta: meta.pop("charts"), "charts: Field required"),
-    (lambda meta: meta.update(position_groups=["G", "G", "C"]), "position_groups must be distinct"),
+    (lambda meta: meta.update(position_groups=["G", "G", "C"]), r"position_groups: Value error, must be distinct \(got \[\'G\', \'G\', \'C\'\]\)$"),
     (lambda meta: meta["charts"].update(grid=12), "charts.grid"),
 ])
 def test_a_damaged_model_yaml_is_refused_naming_the_file_and_field(trained, tmp_path, change, match):

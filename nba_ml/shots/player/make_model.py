@@ -372,9 +372,11 @@ def player_makes(model: Optional[MakeModel], observed, queries, position_groups:
         zones.insert(1, "SHOT_ZONE_BASIC", [ZONES[z] for z in zones["ZONE"]])
         zones = zones.drop(columns=["ROW", "ZONE"])
     not_used = {"queries/missing_player_id": int((~has_id).sum()), "queries/off_court": int((has_id & ~on_court).sum())}
-    with_record = int((records.table["OUTCOMES"] > 0).sum())
-    summary = (f"{len(np.unique(rows)):,} players, {with_record:,} of them with a record of "
-               f"{int(records.table['OUTCOMES'].sum()):,} shots (record rows not used: "
-               f"{ {k: v for k, v in records.dropped.items() if v} }); queries not used: "
-               f"{ {k: v for k, v in not_used.items() if v} }; season {records.target_season or 'of the model'}")
+    asked_rows = np.unique(rows)
+    outcomes = records.table["OUTCOMES"].to_numpy()[asked_rows]
+    dropped = {k: v for k, v in records.dropped.items() if v}
+    dropped_queries = {k: v for k, v in not_used.items() if v}
+    summary = (f"{len(asked_rows):,} players asked for, {int((outcomes > 0).sum()):,} of them with a record "
+               f"({int(outcomes.sum()):,} shots with an outcome); record rows not used: {dropped or 'none'}; "
+               f"queries not used: {dropped_queries or 'none'}; season {records.target_season or 'of the model'}")
     return pred, zones, summary

@@ -115,8 +115,11 @@ def test_player_makes_answers_every_query_and_counts_what_it_cannot():
     model = flat_model(logit=0.0)
     queries = pd.DataFrame({"QUERY_ID": [10, 11, 12, 13], "PLAYER_ID": [1, 2, None, 1],
                             "POSITION_GROUP": ["G", "C", "G", "G"], "LOC_X": [0.0, 0.0, 0.0, 900.0], "LOC_Y": [10.0] * 4})
-    pred, zones, summary = player_makes(model, record(1, RIM, 90, 10), queries, GROUPS, seed=0)
+    observed = pd.concat([record(1, RIM, 90, 10), record(7, RIM, 3, 2)])  # player 7 is not asked for
+    pred, zones, summary = player_makes(model, observed, queries, GROUPS, seed=0)
     assert pred["QUERY_ID"].tolist() == [10, 11] and pred["PLAYER_ID"].tolist() == [1, 2]
+    assert summary.startswith("2 players asked for, 1 of them with a record (100 shots with an outcome); "
+                              "record rows not used: none; ")
     assert pred["MAKE_PROB"].iloc[0] > 0.6 > pred["MAKE_PROB"].iloc[1] > 0.45  # his record; no record: the prior
     assert zones.columns.tolist() == ["PLAYER_ID", "SHOT_ZONE_BASIC", "ATTEMPTS", "MAKE_PROB", "FG_LO", "FG_HI"]
     assert "'queries/missing_player_id': 1" in summary and "'queries/off_court': 1" in summary
