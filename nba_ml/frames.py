@@ -8,16 +8,18 @@ from typing import Any, Iterable
 from .errors import InputError
 
 
-def require_columns(frame: Any, columns: Iterable[str], name: str) -> None:
+def require_columns(frame: Any, columns: Iterable[str], name: str, needed_for: str = "") -> None:
     """InputError unless `frame` is a DataFrame holding every one of `columns`; the message names
-    `name` (the argument or file), the columns missing and the columns found."""
+    `name` (the argument or file), the columns missing (and what needs them, `needed_for`) and the
+    columns found."""
     import pandas as pd  # the package's lowest layer; pandas only when a frame is checked
 
     if not isinstance(frame, pd.DataFrame):
         raise InputError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
     missing = [column for column in columns if column not in frame.columns]
     if missing:
-        raise InputError(f"{name} is missing column(s) {missing}; columns found: {list(frame.columns)}")
+        raise InputError(f"{name} is missing column(s) {missing}{' needed for ' + needed_for if needed_for else ''}; "
+                         f"columns found: {list(frame.columns)}")
 
 
 def frame_fingerprint(frame: Any, columns: Iterable[str], name: str = "data") -> dict[str, Any]:

@@ -136,13 +136,7 @@ def check_directory(path: str | Path, label: Optional[str] = None) -> Path:
     if path.exists() and not path.is_dir():
         mode = os.stat(path).st_mode
         raise OutputError(f"{name} is {_NOT_WRITABLE.get(stat.S_IFMT(mode), 'a file')}, not a directory")
-    folder = path
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir():
-        raise OutputError(f"cannot make the directory {name}: {folder} is not a directory")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write in {name}: permission denied in {folder}")
+    _check_folder(path, f"cannot make the directory {name}", f"cannot write in {name}")
     return path
 
 
@@ -178,13 +172,19 @@ def _check_writable(target: Path, exists: bool, name: str) -> None:
     nearest one that exists, where the missing ones are created) must let us create files."""
     if exists and not os.access(target, os.W_OK):
         raise OutputError(f"cannot write {name}: the file is read-only")
-    folder = target.parent
+    _check_folder(target.parent, f"cannot write {name}", f"cannot write {name}")
+
+
+def _check_folder(start: Path, not_a_folder: str, denied: str) -> None:
+    """OutputError unless the nearest folder that exists at or above `start` (where the missing ones would be
+    created) is a directory this process may create files in; the messages start with the two prefixes."""
+    folder = start
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     if not folder.is_dir():
-        raise OutputError(f"cannot write {name}: {folder} is not a directory")
+        raise OutputError(f"{not_a_folder}: {folder} is not a directory")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write {name}: permission denied in {folder}")
+        raise OutputError(f"{denied}: permission denied in {folder}")
 
 
 def _replaceable(path: Path, directory: bool = False) -> Path:

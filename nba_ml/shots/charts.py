@@ -55,6 +55,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from torch import Tensor
 from torch.utils.data import TensorDataset
 
+from nba_ml.frames import require_columns
 from nba_ml.shots.loader import ShotDataError
 from nba_ml.shots.court import BASELINE_Y, HALF_COURT_Y, SIDELINE_X, ZONES, zone_of
 
@@ -301,18 +302,11 @@ _DROP_ORDER = (OFF_GRID, MISSING_UNIT_KEY, IN_DROPPED_CHARTS, PARTIAL_GAME_BLOCK
 
 
 def _check_shot_columns(shots: pd.DataFrame, spec: ChartSpec) -> None:
-    """Raise ValueError naming every column the spec needs and the frame lacks, or a bad made flag."""
-    if not isinstance(shots, pd.DataFrame):
-        raise ValueError(f"shots must be a pandas DataFrame, got {type(shots).__name__}")
+    """InputError naming every column the spec needs and the frame lacks; ShotDataError for a bad made flag."""
     needed = ["LOC_X", "LOC_Y", "POSITION_GROUP", *UNIT_KEY_COLUMNS[spec.unit]]
     if spec.channels == "attempts+makes":
         needed.append("SHOT_MADE_FLAG")
-    missing = [column for column in needed if column not in shots.columns]
-    if missing:
-        raise ShotDataError(
-            f"shots is missing column(s) {missing} needed for unit={spec.unit!r}, channels={spec.channels!r}; "
-            f"columns found: {list(shots.columns)}"
-        )
+    require_columns(shots, needed, "shots", needed_for=f"unit={spec.unit!r}, channels={spec.channels!r}")
     if spec.channels == "attempts+makes" and not shots["SHOT_MADE_FLAG"].isin([0, 1]).all():
         raise ShotDataError("shots['SHOT_MADE_FLAG'] must be 0 or 1 on every row (load_shots drops other values)")
 
