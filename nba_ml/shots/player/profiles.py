@@ -391,20 +391,13 @@ class PlayerProfiles:
                                      np.arange(len(weights)) * habits, np.full(len(weights), habits), pair[gan], rescaled) \
             - pair[gan] * habits
         record = np.flatnonzero(from_record)
-        if len(record):  # his cell by weight x in-court blur mass: one search over the pairs' segments, side by side
-            offsets, record_cells = self.record_offsets.numpy(), self.record_cells.numpy()
-            theirs = pair[record]  # sorted: shots are grouped by pair
-            used = theirs[np.flatnonzero(np.diff(theirs, prepend=-1))]
-            lo, hi = offsets[pair_rows[used]], offsets[pair_rows[used] + 1]
-            length = hi - lo
-            position = np.repeat(lo - np.concatenate([[0], np.cumsum(length)[:-1]]), length) + np.arange(length.sum())
-            segment = np.repeat(np.arange(len(used)), length)
-            shifted = self._record_cumulative()[np.repeat(pair_charts[used], length), position] + segment
-            own = np.cumsum(np.diff(theirs, prepend=-1) != 0) - 1  # the segment of each record shot
-            ends = np.cumsum(length)  # his segment is short and the queries are his: a plain search is faster here
-            found = np.searchsorted(shifted, u[0, record] / v[record] + own, side="right")
-            found = np.clip(found, (ends - length)[own], ends[own] - 1)
-            which[record] = record_cells[position[found]]
+        if len(record):  # his cell by weight x in-court blur mass: his segment's guide table, then a step or two
+            cumulative, guide = self._record_cumulative(), self._record_guide()
+            offsets = self.record_offsets.numpy()
+            rows_of, charts_of = pair_rows[pair[record]], pair_charts[pair[record]]
+            lo, hi = offsets[rows_of], offsets[rows_of + 1]
+            found = _guided_search(cumulative, guide, charts_of, lo, hi, u[0, record] / v[record])
+            which[record] = self.record_cells.numpy()[found]
         cell = np.empty(len(pair), dtype=np.int64)
         cell[gan] = _alias_draw(sampler["alias_prob"], sampler["alias"], which[gan] * cells, cells, u[4, gan])
         if len(record):  # the blur is separable: a row offset, then a column offset, each by its alias table
@@ -429,6 +422,14 @@ class PlayerProfiles:
                     segment = np.cumsum(weights[:, start:stop], axis=1)
                     cached[:, start:stop] = segment / np.maximum(segment[:, -1:], 1e-300)
             object.__setattr__(self, "_record_cdf", cached)
+        return cached
+
+    def _record_guide(self) -> np.ndarray:
+        """(C, M) guide tables of _record_cumulative's segments (`_guide_tables`), made once."""
+        cached = self.__dict__.get("_record_guide_table")
+        if cached is None:
+            cached = _guide_tables(self._record_cumulative(), self.record_offsets.numpy())
+            object.__setattr__(self, "_record_guide_table", cached)
         return cached
 
     def _sampler(self) -> dict:
@@ -503,6 +504,37 @@ def _segment_search(shifted: np.ndarray, starts: np.ndarray, lengths: np.ndarray
         found[behind] += 1
         np.minimum(found, last, out=found)
         behind = behind[(shifted[found[behind]] <= target[behind]) & (found[behind] < last[behind])]
+    return found
+
+
+def _guide_tables(cumulative: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """(C, M) int32 guide tables (Chen and Asau 1974) of the rows of `cumulative`, each a run of segments
+    [offsets[s], offsets[s + 1]) rising to 1: entry lo + k of segment [lo, hi) is the first index of the
+    segment whose cumulative is above k / (hi - lo)."""
+    lengths = np.diff(offsets)
+    segment = np.repeat(np.arange(len(lengths)), lengths)
+    edges = segment + (np.arange(offsets[-1]) - offsets[:-1][segment]) / np.maximum(lengths, 1)[segment]
+    guide = np.empty(cumulative.shape, dtype=np.int32)
+    for row, values in enumerate(cumulative):  # the segments side by side, shifted apart by their index
+        guide[row] = np.minimum(np.searchsorted(values + segment, edges, side="right"), offsets[1:][segment] - 1)
+    return guide
+
+
+def _guided_search(cumulative: np.ndarray, guide: np.ndarray, charts: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                   u: np.ndarray) -> np.ndarray:
+    """For each query i: the first index j of the segment [lo[i], hi[i]) of row charts[i] of `cumulative` (each
+    segment rising to 1) with cumulative > u[i] (u in [0, 1)), by the segments' guide tables (`_record_guide`):
+    the bucket's first index, one step, and bisection for the few left (a bucket of many tiny weights)."""
+    found = guide[charts, lo + np.minimum((u * (hi - lo)).astype(np.int64), hi - lo - 1)].astype(np.int64)
+    behind = np.flatnonzero(cumulative[charts, found] <= u)
+    found[behind] += 1
+    behind = behind[(found[behind] < hi[behind] - 1) & (cumulative[charts[behind], found[behind]] <= u[behind])]
+    low, high = found[behind] + 1, hi[behind] - 1  # the answer lies in [low, high]; high's cumulative is 1
+    while len(behind) and (low < high).any():
+        middle = (low + high) // 2
+        right = cumulative[charts[behind], middle] <= u[behind]
+        low, high = np.where(right, middle + 1, low), np.where(right, high, middle)
+    found[behind] = low
     return found
 
 

@@ -88,7 +88,18 @@ def normalise_ids(ids: pd.Series) -> pd.Series:
             return value if value.strip() else None
         return value
 
-    return pd.Series([one(v) for v in values], index=ids.index, dtype=object)
+    return pd.Series(_per_distinct(values, one), index=ids.index, dtype=object)
+
+
+def _per_distinct(values, function) -> np.ndarray:
+    """function(value) for each of `values` (an object array or Series; missing ones as None), computed once per
+    distinct value: pd.factorize groups equal values (1, 1.0 and True alike), which every caller maps alike."""
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    mapped = np.empty(len(distinct) + 1, dtype=object)
+    for k, value in enumerate(distinct):
+        mapped[k] = function(value)
+    mapped[-1] = function(None)  # code -1: missing
+    return mapped[codes]
 
 
 def player_key(player_id) -> int:
@@ -116,7 +127,8 @@ def season_age(season, target) -> int:
 
 def newest_season(seasons) -> Optional[str]:
     """The newest of `seasons` (by start year when spelled YYYY-YY, else the last in sorted order)."""
-    known = sorted({str(s) for s in seasons if s is not None and not (isinstance(s, float) and np.isnan(s))})
+    distinct = pd.unique(np.asarray(seasons, dtype=object))
+    known = sorted({str(s) for s in distinct if s is not None and not (isinstance(s, float) and np.isnan(s))})
     if not known:
         return None
     return max(known, key=lambda s: (season_start(s) if season_start(s) is not None else -1, s))
@@ -127,7 +139,8 @@ def _check_groups(frame: pd.DataFrame, name: str, position_groups: tuple[str, ..
     if "POSITION_GROUP" not in frame:
         return pd.Series(None, index=frame.index, dtype=object)
     groups = frame["POSITION_GROUP"].astype(object).where(frame["POSITION_GROUP"].notna(), None)
-    groups = groups.map(lambda g: None if g is None or (isinstance(g, str) and not g.strip()) else str(g).strip())
+    groups = pd.Series(_per_distinct(groups, lambda g: None if g is None or (isinstance(g, str) and not g.strip())
+                                     else str(g).strip()), index=frame.index, dtype=object)
     unknown = sorted({g for g in groups.dropna() if g not in position_groups})
     if unknown:
         raise InputError(f"{name}: column POSITION_GROUP has unknown value(s) {unknown[:5]}; expected one of "
@@ -168,10 +181,10 @@ def player_records(observed: pd.DataFrame, position_groups: tuple[str, ...], *,
     order = np.argsort(shot_rows, kind="stable")  # grouped by player, each player's shots in record order
     if "SEASON" in observed:
         raw = observed["SEASON"].to_numpy()[usable][order]
-        seasons = np.array([None if pd.isna(s) or not str(s).strip() else str(s).strip() for s in raw], dtype=object)
+        seasons = _per_distinct(raw, lambda s: None if s is None or pd.isna(s) or not str(s).strip() else str(s).strip())
     else:
         seasons = np.full(len(order), None, dtype=object)
-    age = np.array([season_age(s, target_season) for s in seasons], dtype=np.int64)
+    age = _per_distinct(seasons, lambda s: season_age(s, target_season)).astype(np.int64)
     player, made_used = shot_rows[order], made[usable][order]
     table["SHOTS"] = np.bincount(player, minlength=len(table))
     table["OUTCOMES"] = np.bincount(player[made_used >= 0], minlength=len(table))
@@ -192,22 +205,24 @@ def _made_flags(observed: pd.DataFrame) -> np.ndarray:
 
 def _player_table(ids: list, groups: list, position_groups: tuple[str, ...]) -> pd.DataFrame:
     """One row per distinct id (first-appearance order) with the group most of his rows give (warned when two)."""
-    frame = pd.DataFrame({"PLAYER_ID": pd.Series(ids, dtype=object), "POSITION_GROUP": pd.Series(groups, dtype=object)})
     unique = list(dict.fromkeys(ids))
-    known = frame.dropna(subset=["POSITION_GROUP"])
+    row_of = {player_id: row for row, player_id in enumerate(unique)}
     rank = {group: i for i, group in enumerate(position_groups)}
-    chosen = {}
-    for player_id, votes in known.groupby("PLAYER_ID", sort=False)["POSITION_GROUP"]:
-        counts = votes.value_counts()
-        best = sorted(counts.index, key=lambda g: (-counts[g], rank[g]))
-        chosen[player_id] = best[0]
-        if len(counts) > 1:
-            listed = ", ".join(f"{g} ({counts[g]} rows)" for g in best)
-            warnings.warn(f"player {player_id!r} is listed under {len(counts)} position groups: {listed}; "
-                          f"using {best[0]} (the most rows; ties: the order {'/'.join(position_groups)})")
+    label = np.array([rank.get(g, -1) if g is not None else -1 for g in groups], dtype=np.int64)
+    rows = np.array([row_of[i] for i in ids], dtype=np.int64)
+    known = label >= 0
+    counts = np.bincount(rows[known] * len(position_groups) + label[known],
+                         minlength=len(unique) * len(position_groups)).reshape(len(unique), len(position_groups))
+    chosen = np.where(counts.sum(axis=1) > 0, counts.argmax(axis=1), -1)  # the most rows; ties: the first group
+    for row in np.flatnonzero((counts > 0).sum(axis=1) > 1):
+        order = sorted(range(len(position_groups)), key=lambda g: (-counts[row, g], g))
+        listed = ", ".join(f"{position_groups[g]} ({counts[row, g]} rows)" for g in order if counts[row, g])
+        warnings.warn(f"player {unique[row]!r} is listed under {int((counts[row] > 0).sum())} position groups: "
+                      f"{listed}; using {position_groups[chosen[row]]} (the most rows; ties: the order "
+                      f"{'/'.join(position_groups)})")
     table = pd.DataFrame({"PLAYER_ID": pd.Series(unique, dtype=object)})
-    table["POSITION_GROUP"] = pd.Series([chosen.get(player_id) for player_id in unique], dtype=object)
-    table["LABEL"] = [rank.get(g, -1) if g is not None else -1 for g in table["POSITION_GROUP"]]
+    table["POSITION_GROUP"] = pd.Series([position_groups[c] if c >= 0 else None for c in chosen], dtype=object)
+    table["LABEL"] = chosen
     return table
 
 

@@ -150,3 +150,25 @@ def test_a_draw_that_would_not_fit_is_refused_before_any_posterior_runs(model, o
         model.sample_player_shots(observed, 0, 10)
     with pytest.raises(InputError, match="shots_per_chart must be a positive integer, got 2.5"):
         model.sample_player_shots(observed, 3, 2.5)
+
+
+def test_the_guided_search_of_record_cells_is_the_inverse_cdf_exactly():
+    """A record cell is found by its segment's guide table, a step, and bisection: the same index as a binary
+    search, also for segments of very uneven weights (a Dirichlet of small power: buckets of many tiny ones)."""
+    from nba_ml.shots.player.profiles import _guide_tables, _guided_search
+
+    rng = np.random.default_rng(0)
+    lengths = np.array([1, 2, 7, 300, 1000, 3])
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    cumulative = np.zeros((3, offsets[-1]))
+    for row in range(3):
+        for lo, hi in zip(offsets[:-1], offsets[1:]):
+            weights = rng.dirichlet(np.full(hi - lo, 0.02 if row else 1.0))
+            cumulative[row, lo:hi] = np.cumsum(weights) / np.cumsum(weights)[-1]
+    segment, charts = rng.integers(0, len(lengths), 50_000), rng.integers(0, 3, 50_000)
+    u = np.concatenate([rng.random(49_990), [0.0, 1 - 2 ** -24, 0.5, 0.999999, 1e-12, 0.25, 0.75, 0.1, 0.9, 0.3]])
+    lo, hi = offsets[segment], offsets[segment + 1]
+    found = _guided_search(cumulative, _guide_tables(cumulative, offsets), charts, lo, hi, u)
+    expected = [lo_ + min(np.searchsorted(cumulative[c, lo_:hi_], q, side="right"), hi_ - lo_ - 1)
+                for c, lo_, hi_, q in zip(charts, lo, hi, u)]
+    assert np.array_equal(found, expected)
