@@ -91,6 +91,7 @@ class PlayerProfiles:
         ids = self.players["PLAYER_ID"].tolist()
         object.__setattr__(self, "_ids", ids)
         object.__setattr__(self, "_row", {player_id: row for row, player_id in enumerate(ids)})
+        object.__setattr__(self, "_keys", [player_key(player_id) for player_id in ids])  # his streams' key
 
     # --- what a simulator calls ---------------------------------------------------------------------
 
@@ -164,7 +165,7 @@ class PlayerProfiles:
         streams = PlayerStreams(_root_entropy(seed), STREAM_MAKES)
         for row in np.unique(rows):
             at = rows == row
-            offsets = self._offsets(int(row), draws, streams.of(self._ids[row]))
+            offsets = self._offsets(int(row), draws, streams.of(self._keys[row]))
             out[:, at] = _sigmoid(base[at][None, :] + offsets[:, zones[at]])
         return out
 
@@ -183,7 +184,7 @@ class PlayerProfiles:
         for row, player_id in enumerate(self.player_ids):
             density = self.densities(row).reshape(self.charts, -1).astype(np.float64)  # (C, cells)
             if self.has_makes:
-                offsets = self._offsets(row, self.charts, streams.of(player_id))  # (C, 6)
+                offsets = self._offsets(row, self.charts, streams.of(self._keys[row]))  # (C, 6)
                 base = self.surface[int(self.group[row])].numpy()[table_index(cx, cy)].astype(np.float64)
                 prob = _sigmoid(base[None, :] + offsets[:, cell_zone])  # (C, cells)
             else:
@@ -317,7 +318,7 @@ class PlayerProfiles:
         streams, start = PlayerStreams(root, STREAM_SAMPLE), 0
         distinct = 1 < draws <= self.charts  # then distinct charts, else independent ones
         for i, row in enumerate(rows):  # every number of a player from his own stream, in a fixed order
-            rng = streams.of(self._ids[row])
+            rng = streams.of(self._keys[row])
             mine = int(per_draw[i]) * draws
             pick = rng.random(self.charts if distinct else draws)
             uniforms[:, start:start + mine] = rng.random(UNIFORMS_PER_SHOT * mine, dtype=np.float32).reshape(-1, mine)
@@ -632,15 +633,15 @@ def _root_entropy(seed: Optional[int]) -> int:
 
 class PlayerStreams:
     """Per-player random streams, cheaply: one numpy Generator whose PCG64 state (and stream increment) is set
-    from a hash of (root seed, player id, stream) for each player in turn. `of(player)` returns it set to the
-    start of his stream (valid until the next call): his numbers depend on nothing but his id and the seed."""
+    from a hash of (root seed, player key, stream) for each player in turn. `of(player_key(id))` returns it set
+    to the start of his stream (valid until the next call): his numbers depend on nothing but his id and the seed."""
 
     def __init__(self, root: int, stream: int):
         self.root, self.stream = int(root), int(stream)
         self.generator = np.random.Generator(np.random.PCG64(0))
 
-    def of(self, player_id) -> np.random.Generator:
-        digest = hashlib.blake2b(f"{self.root}:{player_key(player_id)}:{self.stream}".encode(), digest_size=32).digest()
+    def of(self, key: int) -> np.random.Generator:
+        digest = hashlib.blake2b(f"{self.root}:{key}:{self.stream}".encode(), digest_size=32).digest()
         self.generator.bit_generator.state = {
             "bit_generator": "PCG64", "has_uint32": 0, "uinteger": 0,
             "state": {"state": int.from_bytes(digest[:16], "little"), "inc": int.from_bytes(digest[16:], "little") | 1}}
