@@ -260,3 +260,19 @@ def test_atomic_directory_never_replaces_a_file_and_follows_a_link(tmp_path):
 def test_output_errors_are_input_errors_the_cli_prints_in_one_line(tmp_path):
     with pytest.raises(InputError):
         check_output(tmp_path, "table")
+
+
+def test_a_table_goes_to_the_raw_file_whole_even_when_the_file_takes_a_few_bytes_at_a_time(tmp_path):
+    """The pyarrow writers write to the raw file under Python's buffer (they buffer on their own); a raw write
+    may take fewer bytes than given, and the rest is written after it."""
+    from nba_ml.io import _write_csv, check_output
+
+    class Stingy(io.FileIO):
+        def write(self, data):
+            return super().write(bytes(memoryview(data)[:3]))
+
+    frame = pd.DataFrame({"A": range(1000), "B": ["x, y"] * 1000})
+    path = tmp_path / "t.csv"
+    with io.BufferedWriter(Stingy(path, "wb")) as stream:
+        assert _write_csv(iter([pa.Table.from_pandas(frame)]), stream, check_output(path, "table")) == 1000
+    pd.testing.assert_frame_equal(pd.read_csv(path), frame)
