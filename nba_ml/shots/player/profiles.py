@@ -580,7 +580,8 @@ def check_sampling_memory(shots_per_draw, draws, *, rows_per_chunk: int = ROWS_P
 
 def check_profile_memory(model, records, charts: int, particles: int) -> None:
     """Refuse (ResourceError), before the posterior runs, profiles whose building would not fit: the particles
-    of every player (latents, weights, the generator's layers) and each record's likelihood terms."""
+    of every player (latents, weights, the generator's layers), each record's likelihood terms, the profiles
+    and the sampling tables their first draw makes (a float64 cumulative and an int32 guide per record cell)."""
     from ...gan.guard import ResourceError, machine_memory_limit
 
     limit = machine_memory_limit()
@@ -591,7 +592,7 @@ def check_profile_memory(model, records, charts: int, particles: int) -> None:
     per_particle = gan.latent_dim + 4 * model.basis.size + 3 * gan.hidden_dim
     cells = records.table["SHOTS"].clip(upper=model.basis.grid ** 2).to_numpy()
     likelihood = 3 * n * (2 ** np.ceil(np.log2(np.maximum(cells, 16)))).sum()  # bucketed record cells, 3 tensors
-    stored = players * charts * (model.basis.size + 3) + charts * cells.sum()
+    stored = players * charts * (model.basis.size + 3) + 4 * charts * cells.sum()  # in 4-byte units
     needed = 4 * (players * n * per_particle + likelihood + stored)
     if needed > limit[0]:
         raise ResourceError(f"profiles of {players:,} players with {charts:,} charts each ({n:,} particles) need about "
