@@ -381,16 +381,17 @@ class PlayerProfiles:
         cells = self.maps.shape[-1] ** 2
         share = self.record_share.numpy()[pair_rows, pair_charts].astype(np.float64)
         weights = np.cumsum(self.weights.numpy()[pair_rows, pair_charts], axis=1, dtype=np.float64)
-        weights /= weights[:, -1:]
+        weights = (weights / weights[:, -1:]).reshape(1, -1)  # the pairs' habit cumulatives side by side, one row
         v = np.repeat(share, n)
         from_record = u[0] < v
         which = np.empty(len(pair), dtype=np.int64)  # a habit (GAN part) or a record cell, per shot
         gan = np.flatnonzero(~from_record)
         rescaled = (u[0, gan] - v[gan]) / (1 - v[gan])  # uniform again, given the GAN part
-        habits = weights.shape[1]
-        which[gan] = _segment_search((weights + np.arange(len(weights))[:, None]).ravel(),
-                                     np.arange(len(weights)) * habits, np.full(len(weights), habits), pair[gan], rescaled) \
-            - pair[gan] * habits
+        habits = self.weights.shape[2]
+        offsets = np.arange(len(share) + 1) * habits
+        start = pair[gan] * habits
+        which[gan] = _guided_search(weights, _guide_tables(weights, offsets), np.zeros(len(gan), dtype=np.int64),
+                                    start, start + habits, rescaled) - start
         record = np.flatnonzero(from_record)
         if len(record):  # his cell by weight x in-court blur mass: his segment's guide table, then a step or two
             cumulative, guide = self._record_cumulative(), self._record_guide()
@@ -483,31 +484,6 @@ def _uniform_zone(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, y1: np.ndarray
     return np.where(crossed, -1, zone).astype(np.int8)
 
 
-def _segment_search(shifted: np.ndarray, starts: np.ndarray, lengths: np.ndarray, segment: np.ndarray,
-                    u: np.ndarray) -> np.ndarray:
-    """For each (segment s, u in [0, 1)): the flat index of the first value of segment s above s + u.
-
-    `shifted` holds cumulative distributions side by side, segment s (at starts[s], lengths[s] long, rising
-    to 1) shifted by s. Inverse CDF by a guide table (Chen and Asau 1974): as many buckets per segment as it
-    has values, each bucket the first index at or past its lower edge (one merge-like search of sorted
-    edges), then a step forward while the value is not above u: O(1) expected a query."""
-    edges_per = np.repeat(np.arange(len(lengths)), lengths)
-    within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    edges = edges_per + within / np.repeat(lengths, lengths)  # s + k / len_s, increasing
-    guide = np.searchsorted(shifted, edges, side="right")  # first index whose value is above the edge
-    guide_start = np.cumsum(lengths) - lengths
-    target = segment + u
-    found = guide[guide_start[segment] + np.minimum((u * lengths[segment]).astype(np.int64), lengths[segment] - 1)]
-    last = starts[segment] + lengths[segment] - 1
-    np.minimum(found, last, out=found)
-    behind = np.flatnonzero(shifted[found] <= target)
-    while len(behind):  # the values of a bucket lie between its edges: a step or two at most, on average
-        found[behind] += 1
-        np.minimum(found, last, out=found)
-        behind = behind[(shifted[found[behind]] <= target[behind]) & (found[behind] < last[behind])]
-    return found
-
-
 def _guide_tables(cumulative: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """(C, M) int32 guide tables (Chen and Asau 1974) of the rows of `cumulative`, each a run of segments
     [offsets[s], offsets[s + 1]) rising to 1: entry lo + k of segment [lo, hi) is the first index of the
@@ -524,11 +500,11 @@ def _guide_tables(cumulative: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 def _guided_search(cumulative: np.ndarray, guide: np.ndarray, charts: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                    u: np.ndarray) -> np.ndarray:
     """For each query i: the first index j of the segment [lo[i], hi[i]) of row charts[i] of `cumulative` (each
-    segment rising to 1) with cumulative > u[i] (u in [0, 1)), by the segments' guide tables (`_record_guide`):
+    segment rising to 1) with cumulative > u[i] (u in [0, 1]; 1 gives the last), by the segments' guide tables:
     the bucket's first index, one step, and bisection for the few left (a bucket of many tiny weights)."""
     found = guide[charts, lo + np.minimum((u * (hi - lo)).astype(np.int64), hi - lo - 1)].astype(np.int64)
     behind = np.flatnonzero(cumulative[charts, found] <= u)
-    found[behind] += 1
+    found[behind] = np.minimum(found[behind] + 1, hi[behind] - 1)  # u rounded up to 1 takes the last index
     behind = behind[(found[behind] < hi[behind] - 1) & (cumulative[charts[behind], found[behind]] <= u[behind])]
     low, high = found[behind] + 1, hi[behind] - 1  # the answer lies in [low, high]; high's cumulative is 1
     while len(behind) and (low < high).any():

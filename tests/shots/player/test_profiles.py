@@ -166,7 +166,7 @@ def test_the_guided_search_of_record_cells_is_the_inverse_cdf_exactly():
             weights = rng.dirichlet(np.full(hi - lo, 0.02 if row else 1.0))
             cumulative[row, lo:hi] = np.cumsum(weights) / np.cumsum(weights)[-1]
     segment, charts = rng.integers(0, len(lengths), 50_000), rng.integers(0, 3, 50_000)
-    u = np.concatenate([rng.random(49_990), [0.0, 1 - 2 ** -24, 0.5, 0.999999, 1e-12, 0.25, 0.75, 0.1, 0.9, 0.3]])
+    u = np.concatenate([rng.random(49_990), [0.0, 1 - 2 ** -24, 0.5, 0.999999, 1e-12, 0.25, 0.75, 0.1, 0.9, 1.0]])
     lo, hi = offsets[segment], offsets[segment + 1]
     found = _guided_search(cumulative, _guide_tables(cumulative, offsets), charts, lo, hi, u)
     expected = [lo_ + min(np.searchsorted(cumulative[c, lo_:hi_], q, side="right"), hi_ - lo_ - 1)
