@@ -153,8 +153,7 @@ def _sample(args: argparse.Namespace) -> int:
     if args.plot is not None:
         check_output(args.plot, "picture", "--plot")
     _require_positive(charts=args.charts, shots_per_chart=args.shots_per_chart)  # before any model or data is read
-    if out.descriptor == 1:  # the table goes to standard output: all the rest is said on stderr (main restores stdout)
-        sys.stdout = sys.stderr
+    _say_the_rest_on_stderr(out)
     kind = read_export_file(find_export(args.checkpoint) / META_FILE).kind  # the model is loaded once, by its kind
     if kind not in SAMPLED_KINDS:
         raise InputError(f"{args.checkpoint}: model.yaml has kind {kind!r}; nba-ml sample draws from "
@@ -185,6 +184,12 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 SAMPLED_KINDS = ("points", "shot_charts")  # the model.yaml kinds nba-ml sample draws from
+
+
+def _say_the_rest_on_stderr(out) -> None:
+    """When a table goes to standard output, every other line goes to stderr (main restores stdout)."""
+    if out.descriptor == 1:
+        sys.stdout = sys.stderr
 
 
 def _sample_players(model, args: argparse.Namespace):
@@ -256,6 +261,7 @@ def _makes(args: argparse.Namespace) -> int:
 
     out = check_output(args.out, "table", "--out")  # outputs first: refused before any work
     zones_out = check_output(args.zones_out, "table", "--zones-out") if args.zones_out is not None else None
+    _say_the_rest_on_stderr(out)
     model = ShotChartModel.load(args.checkpoint)
     queries, report = load_shots(args.queries, keep_backcourt=True)
     print(report)
@@ -267,7 +273,7 @@ def _makes(args: argparse.Namespace) -> int:
     pred, zones, summary = player_makes(model.makes, observed, queries, model.position_groups, season=args.season,
                                         seed=args.seed, with_zones=args.zones_out is not None, where=args.checkpoint)
     write_table(pred, out)
-    print(f"wrote {len(pred):,} make probabilities to {out.path}; {summary}", file=sys.stderr if out.descriptor == 1 else sys.stdout)
+    print(f"wrote {len(pred):,} make probabilities to {'standard output' if out.descriptor == 1 else out.path}; {summary}")
     if zones is not None:
         write_table(zones, zones_out)
         print(f"wrote {len(zones):,} (player, zone) FG% intervals to {zones_out.path}")

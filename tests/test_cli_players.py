@@ -1,5 +1,6 @@
 """`nba-ml profile`, `nba-ml makes` and `nba-ml sample --observed` end to end, as a simulator's engineer runs them."""
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -94,3 +95,20 @@ def test_sample_observed_gains_shot_value_and_made_and_writes_parquet(run, recor
     assert {"SHOT_VALUE", "MAKE_PROB", "MADE", "CHART_ID", "POSITION_GROUP"} <= set(shots.columns)
     assert len(shots) == 4 * 3 * 5 and set(shots["PLAYER_ID"]) == {"P1", "P2", "P3", "P4"}
     assert set(shots["SHOT_VALUE"]) <= {2, 3} and set(shots["MADE"]) <= {0, 1}
+
+
+def test_makes_to_standard_output_writes_the_table_alone_there(run, record, tmp_path):
+    """--out -: stdout holds the predictions and nothing else; the load reports and the summary go to stderr."""
+    import subprocess
+    import sys
+    from io import StringIO
+
+    queries = pd.read_csv(record).head(7)[["PLAYER_ID", "LOC_X", "LOC_Y"]]
+    queries.to_csv(tmp_path / "q.csv", index=False)
+    common = ["makes", "--checkpoint", str(run), "--observed", str(record), "--queries", str(tmp_path / "q.csv")]
+    done = subprocess.run([sys.executable, "-m", "nba_ml", *common, "--out", "-"], capture_output=True, text=True,
+                          cwd=Path(cli.__file__).parents[1], timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert cli.main([*common, "--out", str(tmp_path / "p.csv")]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(StringIO(done.stdout)), pd.read_csv(tmp_path / "p.csv"))
+    assert "LoadReport for" in done.stderr and "wrote 7 make probabilities to standard output; " in done.stderr
