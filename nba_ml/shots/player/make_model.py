@@ -158,9 +158,12 @@ def half_court_zone(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.minimum(zone_index(x, y), ZONE_COUNT - 1).astype(np.int64)
 
 
+_ZONE_VALUES = np.where(np.isin(np.arange(ZONE_COUNT), THREE_POINT_ZONES), 3, 2).astype(np.int8)
+
+
 def shot_value(zones: np.ndarray) -> np.ndarray:
-    """2 or 3 per zone index."""
-    return np.where(np.isin(zones, THREE_POINT_ZONES), 3, 2).astype(np.int8)
+    """2 or 3 per half-court zone index (0-5), int8: a lookup, fast enough for the sampler's every shot."""
+    return _ZONE_VALUES[zones]
 
 
 def share_features(counts: np.ndarray, position_shares: np.ndarray, share_prior: float) -> np.ndarray:

@@ -32,7 +32,7 @@ import torch
 from ...errors import InputError, ModelFileError
 from ...io import atomic_directory
 from ..charts import blur_density, cell_size
-from ..court import BASELINE_Y, SIDELINE_X, THREE_POINT_ZONES, ZONES, zone_index
+from ..court import BASELINE_Y, SIDELINE_X, ZONES, zone_index
 from .make_model import (TABLE_SHAPE, ZONE_COUNT, SkillPosterior, _sigmoid, half_court_zone, make_prob_mean,
                          shot_value, table_index)
 from .records import player_key
@@ -341,7 +341,7 @@ class PlayerProfiles:
             "LOC_X": x, "LOC_Y": y,
             "SHOT_ZONE_BASIC": pd.Categorical.from_codes(zone, dtype=ZONE_CATEGORIES),
             "SHOT_DISTANCE": (distance * 0.1).astype(np.int16),  # whole feet (distance >= 0: truncation is floor)
-            "SHOT_VALUE": (2 + ((zone >= THREE_POINT_ZONES[0]) & (zone <= THREE_POINT_ZONES[-1]))).astype(np.int8),
+            "SHOT_VALUE": shot_value(zone),
         }
         if self.has_makes:  # his offsets in each draw: mean + L z, all pairs at once
             offsets = self.skill_mean.numpy()[rows][:, None, :] + np.einsum("rdj,rij->rdi", normal, self._cholesky()[rows])
