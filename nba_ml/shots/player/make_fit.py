@@ -31,7 +31,9 @@ import torch
 from scipy.interpolate import BSpline
 
 from ...errors import InputError
+from ...frames import require_columns
 from ..charts import on_grid
+from ..court import THREE_POINT_ZONES
 from .make_model import (TABLE_SHAPE, TABLE_X0, TABLE_Y0, ZONE_COUNT, MakeConfig, MakeModel,
                          _logit, _sigmoid, half_court_zone, laplace, share_features)
 
@@ -81,11 +83,8 @@ def fit_make_model(shots: pd.DataFrame, config: MakeConfig, *, min_shots: int,
 def _population(shots: pd.DataFrame, min_shots: int, position_groups: tuple[str, ...]) -> pd.DataFrame:
     """The usable shots of player-seasons with >= min_shots of them and a known group: LOC_X, LOC_Y, MADE,
     GROUP (index), UNIT (player-season index), SEASON."""
-    needed = ["LOC_X", "LOC_Y", "SHOT_MADE_FLAG", "PLAYER_ID", "POSITION_GROUP"]
-    missing = [c for c in needed if c not in shots.columns]
-    if missing:
-        raise InputError(f"the make model needs column(s) {missing} in the training shots; columns found: "
-                         f"{list(shots.columns)}")
+    require_columns(shots, ["LOC_X", "LOC_Y", "SHOT_MADE_FLAG", "PLAYER_ID", "POSITION_GROUP"], "the training shots",
+                    needed_for="the make model")
     frame = pd.DataFrame({"LOC_X": pd.to_numeric(shots["LOC_X"], errors="coerce"),
                           "LOC_Y": pd.to_numeric(shots["LOC_Y"], errors="coerce"),
                           "MADE": pd.to_numeric(shots["SHOT_MADE_FLAG"], errors="coerce"),
@@ -129,7 +128,7 @@ class Design:
         feet = np.hypot(x, y) / 10.0
         angle = np.clip(np.arctan2(x, np.maximum(y, 0.0) + 1e-9), ANGLE_KNOTS[0], ANGLE_KNOTS[-1])
         zones = half_court_zone(x, y)
-        three = np.isin(zones, (3, 4, 5)).astype(np.float64)
+        three = np.isin(zones, THREE_POINT_ZONES).astype(np.float64)
         distance = _evaluate(self.distance_basis, feet, DISTANCE_KNOTS_FT)
         angles = _evaluate(self.angle_basis, angle, ANGLE_KNOTS)
         band = np.stack([feet < 4, (feet >= 4) & (three == 0), three == 1], axis=1).astype(np.float64)
