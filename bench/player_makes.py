@@ -3,6 +3,7 @@
     python bench/player_makes.py                      # the seasons setting and the three split folds
     python bench/player_makes.py --settings split:0   # one setting
     python bench/player_makes.py --work DIR --retrain # keep the work in DIR; train again even if DIR has a model
+    python bench/player_makes.py --settings dev:0 dev:1 dev:2   # 2017-18 split by players (below)
 
 For each setting the protocol (../shared/bench/makes_protocol.py, run as a program, not copied) writes the
 records, queries and training shots; the shipped config is trained on the training shots with
@@ -11,11 +12,16 @@ protocol's `score` prints the table and PASS or FAIL. Each record's file gets a 
 its shots are from: the judged season, or 2017-18 for 'hist'), and `--season` is the judged season: the
 simulator knows both, and the make model discounts a record by its age and widens a season it was not
 trained on (nba_ml.shots.player.make_model).
+
+The dev folds are the protocol's split setting on 2017-18 instead of 2022-23 (its `main` takes the seasons
+as a mapping; the judged season is then 2017-18): players no baseline was tuned on, a check that a gain in
+the protocol's folds is not their luck.
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import shutil
 import subprocess
 import sys
 import time
@@ -25,7 +31,20 @@ REPO = Path(__file__).resolve().parents[1]
 PROTOCOL = REPO.parent / "shared" / "bench" / "makes_protocol.py"
 CONFIG = REPO / "nba_ml" / "configs" / "shot_charts.yaml"
 SETTINGS = ("seasons", "split:0", "split:1", "split:2")
+DEV = ("dev:0", "dev:1", "dev:2")
 JUDGED, OLDER = "2022-23", "2017-18"
+
+
+def protocol(setting: str) -> tuple[list[str], str, str]:
+    """(the command that runs the protocol for `setting`, the protocol's name of the setting, the judged season)."""
+    if setting not in SETTINGS + DEV:
+        sys.exit(f"unknown setting {setting!r}: one of {', '.join(SETTINGS + DEV)}")
+    if setting.startswith("dev:"):
+        older = PROTOCOL.parent.parent / "data" / "nba_shots_2017-18_regular_season.csv.gz"
+        call = (f"import sys; sys.path.insert(0, {str(PROTOCOL.parent)!r}); import makes_protocol as p; "
+                f"p.main({{{OLDER!r}: {str(older)!r}, {JUDGED!r}: {str(older)!r}}})")
+        return [sys.executable, "-c", call], setting.replace("dev:", "split:"), OLDER
+    return [sys.executable, str(PROTOCOL)], setting, JUDGED
 
 
 def run(command: list[str], log: Path) -> tuple[float, str]:
@@ -54,31 +73,35 @@ def bench_setting(setting: str, work: Path, retrain: bool) -> str:
     folder = work / setting.replace(":", "_")
     folder.mkdir(parents=True, exist_ok=True)
     python = sys.executable
+    command, name, judged = protocol(setting)
     if not (folder / "queries.csv").exists():
-        run([python, str(PROTOCOL), "observed", setting, str(folder)], folder / "observed.log")
+        run([*command, "observed", name, str(folder)], folder / "observed.log")
     model = folder / "run"
+    if retrain and model.exists():  # the bench's own run: nba-ml train refuses a folder that holds one
+        shutil.rmtree(model)
+        print(f"{setting}: removed the earlier run {model} (--retrain)", flush=True)
     if retrain or not (model / "model" / "model.yaml").exists():
         seconds, _ = run([python, "-m", "nba_ml", "train", "--config", str(CONFIG), "--data", str(folder / "train.csv.gz"),
                           "--out", str(model), "--quiet"], folder / "train.log")
         print(f"{setting}: trained in {seconds:.0f} s", flush=True)
     records = ["0", "50", "200"] + (["hist"] if setting == "seasons" else [])
     for n in records:
-        season = OLDER if n == "hist" else JUDGED
+        season = OLDER if n == "hist" else judged
         observed = with_season(folder / f"obs_n{n}.csv", folder / f"obs_n{n}_season.csv", season)
         seconds, _ = run([python, "-m", "nba_ml", "makes", "--checkpoint", str(model), "--observed", str(observed),
                           "--queries", str(folder / "queries.csv"), "--out", str(folder / f"pred_n{n}.csv"),
-                          "--zones-out", str(folder / f"zones_n{n}.csv"), "--season", JUDGED, "--seed", "0"],
+                          "--zones-out", str(folder / f"zones_n{n}.csv"), "--season", judged, "--seed", "0"],
                          folder / f"makes_n{n}.log")
         print(f"{setting}: nba-ml makes, record n = {n}: {seconds:.1f} s", flush=True)
-    _, score = run([python, str(PROTOCOL), "score", setting, str(folder)], folder / "score.log")
-    return score
+    _, score = run([*command, "score", name, str(folder)], folder / "score.log")
+    return score if name == setting else f"{setting} (the protocol's {name} on {OLDER}):\n{score}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--settings", nargs="+", default=list(SETTINGS), help="seasons, split:0, split:1, split:2")
+    parser.add_argument("--settings", nargs="+", default=list(SETTINGS), help="seasons, split:0-2, dev:0-2")
     parser.add_argument("--work", type=Path, default=REPO / "bench_out" / "player_makes", help="work folder")
-    parser.add_argument("--retrain", action="store_true", help="train the models again even if the work folder has them")
+    parser.add_argument("--retrain", action="store_true", help="train the models again (the work folder's earlier runs are removed first)")
     args = parser.parse_args()
     for setting in args.settings:
         print(bench_setting(setting, args.work, args.retrain), flush=True)

@@ -83,7 +83,7 @@ def test_a_model_trained_without_makes_says_why_and_how_to_retrain(record, tmp_p
     pd.DataFrame({"PLAYER_ID": ["P1"], "LOC_X": [0.0], "LOC_Y": [10.0]}).to_csv(queries, index=False)
     assert cli.main(["makes", "--checkpoint", str(tmp_path / "run"), "--queries", str(queries),
                      "--out", str(tmp_path / "p.csv")]) == 2
-    assert "has no make model (it was trained without makes" in capsys.readouterr().err
+    assert "has no make model: it was trained without makes" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])

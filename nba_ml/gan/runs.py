@@ -30,7 +30,6 @@ from torch.utils.data import TensorDataset
 from .. import interrupts
 from ..errors import one_line
 from ..io import check_directory, locked, write_json_atomic, write_text_atomic
-from ..plots import plt, save_figure  # the headless Agg backend, chosen once in nba_ml.plots
 from . import distributed
 from .checkpoint import CHECKPOINT_DIR, CheckpointWarning, checkpoint_callback, latest_checkpoint, load_latest_checkpoint
 from .config import ConfigError, GANConfig, read_yaml_mapping, validate_config
@@ -353,6 +352,8 @@ def write_plots(history: list[dict], plots_dir: Path) -> list[Path]:
 
 def plot_history(history: list[dict], path: Path, title: str, keys: tuple[str, ...],
                  band: Optional[tuple[str, str]], reference: Optional[float]) -> Path:
+    from ..plots import plt, save_figure  # here, not at import: matplotlib costs every command half a second
+
     fig, ax = plt.subplots(figsize=(7, 4))
     for key in keys:
         rows = [row for row in history if key in row]

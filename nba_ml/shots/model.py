@@ -35,7 +35,7 @@ from ..gan.networks import NETWORKS
 from .basis import ChartBasis
 from .charts import ChartSpec, decode_weights, draw_shots
 from .player.chart_posterior import DEFAULT_PARTICLES, player_posterior
-from .player.make_model import MakeConfig, MakeModel, skill_posterior
+from .player.make_model import NO_MAKE_MODEL, MakeConfig, MakeModel, skill_posterior
 from .player.profiles import (DEFAULT_CHARTS, PlayerProfiles, build_profiles, check_profile_memory,
                               check_sampling_memory)
 from .player.records import player_records
@@ -207,9 +207,8 @@ class ShotChartModel:
         if self.basis is not None:  # without one, player_posterior says why
             check_profile_memory(self, records, charts, posterior_options.get("particles", DEFAULT_PARTICLES))
         if self.makes is None:
-            warnings.warn("this model has no make model (it was trained without makes: charts.channels 'attempts' or "
-                          "makes.fit false): the profiles say where each player shoots, without MAKE_PROB or MADE; "
-                          "retrain with channels 'attempts+makes' on shots with SHOT_MADE_FLAG for how well")
+            warnings.warn("this model has no make model, so the profiles say where each player shoots, without "
+                          f"MAKE_PROB or MADE: {NO_MAKE_MODEL}")
         elif not records.has_outcomes and int(records.table["SHOTS"].sum()) > 0:
             warnings.warn("observed has no SHOT_MADE_FLAG column: the make model needs each shot's 0/1 outcome, so "
                           "MAKE_PROB is each player's position rate (where he shoots still follows his record)")

@@ -53,6 +53,7 @@ logit scale by a per-player skill ~ N(0, 0.2); SHOT_MADE_FLAG is drawn from it.
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit, logit
 
 from nba_ml.shots.court import (
     ABOVE_THE_BREAK_3,
@@ -124,7 +125,7 @@ def synthetic_league(n_players: int = 300, shots_per_player: int = 400, seed: in
     loc_x, loc_y = _draw_locations(zone, player, players, rng)
 
     fg_pct = np.array([ZONE_FG_PCT_2022_23[name] for name in HALF_COURT_ZONES])[zone]
-    make_prob = _sigmoid(_logit(fg_pct) + players["skill"][player])
+    make_prob = expit(logit(fg_pct) + players["skill"][player])
     made = rng.random(len(player)) < make_prob
     game = rng.integers(1, GAMES_PER_SEASON + 1, size=len(player))
     return _as_frame(player, archetype, game, loc_x, loc_y, made)
@@ -235,13 +236,6 @@ def _above_the_break(player: np.ndarray, players: dict, rng: np.random.Generator
 
 _ZONE_SAMPLERS = (_restricted_area, _paint, _mid_range, _corner(-1.0), _corner(1.0), _above_the_break)  # HALF_COURT_ZONES order
 
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    return np.log(p / (1 - p))
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-z))
 
 
 def _as_frame(player, archetype, game, loc_x, loc_y, made) -> pd.DataFrame:

@@ -12,10 +12,11 @@ The population: player-seasons with at least `min_shots` half-court shots, a kno
    is a step), B-splines of the angle in three distance bands (at the rim, two-point range, threes), and
    one indicator per zone (the restricted-area and paint lines are steps too). Second differences of
    neighbouring spline coefficients are penalised (`smoothness`). Fitted by Newton's method.
-2. The players' offsets and their prior (B, S): EM with Laplace approximations, each player-season
-   weighted by its shots (a simulator cares most about the players who shoot most). Then the surface is
-   refitted with each shot's offset as a fixed part of its logit (so that a spot's rate is the rate of
-   an average shooter there, not of whoever shoots there most), and the prior once more.
+2. The players' offsets from that surface and their prior (B, S): EM with Laplace approximations, each
+   player-season weighted by its shots (a simulator cares most about the players who shoot most). The
+   surface stays the rate of the shots taken at a spot, whoever takes them: a player without a record is
+   predicted at the rate of the league's shots there, and the offsets are measured from it (a surface
+   refitted with the offsets in its logits, an average shooter's, scored worse: docs/benchmarks.md).
 3. The coarse surface: per group, the make rate of coarse_cell_ft cells, shrunk toward the rate of the
    cell's zone x 4 ft distance band with coarse_prior_shots pseudo-shots.
 4. The zone shares' Dirichlet strength: method of moments over the population's players.
@@ -29,13 +30,14 @@ import numpy as np
 import pandas as pd
 import torch
 from scipy.interpolate import BSpline
+from scipy.special import expit
 
 from ...errors import InputError
 from ...frames import require_columns
 from ..charts import on_grid
 from ..court import THREE_POINT_ZONES
 from .make_model import (TABLE_SHAPE, TABLE_X0, TABLE_Y0, ZONE_COUNT, MakeConfig, MakeModel,
-                         _logit, _sigmoid, half_court_zone, laplace, share_features)
+                         clipped_logit, half_court_zone, laplace, share_features)
 
 DISTANCE_KNOTS_FT = np.array([0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 10, 12, 14, 16, 18, 20, 21, 22,
                               23, 23.75, 24.5, 25.5, 27, 29, 32, 36, 42, 49.0])
@@ -66,11 +68,7 @@ def fit_make_model(shots: pd.DataFrame, config: MakeConfig, *, min_shots: int,
     unit_group[player] = group
     shares = np.stack([_shares(zones[group == g]) for g in range(len(position_groups))] + [_shares(zones)])
     features = share_features(counts, shares[unit_group], 0.0)
-    for refit in range(2):  # the prior given the surface, the surface given the offsets, the prior again
-        base = surface.logit(x, y, group)
-        offsets, coef, cov = _prior(base, zones, made, player, features, weights)
-        if refit == 0:
-            surface = surface.fit(x, y, group, made, offset=offsets[player, zones])
+    coef, cov = _prior(surface.logit(x, y, group), zones, made, player, features, weights)
 
     return MakeModel(
         config=config, position_groups=tuple(position_groups),
@@ -164,9 +162,8 @@ class Surface:
         self.design, self.groups, self.config = design, groups, config
         self.beta = np.zeros((groups + 1, design.width))  # row 0 shared, row 1 + g group g's deviation
 
-    def fit(self, x, y, group, made, offset=None) -> "Surface":
+    def fit(self, x, y, group, made) -> "Surface":
         X = self.design(x, y)
-        offset = np.zeros(len(x)) if offset is None else offset
         width, groups = self.design.width, self.groups
         penalty = np.zeros(((groups + 1) * width,) * 2)
         penalty[:width, :width] = self.design.penalty(self.config.smoothness)
@@ -177,10 +174,10 @@ class Surface:
         beta = self.beta.ravel().copy()
         for _ in range(FIT_ITERATIONS):
             coef = beta.reshape(groups + 1, width)
-            eta = offset + X @ coef[0]
+            eta = X @ coef[0]
             for g, r in enumerate(rows):
                 eta[r] += X[r] @ coef[g + 1]
-            p = _sigmoid(eta)
+            p = expit(eta)
             residual, w = made - p, p * (1 - p)
             gradient = np.zeros_like(beta)
             hessian = penalty.copy()
@@ -229,7 +226,7 @@ class Surface:
 
 def _prior(base, zones, made, player, features, weights):
     """EM for the prior of the offsets (mean features @ coef, covariance cov), the units weighted by
-    `weights`; returns (posterior modes (units, 6), coef (5, 6), cov (6, 6))."""
+    `weights`; returns (coef (5, 6), cov (6, 6))."""
     units = len(weights)
     coef = np.zeros((features.shape[1], ZONE_COUNT))
     cov = np.eye(ZONE_COUNT) * 0.04
@@ -241,7 +238,7 @@ def _prior(base, zones, made, player, features, weights):
         residual = mode - features @ coef
         cov = (residual * weights[:, None]).T @ residual + np.einsum("p,pij->ij", weights, post)
         cov = (cov + cov.T) / 2
-    return mode, coef, cov
+    return coef, cov
 
 
 def _coarse_table(x, y, group, made, config: MakeConfig, groups: int) -> np.ndarray:
@@ -266,7 +263,7 @@ def _coarse_table(x, y, group, made, config: MakeConfig, groups: int) -> np.ndar
         prior = np.where(attempts > 0, np.bincount(shot_cells[m], band_rate[shot_bands[m]], rows * columns)
                          / np.maximum(attempts, 1), made[m].mean())
         rate = (makes + config.coarse_prior_shots * prior) / (attempts + config.coarse_prior_shots)
-        out[g] = _logit(rate[table_cells]).reshape(TABLE_SHAPE)
+        out[g] = clipped_logit(rate[table_cells]).reshape(TABLE_SHAPE)
     return out
 
 

@@ -9,8 +9,8 @@ in with probability
 
     p = sigmoid(f_g(x) + u_i[z(x)])
 
-f_g is the league's make surface of his position group g (a smooth location model, fitted jointly with the
-players' offsets: nba_ml.shots.player.make_fit); u_i his skill, six logit offsets, one per zone, with the
+f_g is the league's make surface of his position group g (a smooth location model of the rate of the shots
+taken there: nba_ml.shots.player.make_fit); u_i his skill, six logit offsets, one per zone, with the
 prior u_i ~ N(B (s_i - s_g), S): S is the spread and correlation of skill across zones among the training
 population (player-seasons of at least charts.min_shots shots), and the mean moves with where he shoots
 (s_i, his zone shares, shrunk toward his position's s_g with a Dirichlet prior: a player who takes many
@@ -40,6 +40,7 @@ from typing import Optional
 import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field
+from scipy.special import expit, logit
 
 from ..court import BASELINE_Y, HALF_COURT_Y, SIDELINE_X, THREE_POINT_ZONES, zone_index
 
@@ -120,8 +121,8 @@ class MakeModel:
         weight = self.config.new_season_fine_weight
         if self.known_season(season) or weight == 1:
             return fine
-        mixed = weight * _sigmoid(fine) + (1 - weight) * _sigmoid(self.coarse.numpy())
-        return _logit(mixed).astype(np.float32)
+        mixed = weight * expit(fine) + (1 - weight) * expit(self.coarse.numpy())
+        return clipped_logit(mixed).astype(np.float32)
 
     def group_of(self, labels: np.ndarray) -> np.ndarray:
         """Surface row of each position label (-1, unknown: the league's row)."""
@@ -186,7 +187,7 @@ def laplace(base: np.ndarray, zone: np.ndarray, made: np.ndarray, player: np.nda
     flat = player * ZONE_COUNT + zone
     moving = np.ones(players, dtype=bool)  # a player stops when his own step is below the tolerance
     for _ in range(NEWTON_ITERATIONS):
-        p = _sigmoid(base + u[player, zone])
+        p = expit(base + u[player, zone])
         gradient = np.bincount(flat, made - p, players * ZONE_COUNT).reshape(players, ZONE_COUNT)
         curvature = np.bincount(flat, p * (1 - p), players * ZONE_COUNT).reshape(players, ZONE_COUNT)
         gradient -= np.einsum("pij,pj->pi", precision, u - prior_mean)
@@ -197,7 +198,7 @@ def laplace(base: np.ndarray, zone: np.ndarray, made: np.ndarray, player: np.nda
         moving &= np.abs(step).max(axis=1, initial=0.0) >= NEWTON_TOLERANCE
         if not moving.any():
             break
-    p = _sigmoid(base + u[player, zone])
+    p = expit(base + u[player, zone])
     curvature = np.bincount(flat, p * (1 - p), players * ZONE_COUNT).reshape(players, ZONE_COUNT)
     return u, np.linalg.inv(precision + curvature[:, :, None] * np.eye(ZONE_COUNT))
 
@@ -279,7 +280,7 @@ def make_prob_mean(posterior: SkillPosterior, rows: np.ndarray, x: np.ndarray, y
     centre = posterior.base_logit(rows, x, y) + posterior.mean[rows, zones]
     sd = np.sqrt(posterior.cov[rows, zones, zones])
     nodes, weights = np.polynomial.hermite_e.hermegauss(HERMITE_NODES)
-    return np.einsum("nk,k->n", _sigmoid(centre[:, None] + sd[:, None] * nodes[None, :]), weights) / weights.sum()
+    return np.einsum("nk,k->n", expit(centre[:, None] + sd[:, None] * nodes[None, :]), weights) / weights.sum()
 
 
 def offset_draws(posterior: SkillPosterior, row: int, draws: int, rng: np.random.Generator) -> np.ndarray:
@@ -288,13 +289,13 @@ def offset_draws(posterior: SkillPosterior, row: int, draws: int, rng: np.random
     return posterior.mean[row] + rng.standard_normal((draws, ZONE_COUNT)) @ cholesky.T
 
 
-def _sigmoid(v):
-    return 1.0 / (1.0 + np.exp(-v))
+NO_MAKE_MODEL = ("it was trained without makes (charts.channels 'attempts' or makes.fit false); retrain it "
+                 "with channels 'attempts+makes' on shots with SHOT_MADE_FLAG")
 
 
-def _logit(p):
-    p = np.clip(p, 1e-7, 1 - 1e-7)
-    return np.log(p) - np.log1p(-p)
+def clipped_logit(p):
+    """logit(p), p clipped to [1e-7, 1 - 1e-7] (a rate of 0 or 1 stays finite)."""
+    return logit(np.clip(p, 1e-7, 1 - 1e-7))
 
 
 def zone_intervals(posterior: SkillPosterior, rows: np.ndarray, x: np.ndarray, y: np.ndarray,
@@ -314,7 +315,7 @@ def zone_intervals(posterior: SkillPosterior, rows: np.ndarray, x: np.ndarray, y
         for zone in np.unique(zones[mine]):
             at = np.flatnonzero(mine & (zones == zone))
             offset = posterior.mean[row, zone] + np.sqrt(posterior.cov[row, zone, zone]) * rng.standard_normal(draws)
-            p = _sigmoid(base[at][None, :] + offset[:, None])  # (draws, attempts)
+            p = expit(base[at][None, :] + offset[:, None])  # (draws, attempts)
             fg = (rng.random(p.shape) < p).mean(axis=1)
             lo, hi = np.percentile(fg, [tail, 100 - tail])
             out.append({"ROW": int(row), "ZONE": int(zone), "ATTEMPTS": len(at), "MAKE_PROB": float(mean[at].mean()),
@@ -340,9 +341,7 @@ def player_makes(model: Optional[MakeModel], observed, queries, position_groups:
     from .records import normalise_ids, player_key, player_records
 
     if model is None:
-        raise InputError(f"{where}: this model has no make model (it was trained without makes: charts.channels "
-                         "'attempts' or makes.fit false); retrain it with channels 'attempts+makes' on shots with "
-                         "SHOT_MADE_FLAG")
+        raise InputError(f"{where}: this model has no make model: {NO_MAKE_MODEL}")
     require_columns(queries, ("PLAYER_ID", "LOC_X", "LOC_Y"), "queries")
     if len(observed) and "SHOT_MADE_FLAG" not in observed:
         raise InputError("observed: the make model needs each shot's outcome, a SHOT_MADE_FLAG column of 0/1; "

@@ -28,12 +28,13 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 import pandas as pd
 import torch
+from scipy.special import expit
 
 from ...errors import InputError, ModelFileError
 from ...io import atomic_directory
 from ..charts import blur_density, cell_size
 from ..court import BASELINE_Y, SIDELINE_X, ZONES, zone_index
-from .make_model import (TABLE_SHAPE, ZONE_COUNT, SkillPosterior, _sigmoid, half_court_zone, make_prob_mean,
+from .make_model import (NO_MAKE_MODEL, TABLE_SHAPE, ZONE_COUNT, SkillPosterior, half_court_zone, make_prob_mean,
                          shot_value, table_index)
 from .records import player_key
 
@@ -106,9 +107,7 @@ class PlayerProfiles:
 
     def _require_makes(self) -> None:
         if not self.has_makes:
-            raise InputError("these profiles have no make model: the shot-chart model was trained without makes "
-                             "(charts.channels 'attempts' or makes.fit false); retrain it with channels "
-                             "'attempts+makes' on shots with SHOT_MADE_FLAG")
+            raise InputError(f"these profiles have no make model: the shot-chart model {NO_MAKE_MODEL}")
 
     @property
     def charts(self) -> int:
@@ -166,7 +165,7 @@ class PlayerProfiles:
         for row in np.unique(rows):
             at = rows == row
             offsets = self._offsets(int(row), draws, streams.of(self._keys[row]))
-            out[:, at] = _sigmoid(base[at][None, :] + offsets[:, zones[at]])
+            out[:, at] = expit(base[at][None, :] + offsets[:, zones[at]])
         return out
 
     def table(self, *, level: float = 0.9) -> pd.DataFrame:
@@ -186,7 +185,7 @@ class PlayerProfiles:
             if self.has_makes:
                 offsets = self._offsets(row, self.charts, streams.of(self._keys[row]))  # (C, 6)
                 base = self.surface[int(self.group[row])].numpy()[table_index(cx, cy)].astype(np.float64)
-                prob = _sigmoid(base[None, :] + offsets[:, cell_zone])  # (C, cells)
+                prob = expit(base[None, :] + offsets[:, cell_zone])  # (C, cells)
             else:
                 prob = np.full_like(density, np.nan)
             share = np.stack([density[:, cell_zone == z].sum(axis=1) for z in range(ZONE_COUNT)], axis=1)  # (C, 6)

@@ -127,7 +127,7 @@ def test_player_makes_answers_every_query_and_counts_what_it_cannot():
 
 def test_a_model_without_makes_and_a_record_without_outcomes_say_what_is_needed():
     queries = pd.DataFrame({"PLAYER_ID": [1], "LOC_X": [0.0], "LOC_Y": [10.0]})
-    with pytest.raises(ValueError, match="no make model .* retrain it with channels 'attempts\\+makes'"):
+    with pytest.raises(ValueError, match="no make model: .* retrain it with channels 'attempts\\+makes'"):
         player_makes(None, queries.iloc[:0], queries, GROUPS)
     with pytest.raises(ValueError, match="needs each shot's outcome, a SHOT_MADE_FLAG column"):
         player_makes(flat_model(), record(1, RIM, 1, 1).drop(columns="SHOT_MADE_FLAG"), queries, GROUPS)

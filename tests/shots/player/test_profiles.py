@@ -113,8 +113,8 @@ def test_bad_arguments_are_refused_in_one_line(profiles, tmp_path):
 def test_a_model_without_makes_gives_locations_and_says_why_it_has_no_probabilities(observed):
     attempts_only, _, _ = train_shot_model({**TINY, "charts": {**TINY["charts"], "channels": "attempts"}},
                                            synthetic_league(30, 120, seed=0))
-    with pytest.warns(UserWarning, match=r"this model has no make model .* without MAKE_PROB or MADE; retrain with "
-                                         r"channels 'attempts\+makes'"):
+    with pytest.warns(UserWarning, match=r"this model has no make model, so .* without MAKE_PROB or MADE: it was "
+                                         r"trained without makes .*; retrain it with channels 'attempts\+makes'"):
         profiles = attempts_only.player_profiles(observed, seed=0, charts=4)
     assert "MAKE_PROB" not in profiles.sample(5) and not profiles.has_makes
     with pytest.raises(ValueError, match="trained without makes"):
