@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
 import shutil
 import subprocess
 import sys
@@ -103,8 +104,28 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=REPO / "bench_out" / "player_makes", help="work folder")
     parser.add_argument("--retrain", action="store_true", help="train the models again (the work folder's earlier runs are removed first)")
     args = parser.parse_args()
+    scores = []
     for setting in args.settings:
-        print(bench_setting(setting, args.work, args.retrain), flush=True)
+        scores.append(bench_setting(setting, args.work, args.retrain))
+        print(scores[-1], flush=True)
+    print(pooled(scores))
+
+
+def pooled(scores: list[str]) -> str:
+    """One line over the settings, from the protocol's 'model minus best baseline' lines: how many pass, the
+    PPS margins of the records it judges on PPS (n > 0) and the log-loss margins of every record."""
+    ll, pps = [], []
+    for score in scores:
+        for n, ll_gain, pps_gain in re.findall(r"n(\w+)=\(ll ([+-][\d.]+), pps ([+-][\d.]+),", score):
+            ll.append(float(ll_gain))
+            if n != "0":
+                pps.append(float(pps_gain))
+    passed = sum(score.rstrip().endswith("PASS") for score in scores)
+    if not pps:
+        return f"{passed} of {len(scores)} settings PASS"
+    return (f"{passed} of {len(scores)} settings PASS; PPS MAE margin over the best baseline (n > 0): mean "
+            f"{sum(pps) / len(pps):+.4f} over {len(pps)} records, {sum(g > 0 for g in pps)} ahead, from {min(pps):+.4f} "
+            f"to {max(pps):+.4f}; log-loss ahead of every baseline in {sum(g > 0 for g in ll)} of {len(ll)}")
 
 
 if __name__ == "__main__":
