@@ -283,12 +283,6 @@ def make_prob_mean(posterior: SkillPosterior, rows: np.ndarray, x: np.ndarray, y
     return np.einsum("nk,k->n", expit(centre[:, None] + sd[:, None] * nodes[None, :]), weights) / weights.sum()
 
 
-def offset_draws(posterior: SkillPosterior, row: int, draws: int, rng: np.random.Generator) -> np.ndarray:
-    """(draws, 6) posterior draws of one player's offsets."""
-    cholesky = np.linalg.cholesky(posterior.cov[row])
-    return posterior.mean[row] + rng.standard_normal((draws, ZONE_COUNT)) @ cholesky.T
-
-
 NO_MAKE_MODEL = ("it was trained without makes (charts.channels 'attempts' or makes.fit false); retrain it "
                  "with channels 'attempts+makes' on shots with SHOT_MADE_FLAG")
 
