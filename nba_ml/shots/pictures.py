@@ -212,7 +212,7 @@ def plot_player_cards(profiles, path: str | Path, *, observed: pd.DataFrame | No
         raise ValueError(f"max_players must be at least 1, got {max_players}")
     ids = list(profiles.player_ids if players is None else players)[:max_players]
     rows = profiles.rows_of(ids)
-    table = profiles.table()
+    table = profiles.table(players=ids)  # the shown players' rows alone: all of a season's take seconds
     zones = list(court.ZONES[:6])
     with _court_figure(len(ids), 3, path, title) as axes:
         for (record_ax, chart_ax, fg_ax), player, row in zip(axes, ids, rows):

@@ -168,11 +168,13 @@ class PlayerProfiles:
             out[:, at] = expit(base[at][None, :] + offsets[:, zones[at]])
         return out
 
-    def table(self, *, level: float = 0.9) -> pd.DataFrame:
+    def table(self, *, level: float = 0.9, players: Optional[Sequence] = None) -> pd.DataFrame:
         """Per player and zone (and 'All'): SHARE of his shots, FG%, points per shot (PPS), each with the central
-        `level` interval over his posterior (where he shoots and how well, together), and the league's FG%."""
+        `level` interval over his posterior (where he shoots and how well, together), and the league's FG%.
+        `players`: only these (each player's rows are the same whoever else is asked for)."""
         if not 0 < level < 1:
             raise InputError(f"level must be in (0, 1), got {level}")
+        rows = range(len(self.players)) if players is None else self.rows_of(players)
         grid = self.maps.shape[-1]
         cx, cy = _cell_centres(grid)
         cell_zone = half_court_zone(cx, cy)
@@ -180,7 +182,8 @@ class PlayerProfiles:
         tail = (1 - level) / 2 * 100
         records = []
         streams = PlayerStreams(_root_entropy(self.seed), STREAM_TABLE)
-        for row, player_id in enumerate(self.player_ids):
+        for row in rows:
+            row, player_id = int(row), self._ids[row]
             density = self.densities(row).reshape(self.charts, -1).astype(np.float64)  # (C, cells)
             if self.has_makes:
                 offsets = self._offsets(row, self.charts, streams.of(self._keys[row]))  # (C, 6)

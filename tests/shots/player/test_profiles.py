@@ -90,6 +90,10 @@ def test_table_gives_each_zone_share_fg_and_points_with_intervals_and_the_league
         assert (table[f"{name}_LO"] <= table[name] + 1e-12).all() and (table[name] <= table[f"{name}_HI"] + 1e-12).all()
     everyone = table[table["SHOT_ZONE_BASIC"] == "All"]
     assert everyone["LEAGUE_FG"].between(0.3, 0.6).all() and (everyone["SHARE"] == 1).all()
+    some = profiles.player_ids[::-2][:2]  # a player's rows are the same when only some players are asked for
+    subset = profiles.table(players=some)
+    expected = table.set_index("PLAYER_ID").loc[some].reset_index()
+    pd.testing.assert_frame_equal(subset, expected[subset.columns])
 
 
 def test_saved_profiles_load_to_the_same_draws(profiles, tmp_path):
