@@ -189,13 +189,13 @@ def player_posterior(model, observed, n_charts: int, *, players: Optional[pd.Dat
     rngs = player_generators(records, seed, STREAM_POSTERIOR)
 
     labels = _particle_labels(model, table["LABEL"].to_numpy(), n, rngs)  # (P, N)
-    state = _SMCState.start(model, labels, cells, rngs)
+    distinct = [np.unique(c, return_counts=True) for c in cells]  # per player: his distinct cells, his shots in each
+    state = _SMCState.start(model, labels, distinct, rngs)
     power = likelihood_power(torch.tensor(table["SHOTS"].to_numpy()), tau, saturation)
     diagnostics = state.run(power)
 
     pick = torch.stack([torch.randperm(n, generator=g)[:n_charts] for g in rngs])  # (P, n_charts)
     weights = torch.gather(state.weights, 1, pick[..., None].expand(-1, -1, state.weights.shape[-1]))
-    distinct = [np.unique(c, return_counts=True) for c in cells]
     share, record_weights = _record_parts(distinct, power, concentration, n_charts, rngs)
     out = table[["PLAYER_ID", "POSITION_GROUP", "SHOTS"]].copy()
     for key, values in diagnostics.items():
@@ -262,10 +262,9 @@ class _SMCState:
     loglik: Tensor = None
 
     @classmethod
-    def start(cls, model, labels: Tensor, cells: list[np.ndarray], rngs: list) -> "_SMCState":
+    def start(cls, model, labels: Tensor, distinct: list[tuple[np.ndarray, np.ndarray]], rngs: list) -> "_SMCState":
         padded_cells, padded_counts = [], []
-        for shot_cells in cells:  # each padded to a length of its own (a power of two): see evaluate
-            unique, count = np.unique(shot_cells, return_counts=True)
+        for unique, count in distinct:  # each padded to a length of its own (a power of two): see evaluate
             size = _bucket(len(unique))
             padded_cells.append(torch.from_numpy(np.pad(unique, (0, size - len(unique)))))
             padded_counts.append(torch.from_numpy(np.pad(count, (0, size - len(unique)))).float())
