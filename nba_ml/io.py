@@ -381,20 +381,34 @@ def _write_parquet(chunks: Iterator[Any], stream: BinaryIO, out: Output) -> int:
 
 
 def _write_chunks(chunks: Iterator[Any], open_writer: Callable[[Any], Any]) -> int:
-    """Each chunk through one pyarrow writer (opened on the first chunk's schema); the rows written."""
-    rows, writer = 0, None
-    try:
-        for table in chunks:
-            writer = writer or open_writer(table.schema)
-            writer.write_table(table)
-            rows += table.num_rows
-    except BaseException:
-        if writer is not None:
-            try:
-                writer.close()  # now, not in a destructor that would complain; the file is dropped anyway
-            except Exception:
-                pass
-        raise
+    """Each chunk through one pyarrow writer (opened on the first chunk's schema); the rows written.
+
+    A chunk is written in a thread of its own while the next one is made (pyarrow's writers let go of the
+    GIL): making and writing the chunks of `nba-ml sample` overlap. One chunk is written at a time, in order."""
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    rows, writer, writing = 0, None, None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="write_table") as pool:
+        try:
+            for table in chunks:
+                if writing is not None:
+                    writing.result()
+                writer = writer or open_writer(table.schema)
+                writing = pool.submit(writer.write_table, table)
+                rows += table.num_rows
+            if writing is not None:
+                writing.result()
+        except BaseException:
+            if writing is not None:
+                wait([writing])  # never close a writer that is still writing
+            writing = None  # it holds the exception, whose traceback holds this frame: a cycle, left to a later
+            # collection (one inside a parse tripped CPython 3.11's AST recursion check in the tests)
+            if writer is not None:
+                try:
+                    writer.close()  # now, not in a destructor that would complain; the file is dropped anyway
+                except Exception:
+                    pass
+            raise
     writer.close()
     return rows
 

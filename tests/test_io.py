@@ -276,3 +276,49 @@ def test_a_table_goes_to_the_raw_file_whole_even_when_the_file_takes_a_few_bytes
     with io.BufferedWriter(Stingy(path, "wb")) as stream:
         assert _write_csv(iter([pa.Table.from_pandas(frame)]), stream, check_output(path, "table")) == 1000
     pd.testing.assert_frame_equal(pd.read_csv(path), frame)
+
+
+@pytest.mark.parametrize("name", ["c.csv", "c.parquet"])
+def test_a_chunk_is_written_while_the_next_one_is_made_and_a_failed_write_still_names_the_file(tmp_path, monkeypatch, name):
+    """The file takes chunk 0 only once chunk 1 is being made: written one after the other, this would time out.
+    A write that fails in the writing thread is raised as the file's OutputError, and the old file stays."""
+    import nba_ml.io as nba_io
+
+    making_next, fail = threading.Event(), threading.Event()
+
+    class Gated:
+        def __init__(self, raw):
+            self.raw = raw
+
+        def write(self, data):
+            if len(data) >= 64:  # chunk data, not a format's magic bytes
+                if not making_next.wait(10):
+                    raise TimeoutError("chunk 0 was written before chunk 1 was asked for")
+                if fail.is_set():
+                    fail.clear()  # once: the writer's close after it succeeds (else pyarrow retries it when collected)
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return self.raw.write(data)
+
+        def flush(self):
+            self.raw.flush()
+
+        @property
+        def closed(self):
+            return self.raw.closed
+
+    unbuffered = nba_io._unbuffered
+    monkeypatch.setattr(nba_io, "_unbuffered", lambda stream: Gated(unbuffered(stream)))
+    frame = pd.DataFrame({"A": range(1000), "B": ["x, y"] * 1000})
+
+    def chunks():
+        yield frame
+        making_next.set()
+        yield frame
+    path = tmp_path / name
+    assert write_table(chunks(), path) == 2000
+    pd.testing.assert_frame_equal(read_back(path, name.split(".", 1)[1]), pd.concat([frame, frame], ignore_index=True))
+    before = path.read_bytes()
+    fail.set()
+    with pytest.raises(OutputError, match=rf"^cannot write {path}: No space left on device$"):
+        write_table([frame, frame], path)
+    assert path.read_bytes() == before and leftovers(tmp_path) == []

@@ -18,7 +18,7 @@ import torch
 from ..errors import InputError
 from ..io import atomic_path
 from .config import GANConfig
-from .networks import build_critic, build_generator
+from .networks import build_critic, build_generator, shapes_only
 
 FORMAT = 1  # bump when the saved layout changes; load_checkpoint refuses other formats
 CHECKPOINT_DIR = "checkpoints"
@@ -134,7 +134,7 @@ def mismatches(saved: dict[str, Any], cfg: GANConfig) -> list[str]:
 
 def _shape_mismatches(saved: dict[str, Any], cfg: GANConfig) -> list[tuple[str, str, Optional[tuple], Optional[tuple]]]:
     """(network, key, saved shape, built shape) for each tensor that differs; None = absent on that side."""
-    with torch.device("meta"):  # shapes only: no memory, no init cost
+    with shapes_only():
         built = {"generator": build_generator(cfg).state_dict(), "critic": build_critic(cfg).state_dict()}
     out = []
     for net, tensors in built.items():

@@ -18,7 +18,7 @@ from ..errors import ModelFileError, one_line, yaml_problem
 from ..io import atomic_directory
 from .checkpoint import read_tensors
 from .config import GANConfig, format_validation_error
-from .networks import build_generator
+from .networks import build_generator, shapes_only
 
 FORMAT_VERSION = 1
 META_FILE, WEIGHTS_FILE = "model.yaml", "generator.pt"
@@ -69,7 +69,7 @@ def load_export(path: str | Path) -> tuple[GANConfig, nn.Module, dict[str, Any]]
     document = read_export_file(meta_path)
     cfg = document.gan
     saved = read_tensors(weights, ModelFileError)
-    with torch.device("meta"):  # shapes only: a model.yaml asking for a huge network allocates nothing
+    with shapes_only():  # a model.yaml asking for a huge network allocates nothing
         generator = build_generator(cfg)
     problem = weights_problem(generator, saved)
     if problem:

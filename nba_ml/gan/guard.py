@@ -35,7 +35,7 @@ from . import distributed
 from .checkpoint import save_checkpoint
 from .config import ConfigError, GANConfig
 from .data import dataset_to_tensors
-from .networks import build_critic, build_generator
+from .networks import build_critic, build_generator, shapes_only
 from .training import Callback, Data, TrainingDiverged, TrainResult, TrainState, finished, raise_if_diverged, train
 from torch.utils.data import Dataset
 
@@ -189,7 +189,7 @@ def scaled_state_lr(saved: dict[str, Any], factor: float) -> dict[str, Any]:
 def estimate_memory_bytes(cfg: GANConfig, data_shape: tuple[int, ...]) -> tuple[int, int]:
     """(estimated bytes to train, parameters of both networks), from shapes only (meta tensors, no memory)."""
     cfg = cfg.with_data_shape(data_shape)
-    with torch.device("meta"):
+    with shapes_only():
         generator, critic = build_generator(cfg), build_critic(cfg)
         labels = torch.zeros(1, dtype=torch.long) if cfg.model.num_classes else None
         generator_floats = _activation_floats(generator, torch.zeros(1, cfg.model.latent_dim), labels)

@@ -9,11 +9,13 @@ label embedding to z, the critic adds a projection term <embed(y), h(x)>
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 import torch
 from torch import Tensor, nn
+from torch.overrides import TorchFunctionMode
 
 from .config import GANConfig, ModelConfig
 
@@ -184,6 +186,26 @@ def build_generator(cfg: GANConfig) -> nn.Module:
 def build_critic(cfg: GANConfig) -> nn.Module:
     """The critic for cfg.model (model.data_shape must be set)."""
     return NETWORKS[cfg.model.kind].critic(_resolved(cfg.model))
+
+
+@contextmanager
+def shapes_only() -> Iterator[None]:
+    """Networks built inside have meta tensors (shapes, no memory) and skip their initialisers.
+
+    Initialising a meta tensor is no work, but torch's meta normal_ (nn.Embedding's init) imports
+    torch._dynamo on first use: 1.8 s of every command that loads a conditioned generator."""
+    with torch.device("meta"), _NoInit():
+        yield
+
+
+class _NoInit(TorchFunctionMode):
+    """torch.nn.init functions return their tensor untouched; everything else runs as usual."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if getattr(func, "__module__", None) == "torch.nn.init":
+            return args[0] if args else kwargs["tensor"]
+        return func(*args, **kwargs)
 
 
 def _resolved(model: ModelConfig) -> ModelConfig:

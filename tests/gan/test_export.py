@@ -84,3 +84,21 @@ def test_the_saved_tensors_become_the_weights_once_in_the_networks_dtype(model):
     assert all(not t.is_meta and t.dtype == torch.float32 for t in generator.state_dict().values())
     assert all(torch.equal(generator.state_dict()[k], saved[k]) for k in saved)
     assert generator.sample(3, seed=0).shape == (3, 2)
+
+
+def test_a_conditioned_generator_loads_without_running_any_initialiser(tmp_path):
+    """Built on shapes only, with torch.nn.init skipped: torch's meta normal_ (the label embedding's init)
+    would import torch._dynamo, 1.8 s of every command that loads a model. In a fresh process, so that
+    nothing imported it before."""
+    import subprocess
+    import sys
+
+    cfg = validate_config({"model": {"data_shape": [2], "hidden_dim": 4, "depth": 1, "latent_dim": 2, "num_classes": 3}})
+    generator = build_generator(cfg)
+    export_generator(tmp_path / "model", cfg, generator, {"kind": "points"})
+    script = ("import sys, torch; from nba_ml.gan.export import load_export; _, g, _ = load_export(sys.argv[1]); "
+              "print('torch._dynamo' in sys.modules, g.embed.weight.device, torch.get_default_device())")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "model")], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "cpu", "cpu"]
+    _, loaded, _ = load_export(tmp_path / "model")
+    assert all(torch.equal(loaded.state_dict()[k], v) for k, v in generator.state_dict().items())
