@@ -76,6 +76,7 @@ MOVES_PER_STAGE = 4  # pCN Metropolis moves after each resampling
 MAX_STAGES = 60  # a guard; thousands of shots need about 15
 INITIAL_STEP = 0.5  # pCN step rho, adapted per player towards ACCEPT_RANGE
 ACCEPT_RANGE = (0.2, 0.5)
+GENERATOR_ROWS = 4096  # rows per generator call when evaluating particles (see _SMCState.evaluate)
 
 STREAM_POSTERIOR = 0  # per-player random streams: SeedSequence([seed, player key, stream])
 
@@ -279,20 +280,26 @@ class _SMCState:
     def evaluate(self, z: Tensor, players: Tensor) -> tuple[Tensor, Tensor]:
         """Mixture weights (p, N, K) and log-likelihoods (p, N) of latents z (p, N, L) of `players`."""
         p, n, latent = z.shape
-        labels = self.labels[players].reshape(-1)
-        weights = self.model.mixture_weights(self.model.generator(z.reshape(p * n, latent), labels), labels)
+        flat, labels = z.reshape(p * n, latent), self.labels[players].reshape(-1)
+        # in blocks of rows, whose activations stay in the CPU's cache: 2.5x faster than one pass of 137,472
+        # rows here, and the same numbers (each row's sums do not depend on the rows beside it)
+        encoded = torch.cat([self.model.generator(flat[i:i + GENERATOR_ROWS], labels[i:i + GENERATOR_ROWS])
+                             for i in range(0, max(p * n, 1), GENERATOR_ROWS)])
+        weights = self.model.mixture_weights(encoded, labels)
         weights = (weights / weights.sum(dim=1, keepdim=True)).reshape(p, n, -1)
         maps = self.model.basis.maps.flatten(1)
         loglik = torch.zeros(p, n, dtype=weights.dtype)
         # players are batched by the length their record is padded to, which depends on his record alone: a
         # player's sums run over the same terms, in the same order, whoever else is in the call
         sizes = np.array([len(self.cells[q]) for q in players.tolist()])
+        block = max(1, GENERATOR_ROWS // max(n, 1))  # players at a time: their densities stay in cache too
         for size in np.unique(sizes):
-            at = np.flatnonzero(sizes == size)
-            who = players[torch.from_numpy(at)].tolist()
-            loglik[torch.from_numpy(at)] = log_likelihoods(weights[torch.from_numpy(at)], maps,
-                                                           torch.stack([self.cells[q] for q in who]),
-                                                           torch.stack([self.counts[q] for q in who]))
+            same = np.flatnonzero(sizes == size)
+            for start in range(0, len(same), block):
+                at = torch.from_numpy(same[start:start + block])
+                who = players[at].tolist()
+                loglik[at] = log_likelihoods(weights[at], maps, torch.stack([self.cells[q] for q in who]),
+                                             torch.stack([self.counts[q] for q in who]))
         return weights, loglik
 
     def run(self, tau: Tensor) -> dict[str, list]:
