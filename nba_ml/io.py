@@ -38,7 +38,8 @@ import re
 import shutil
 import stat
 import tempfile
-from contextlib import contextmanager
+from collections import deque
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Optional
@@ -329,11 +330,32 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+CSV_ROWS_PER_TEXT = 1 << 17
+
+
 def _write_csv(chunks: Iterator[Any], stream: BinaryIO, out: Output) -> int:
+    """Each chunk is made into CSV text in one of two threads while the next chunks are made, and written in
+    order (the same bytes as one pyarrow CSVWriter: the header with the first chunk)."""
+    import pyarrow as pa
     import pyarrow.csv as csv
 
-    sink = _unbuffered(stream)
-    return _write_chunks(chunks, lambda schema: csv.CSVWriter(sink, schema, write_options=csv.WriteOptions(quoting_style="needed")))
+    def encode(i: int, table: Any) -> tuple[list, int]:
+        texts = []
+        for start in range(0, max(table.num_rows, 1), CSV_ROWS_PER_TEXT):  # small texts: a growing buffer doubles
+            text = pa.BufferOutputStream()
+            header = i == 0 and start == 0
+            csv.write_csv(table.slice(start, CSV_ROWS_PER_TEXT), text,
+                          write_options=csv.WriteOptions(include_header=header, quoting_style="needed"))
+            texts.append(text.getvalue())
+        return texts, table.num_rows
+
+    sink, rows = _unbuffered(stream), 0
+    with closing(_in_threads(encode, chunks, workers=2)) as encoded:
+        for texts, n in encoded:
+            for text in texts:
+                sink.write(text)
+            rows += n
+    return rows
 
 
 class _WholeWrites:
@@ -374,43 +396,52 @@ def _write_csv_gz(chunks: Iterator[Any], stream: BinaryIO, out: Output) -> int:
 
 
 def _write_parquet(chunks: Iterator[Any], stream: BinaryIO, out: Output) -> int:
+    """One pyarrow ParquetWriter (opened on the first chunk's schema), a chunk one row group or more, each
+    written in a thread of its own while the next chunk is made."""
     import pyarrow.parquet as parquet
 
-    sink = _unbuffered(stream)
-    return _write_chunks(chunks, lambda schema: parquet.ParquetWriter(sink, schema))  # a chunk: one row group or more
+    sink, writer = _unbuffered(stream), []
+
+    def write(i: int, table: Any) -> int:
+        if not writer:
+            writer.append(parquet.ParquetWriter(sink, table.schema))
+        writer[0].write_table(table)
+        return table.num_rows
+
+    try:
+        with closing(_in_threads(write, chunks, workers=1)) as written:
+            rows = sum(written)
+    except BaseException:
+        if writer:
+            try:
+                writer[0].close()  # now, not in a destructor that would complain; the file is dropped anyway
+            except Exception:
+                pass
+        raise
+    writer[0].close()
+    return rows
 
 
-def _write_chunks(chunks: Iterator[Any], open_writer: Callable[[Any], Any]) -> int:
-    """Each chunk through one pyarrow writer (opened on the first chunk's schema); the rows written.
-
-    A chunk is written in a thread of its own while the next one is made (pyarrow's writers let go of the
-    GIL): making and writing the chunks of `nba-ml sample` overlap. One chunk is written at a time, in order."""
+def _in_threads(work: Callable[[int, Any], Any], chunks: Iterator[Any], *, workers: int) -> Iterator[Any]:
+    """work(i, chunk) for each chunk in a pool of `workers` threads, at most that many chunks at a time, while
+    the next chunks are made (pyarrow lets go of the GIL: making and writing the chunks of `nba-ml sample`
+    overlap); the results in the chunks' order."""
     from concurrent.futures import ThreadPoolExecutor, wait
 
-    rows, writer, writing = 0, None, None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="write_table") as pool:
+    pending: deque = deque()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="write_table") as pool:
         try:
-            for table in chunks:
-                if writing is not None:
-                    writing.result()
-                writer = writer or open_writer(table.schema)
-                writing = pool.submit(writer.write_table, table)
-                rows += table.num_rows
-            if writing is not None:
-                writing.result()
-        except BaseException:
-            if writing is not None:
-                wait([writing])  # never close a writer that is still writing
-            writing = None  # it holds the exception, whose traceback holds this frame: a cycle, left to a later
-            # collection (one inside a parse tripped CPython 3.11's AST recursion check in the tests)
-            if writer is not None:
-                try:
-                    writer.close()  # now, not in a destructor that would complain; the file is dropped anyway
-                except Exception:
-                    pass
-            raise
-    writer.close()
-    return rows
+            for i, chunk in enumerate(chunks):
+                if len(pending) == workers:
+                    yield pending.popleft().result()
+                pending.append(pool.submit(work, i, chunk))
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            wait(pending)  # nothing is left writing when this ends
+            # a future holds its exception, whose traceback holds this frame: a cycle, left to a later collection
+            # (one inside a parse tripped CPython 3.11's AST recursion check in the tests)
+            pending.clear()
 
 
 TABLE_WRITERS: dict[str, Callable[[Iterator[Any], BinaryIO, Output], int]] = {

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv
 import pyarrow.parquet as pq
 import pytest
 
@@ -193,6 +194,9 @@ def test_chunks_are_written_one_by_one_as_row_groups(tmp_path):
     for name, fmt in (("c.csv", "csv"), ("c.csv.gz", "csv.gz"), ("c.parquet", "parquet")):
         pd.testing.assert_frame_equal(read_back(tmp_path / name, fmt), expected, check_dtype=False)
     assert pq.ParquetFile(tmp_path / "c.parquet").num_row_groups == 3
+    whole = pa.BufferOutputStream()  # chunks encoded apart, header once: the bytes of one writer of the whole table
+    pa.csv.write_csv(pa.Table.from_pandas(expected), whole, write_options=pa.csv.WriteOptions(quoting_style="needed"))
+    assert (tmp_path / "c.csv").read_bytes() == whole.getvalue().to_pybytes()
     assert write_table([pa.table({"a": [1, 2]}), pa.table({"a": [3]})], tmp_path / "arrow.csv") == 3
 
 
