@@ -193,7 +193,7 @@ def shapes_only() -> Iterator[None]:
     """Networks built inside have meta tensors (shapes, no memory) and skip their initialisers.
 
     Initialising a meta tensor is no work, but torch's meta normal_ (nn.Embedding's init) imports
-    torch._dynamo on first use: 1.8 s of every command that loads a conditioned generator."""
+    torch._dynamo on first use: about 1.7 s of every command that loads a conditioned generator."""
     with torch.device("meta"), _NoInit():
         yield
 

@@ -88,7 +88,7 @@ def test_the_saved_tensors_become_the_weights_once_in_the_networks_dtype(model):
 
 def test_a_conditioned_generator_loads_without_running_any_initialiser(tmp_path):
     """Built on shapes only, with torch.nn.init skipped: torch's meta normal_ (the label embedding's init)
-    would import torch._dynamo, 1.8 s of every command that loads a model. In a fresh process, so that
+    would import torch._dynamo, about 1.7 s of every command that loads a model. In a fresh process, so that
     nothing imported it before."""
     import subprocess
     import sys
