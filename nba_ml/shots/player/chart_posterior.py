@@ -64,7 +64,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ...errors import InputError, one_line
 from ...gan.config import format_validation_error
 from ..charts import blur_density, cell_of, cell_size
-from .records import PlayerRecords, player_key, player_records
+from .records import PlayerRecords, player_records
+from .streams import PlayerStreams, Stream, player_key, root_entropy
 
 DEFAULT_TAU = 0.25  # likelihood power for a short record; chosen on the training season's players (module docstring)
 DEFAULT_SATURATION = 30.0  # shots at which the power has halved: a record counts as at most tau * this many shots
@@ -77,8 +78,6 @@ MAX_STAGES = 60  # a guard; thousands of shots need about 15
 INITIAL_STEP = 0.5  # pCN step rho, adapted per player towards ACCEPT_RANGE
 ACCEPT_RANGE = (0.2, 0.5)
 GENERATOR_ROWS = 4096  # rows per generator call when evaluating particles (see _SMCState.evaluate)
-
-STREAM_POSTERIOR = 0  # per-player random streams: SeedSequence([seed, player key, stream])
 
 
 @dataclass(frozen=True)
@@ -120,18 +119,6 @@ def record_cells(records: PlayerRecords, grid: int) -> list[np.ndarray]:
     flat = row * grid + column
     bounds = np.searchsorted(records.player, np.arange(len(records.table) + 1))
     return [flat[bounds[i]:bounds[i + 1]] for i in range(len(records.table))]
-
-
-def player_generators(records_or_ids, seed: Optional[int], stream: int) -> list[torch.Generator]:
-    """One torch generator per player, seeded by (seed, his id, stream): his draws do not depend on who else
-    is in the call or in what order (a fresh seed when `seed` is None)."""
-    ids = records_or_ids.player_ids if isinstance(records_or_ids, PlayerRecords) else list(records_or_ids)
-    root = np.random.SeedSequence(seed) if seed is not None else np.random.SeedSequence()
-    out = []
-    for player_id in ids:
-        state = np.random.SeedSequence([root.entropy, player_key(player_id), stream]).generate_state(2, np.uint32)
-        out.append(torch.Generator().manual_seed(int(state[0]) << 31 | int(state[1]) >> 1))
-    return out
 
 
 def log_likelihoods(weights: Tensor, maps: Tensor, cells: Tensor, counts: Tensor) -> Tensor:
@@ -187,7 +174,9 @@ def player_posterior(model, observed, n_charts: int, *, players: Optional[pd.Dat
         raise InputError(f"observed: no player to sample for (rows dropped: {records.dropped})")
     cells = record_cells(records, model.basis.grid)
     n = max(int(particles), int(n_charts))
-    rngs = player_generators(records, seed, STREAM_POSTERIOR)
+    root, keys = root_entropy(seed), [player_key(player_id) for player_id in records.player_ids]
+    posterior_streams = PlayerStreams(root, Stream.POSTERIOR)
+    rngs = [posterior_streams.torch_generator(key) for key in keys]  # one torch generator per player
 
     labels = _particle_labels(model, table["LABEL"].to_numpy(), n, rngs)  # (P, N)
     distinct = [np.unique(c, return_counts=True) for c in cells]  # per player: his distinct cells, his shots in each
@@ -197,7 +186,7 @@ def player_posterior(model, observed, n_charts: int, *, players: Optional[pd.Dat
 
     pick = torch.stack([torch.randperm(n, generator=g)[:n_charts] for g in rngs])  # (P, n_charts)
     weights = torch.gather(state.weights, 1, pick[..., None].expand(-1, -1, state.weights.shape[-1]))
-    share, record_weights = _record_parts(distinct, power, concentration, n_charts, rngs)
+    share, record_weights = _record_parts(distinct, power, concentration, n_charts, PlayerStreams(root, Stream.RECORD), keys)
     out = table[["PLAYER_ID", "POSITION_GROUP", "SHOTS"]].copy()
     for key, values in diagnostics.items():
         out[key] = values
@@ -210,7 +199,7 @@ def player_posterior(model, observed, n_charts: int, *, players: Optional[pd.Dat
 
 
 def _record_parts(distinct: list[tuple[np.ndarray, np.ndarray]], power: Tensor, concentration: float, n_charts: int,
-                  rngs: list[torch.Generator]) -> tuple[Tensor, tuple]:
+                  streams: PlayerStreams, keys: list[int]) -> tuple[Tensor, tuple]:
     """Per chart, the record's share v ~ Beta(power x n, kappa) and the weights of his n shots
     ~ Dirichlet(power, ..., power): a draw of the tempered Dirichlet-process posterior (module docstring).
     The weights are drawn per distinct cell, Dirichlet(power x his shots there, ...): the same distribution
@@ -218,7 +207,7 @@ def _record_parts(distinct: list[tuple[np.ndarray, np.ndarray]], power: Tensor, 
     share = torch.zeros(len(distinct), n_charts, dtype=torch.float64)
     record_weights = []
     for p, (_, counts) in enumerate(distinct):
-        draws = np.random.default_rng(int(torch.randint(2**62, (1,), generator=rngs[p])))
+        draws = streams.of(keys[p])
         n, pw = int(counts.sum()), float(power[p])
         if n and np.isfinite(concentration):
             share[p] = torch.from_numpy(draws.beta(pw * n, concentration, size=n_charts))

@@ -293,10 +293,11 @@ def clipped_logit(p):
 
 
 def zone_intervals(posterior: SkillPosterior, rows: np.ndarray, x: np.ndarray, y: np.ndarray,
-                   rngs: dict, *, level: float = 0.9, draws: int = 1000) -> list[dict]:
+                   rng_of, *, level: float = 0.9, draws: int = 1000) -> list[dict]:
     """Per (player, zone) of the given locations: the central `level` predictive interval of the FG% he will
     shoot on them: his skill's uncertainty (draws of his zone offset) and the luck of that many attempts
-    (a Bernoulli outcome per location and draw), both. `rngs`: player row -> numpy Generator.
+    (a Bernoulli outcome per location and draw), both. `rng_of(row)`: his numpy Generator (asked once per
+    player, in turn).
     Returns dicts with ROW, ZONE, ATTEMPTS, MAKE_PROB (the posterior mean FG%), FG_LO, FG_HI."""
     zones = half_court_zone(x, y)
     mean = make_prob_mean(posterior, rows, x, y)
@@ -304,7 +305,7 @@ def zone_intervals(posterior: SkillPosterior, rows: np.ndarray, x: np.ndarray, y
     tail = (1 - level) / 2 * 100
     out = []
     for row in np.unique(rows):
-        rng = rngs[int(row)]
+        rng = rng_of(int(row))
         mine = rows == row
         for zone in np.unique(zones[mine]):
             at = np.flatnonzero(mine & (zones == zone))
@@ -332,7 +333,8 @@ def player_makes(model: Optional[MakeModel], observed, queries, position_groups:
     from ...errors import InputError
     from ...frames import require_columns
     from ..court import ZONES
-    from .records import normalise_ids, player_key, player_records
+    from .records import normalise_ids, player_records
+    from .streams import PlayerStreams, Stream, player_key, root_entropy
 
     if model is None:
         raise InputError(f"{where}: this model has no make model: {NO_MAKE_MODEL}")
@@ -359,11 +361,9 @@ def player_makes(model: Optional[MakeModel], observed, queries, position_groups:
     pred["MAKE_PROB"] = make_prob_mean(posterior, rows, qx, qy)
     zones = None
     if with_zones:
-        root = 0 if seed is None else int(seed)
-        rngs = {int(r): np.random.default_rng(np.random.SeedSequence([root, player_key(records.player_ids[r]), 21]))
-                for r in np.unique(rows)}
-        zones = pd.DataFrame(zone_intervals(posterior, rows, qx, qy, rngs),
-                             columns=["ROW", "ZONE", "ATTEMPTS", "MAKE_PROB", "FG_LO", "FG_HI"])
+        streams = PlayerStreams(root_entropy(0 if seed is None else seed), Stream.ZONES)
+        intervals = zone_intervals(posterior, rows, qx, qy, lambda row: streams.of(player_key(records.player_ids[row])))
+        zones = pd.DataFrame(intervals, columns=["ROW", "ZONE", "ATTEMPTS", "MAKE_PROB", "FG_LO", "FG_HI"])
         zones.insert(0, "PLAYER_ID", pd.Series([records.player_ids[r] for r in zones["ROW"]], dtype=object))
         zones.insert(1, "SHOT_ZONE_BASIC", [ZONES[z] for z in zones["ZONE"]])
         zones = zones.drop(columns=["ROW", "ZONE"])

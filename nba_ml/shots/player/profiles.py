@@ -19,7 +19,6 @@ him the same draws whoever else is in the call, in whatever order.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,12 +35,11 @@ from ..charts import blur_density, cell_size
 from ..court import BASELINE_Y, SIDELINE_X, ZONES, zone_index
 from .make_model import (NO_MAKE_MODEL, TABLE_SHAPE, ZONE_COUNT, SkillPosterior, half_court_zone, make_prob_mean,
                          shot_value, table_index)
-from .records import player_key
+from .streams import PlayerStreams, Stream, player_key, root_entropy
 
 FORMAT_VERSION = 1
 META_FILE, TENSORS_FILE, TABLE_FILE = "profiles.json", "profiles.pt", "table.csv"
 DEFAULT_CHARTS = 100  # posterior chart draws kept per player
-STREAM_SAMPLE, STREAM_MAKES, STREAM_TABLE = 11, 12, 13  # per-player random streams (chart_posterior uses 0)
 ROWS_PER_CHUNK = 1_000_000  # shots drawn at a time by sample_chunks (a player's draws are never split)
 BYTES_PER_SHOT = 260  # while drawing (an upper bound): the uniforms, the cells, coordinates, zone, probability and the frame
 UNIFORMS_PER_SHOT = 6  # record or habit and which, inside the cell (x, y), made, the cell (or its row), its column
@@ -140,7 +138,7 @@ class PlayerProfiles:
         (categorical) and POSITION_GROUP (the chart's label is not kept; his group)."""
         rows, counts = self._shot_counts(shots)
         check_sampling_memory(max(1, int(counts.max(initial=0))), draws, rows_per_chunk=rows_per_chunk)
-        draws, root = int(draws), _root_entropy(seed)
+        draws, root = int(draws), root_entropy(seed)
         start, size = 0, 0
         for end, count in enumerate(counts, start=1):
             size += int(count) * draws
@@ -161,7 +159,7 @@ class PlayerProfiles:
             return make_prob_mean(posterior, rows, x, y)
         zones, base = half_court_zone(x, y), posterior.base_logit(rows, x, y)
         out = np.empty((draws, len(rows)))
-        streams = PlayerStreams(_root_entropy(seed), STREAM_MAKES)
+        streams = PlayerStreams(root_entropy(seed), Stream.MAKES)
         for row in np.unique(rows):
             at = rows == row
             offsets = self._offsets(int(row), draws, streams.of(self._keys[row]))
@@ -181,7 +179,7 @@ class PlayerProfiles:
         value = shot_value(np.arange(ZONE_COUNT)).astype(np.float64)
         tail = (1 - level) / 2 * 100
         records = []
-        streams = PlayerStreams(_root_entropy(self.seed), STREAM_TABLE)
+        streams = PlayerStreams(root_entropy(self.seed), Stream.TABLE)
         for row in rows:
             row, player_id = int(row), self._ids[row]
             density = self.densities(row).reshape(self.charts, -1).astype(np.float64)  # (C, cells)
@@ -317,7 +315,7 @@ class PlayerProfiles:
         normal = np.empty((len(rows), draws, ZONE_COUNT)) if self.has_makes else None
         # float32 (24 bits: ample for a cell, a position inside it and a coin), one row per use (contiguous reads)
         uniforms = np.empty((UNIFORMS_PER_SHOT, total), dtype=np.float32)
-        streams, start = PlayerStreams(root, STREAM_SAMPLE), 0
+        streams, start = PlayerStreams(root, Stream.SAMPLE), 0
         distinct = 1 < draws <= self.charts  # then distinct charts, else independent ones
         for i, row in enumerate(rows):  # every number of a player from his own stream, in a fixed order
             rng = streams.of(self._keys[row])
@@ -600,31 +598,6 @@ def build_profiles(model, records, chart_posterior, skill: Optional[SkillPosteri
                           tensor("mean"), tensor("cov"), tensor("group"), tensor("surface"),
                           None if skill is None else model.makes.league_fg.double(), records.target_season, seed,
                           dict(records.dropped))
-
-
-def _root_entropy(seed: Optional[int]) -> int:
-    if seed is None:
-        return int(np.random.SeedSequence().entropy)
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"seed must be a non-negative integer or None, got {seed!r}")
-    return int(seed)
-
-
-class PlayerStreams:
-    """Per-player random streams, cheaply: one numpy Generator whose PCG64 state (and stream increment) is set
-    from a hash of (root seed, player key, stream) for each player in turn. `of(player_key(id))` returns it set
-    to the start of his stream (valid until the next call): his numbers depend on nothing but his id and the seed."""
-
-    def __init__(self, root: int, stream: int):
-        self.root, self.stream = int(root), int(stream)
-        self.generator = np.random.Generator(np.random.PCG64(0))
-
-    def of(self, key: int) -> np.random.Generator:
-        digest = hashlib.blake2b(f"{self.root}:{key}:{self.stream}".encode(), digest_size=32).digest()
-        self.generator.bit_generator.state = {
-            "bit_generator": "PCG64", "has_uint32": 0, "uinteger": 0,
-            "state": {"state": int.from_bytes(digest[:16], "little"), "inc": int.from_bytes(digest[16:], "little") | 1}}
-        return self.generator
 
 
 def _positive_int(value, name: str, *, zero: bool = False) -> int:

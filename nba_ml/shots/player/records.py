@@ -19,7 +19,6 @@ season and the target ('2017-18' -> '2022-23' is 5); seasons that are not spelle
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import warnings
 from dataclasses import dataclass
@@ -100,13 +99,6 @@ def _per_distinct(values, function) -> np.ndarray:
         mapped[k] = function(value)
     mapped[-1] = function(None)  # code -1: missing
     return mapped[codes]
-
-
-def player_key(player_id) -> int:
-    """A stable 63-bit key of a player id (for per-player random streams): the same id, the same key, in
-    any process; 203078 and '203078' differ."""
-    text = f"{type(player_id).__name__}:{player_id}".encode()
-    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little") >> 1
 
 
 def season_start(season) -> Optional[int]:

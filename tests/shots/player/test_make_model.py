@@ -105,7 +105,7 @@ def test_zone_intervals_are_binomial_quantiles_when_his_skill_is_known():
     posterior = SkillPosterior(np.zeros((1, 6)), np.eye(6)[None] * 1e-12, np.zeros(1, int),
                                np.zeros((4, *TABLE_SHAPE), np.float32), None)
     rows, x, y = np.zeros(200, int), np.full(200, THREE[0]), np.full(200, THREE[1])
-    (interval,) = zone_intervals(posterior, rows, x, y, {0: np.random.default_rng(0)}, draws=20_000)
+    (interval,) = zone_intervals(posterior, rows, x, y, lambda row: np.random.default_rng(0), draws=20_000)
     assert interval["ATTEMPTS"] == 200 and interval["MAKE_PROB"] == pytest.approx(0.5)
     assert interval["FG_LO"] == pytest.approx(stats.binom.ppf(0.05, 200, 0.5) / 200, abs=0.006)
     assert interval["FG_HI"] == pytest.approx(stats.binom.ppf(0.95, 200, 0.5) / 200, abs=0.006)
