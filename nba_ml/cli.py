@@ -29,7 +29,7 @@ from typing import Any, Optional
 import yaml
 
 from . import interrupts
-from .errors import InputError, one_line, yaml_problem
+from .errors import InputError, counted, one_line, yaml_problem
 from .gan import ConfigError, TrainingDiverged
 from .gan.config import read_yaml_mapping
 from .io import check_directory, check_output, write_table
@@ -166,7 +166,7 @@ def _sample(args: argparse.Namespace) -> int:
         model = ShotChartModel.load(args.checkpoint)
         if args.observed is not None:
             rows = write_table(_sample_players(model, args), out)  # streamed chunk by chunk
-            print(f"wrote {rows:,} rows to {'standard output' if out.descriptor == 1 else out.path}")
+            print(f"wrote {counted(rows, 'row')} to {'standard output' if out.descriptor == 1 else out.path}")
             return 0
         if args.plot is not None or args.season is not None:
             raise ConfigError("--plot and --season are for given players: they need --observed")
@@ -179,7 +179,7 @@ def _sample(args: argparse.Namespace) -> int:
         columns = ["X", "Y"] if points.shape[1] == 2 else [f"X{i}" for i in range(points.shape[1])]
         table = pd.DataFrame(points, columns=columns)
     rows = write_table(table, out)  # in the format of its suffix; attrs and index not written
-    print(f"wrote {rows:,} rows to {'standard output' if out.descriptor == 1 else out.path}")
+    print(f"wrote {counted(rows, 'row')} to {'standard output' if out.descriptor == 1 else out.path}")
     return 0
 
 
@@ -212,7 +212,7 @@ def _profiles(model, args: argparse.Namespace, *, charts: int):
     print(report)
     profiles = model.player_profiles(observed, seed=args.seed, charts=charts, season=args.season)
     d = profiles.players
-    print(f"profiles: {len(d)} players, {int(d['SHOTS'].sum()):,} shots of their record used "
+    print(f"profiles: {counted(len(d), 'player')}, {counted(int(d['SHOTS'].sum()), 'shot')} of their record used "
           f"(not used: {profiles.dropped}); season {profiles.target_season or 'of the model'}; SMC stages median "
           f"{d['stages'].median():.0f}, max {d['stages'].max()}; smallest ESS share median "
           f"{d['min_ess_share'].median():.2f}; the record's share of a chart, median {d['record_share'].median():.2f}"
@@ -247,7 +247,7 @@ def _profile(args: argparse.Namespace) -> int:
     model = ShotChartModel.load(args.checkpoint)
     profiles = _profiles(model, args, charts=args.charts)
     profiles.save(args.out)
-    print(f"wrote the profiles of {len(profiles.players):,} players to {args.out} (and {Path(args.out) / 'table.csv'})")
+    print(f"wrote the profiles of {counted(len(profiles.players), 'player')} to {args.out} (and {Path(args.out) / 'table.csv'})")
     return 0
 
 

@@ -41,6 +41,11 @@ def one_line(err: BaseException) -> str:
     return "; ".join(lines)
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 row', '2,000 rows': a count with its noun in the number the count takes (a plural in -s)."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def yaml_problem(err: Exception) -> str:
     """'line 3, column 1: expected ...' for a PyYAML error (its own text spans several lines)."""
     problem, mark = getattr(err, "problem", None), getattr(err, "problem_mark", None)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nba_ml.errors import InputError
+from nba_ml.errors import InputError, counted
 from nba_ml.shots.court import BASELINE_Y, HALF_COURT_Y, SIDELINE_X
 
 REQUIRED_COLUMNS = ("LOC_X", "LOC_Y")
@@ -127,9 +127,10 @@ def load_shots(
     keep, dropped = _apply_drop_reasons(drop_masks, rows_read)
     counts = ", ".join(f"{reason}={count:,}" for reason, count in dropped.items() if count)
     if strict and sum(dropped.values()):
-        raise ShotDataError(f"{path}: strict mode, {sum(dropped.values())} rows would be dropped: {counts}")
+        raise ShotDataError(f"{path}: strict mode, {counted(sum(dropped.values()), 'row')} would be dropped: {counts}")
     if not keep.any():
-        raise ShotDataError(f"{path}: no usable rows: all {rows_read:,} rows were dropped ({counts}); "
+        every_row = "the one row was" if rows_read == 1 else f"all {rows_read:,} rows were"
+        raise ShotDataError(f"{path}: no usable rows: {every_row} dropped ({counts}); "
                             "LOC_X and LOC_Y must be finite numbers (tenths of a foot) within the half court")
 
     shots = shots.loc[keep].reset_index(drop=True)
@@ -325,13 +326,14 @@ def _data_warnings(shots: pd.DataFrame, keep_backcourt: bool) -> list[str]:
     duplicates = int(shots.duplicated().sum())
     if duplicates:
         warnings.append(
-            f"{duplicates:,} rows are exact duplicates of an earlier row; kept, as they are "
-            "usually separate attempts (tip-ins) that a missing GAME_EVENT_ID would tell apart"
+            f"{counted(duplicates, 'row')} {'is an exact duplicate' if duplicates == 1 else 'are exact duplicates'} of "
+            "an earlier row; kept, as such rows are usually separate attempts (tip-ins) that a missing GAME_EVENT_ID "
+            "would tell apart"
         )
     outside = int(((shots["LOC_X"].abs() > SIDELINE_X) | (shots["LOC_Y"] < BASELINE_Y)).sum())
     if outside:
-        warnings.append(f"{outside:,} rows lie outside the sidelines or behind the baseline; kept")
+        warnings.append(f"{counted(outside, 'row')} outside the sidelines or behind the baseline; kept")
     if keep_backcourt:
         beyond = int((shots["LOC_Y"] > HALF_COURT_Y).sum())
-        warnings.append(f"{beyond:,} rows beyond half court kept (keep_backcourt=True)")
+        warnings.append(f"{counted(beyond, 'row')} beyond half court kept (keep_backcourt=True)")
     return warnings

@@ -34,6 +34,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import TensorDataset
 
+from ..errors import counted
 from ..frames import frame_fingerprint
 from ..gan import GANConfig, TrainResult, run_training, train
 from ..gan.config import ConfigError
@@ -109,7 +110,7 @@ def training_data(charts: ShotCharts, gan: GANConfig, weights: Optional[Tensor] 
     """What train() takes for these charts: their encoded mixture weights (N, K) on a basis
     (`chart_basis`), else the charts (flat for the MLP pair); with labels for a conditional model."""
     if len(charts) < 2:
-        raise ValueError(f"only {len(charts)} charts after filtering (dropped: {charts.dropped}); "
+        raise ValueError(f"only {counted(len(charts), 'chart')} after filtering (dropped: {charts.dropped}); "
                          f"lower charts.min_shots or give more shots")
     num_classes = gan.model.num_classes
     if num_classes and num_classes != len(charts.position_groups):

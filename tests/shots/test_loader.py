@@ -59,7 +59,7 @@ def test_row_accounting_is_exact(tmp_path, suffix):
     assert report.rows_read == report.rows_kept + sum(report.dropped.values())
     assert report.units == "tenths_of_feet"
     assert shots["LOC_X"].tolist() == [0.0, -230.0, -230.0]
-    assert any("1 rows are exact duplicates" in warning for warning in report.warnings)
+    assert any("1 row is an exact duplicate of an earlier row" in warning for warning in report.warnings)
 
 
 def test_columns_are_upper_case_with_sane_dtypes(tmp_path):
@@ -117,6 +117,15 @@ def test_zero_byte_file_is_empty(tmp_path):
 def test_header_only_file_has_no_rows(tmp_path):
     with pytest.raises(ShotDataError, match="no rows"):
         load_shots(write_csv(tmp_path, "LOC_X,LOC_Y\n"))
+
+
+def test_counts_in_messages_agree_with_their_nouns(tmp_path):
+    with pytest.raises(ShotDataError, match="no usable rows: the one row was dropped"):
+        load_shots(write_csv(tmp_path, "LOC_X,LOC_Y\nx,1\n"))
+    with pytest.raises(ShotDataError, match="strict mode, 1 row would be dropped"):
+        load_shots(write_csv(tmp_path, "LOC_X,LOC_Y\n0,10\nx,1\n"), strict=True)
+    _, report = load_shots(write_csv(tmp_path, "LOC_X,LOC_Y\n0,10\n300,10\n301,10\n"))
+    assert "2 rows outside the sidelines or behind the baseline; kept" in report.warnings
 
 
 def test_empty_parquet_has_no_rows(tmp_path):
@@ -217,7 +226,7 @@ def test_shared_season_row_accounting(season, rows_read, beyond_half_court, dupl
     }
     assert report.rows_kept == rows_read - beyond_half_court == len(shots)
     assert report.units == "tenths_of_feet"
-    assert any(f"{duplicates} rows are exact duplicates" in warning for warning in report.warnings)
+    assert any(f"{duplicates} rows are exact duplicates of an earlier row" in warning for warning in report.warnings)
     assert shots["GAME_ID"].str.fullmatch(r"002\d{7}").all()
     assert shots["LOC_Y"].max() <= 417.5
 

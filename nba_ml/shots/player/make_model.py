@@ -330,7 +330,7 @@ def player_makes(model: Optional[MakeModel], observed, queries, position_groups:
     answered and counted; locations past the half-court line take the surface at its edge."""
     import pandas as pd
 
-    from ...errors import InputError
+    from ...errors import InputError, counted
     from ...frames import require_columns
     from ..court import ZONES
     from .records import normalise_ids, player_records
@@ -372,7 +372,7 @@ def player_makes(model: Optional[MakeModel], observed, queries, position_groups:
     outcomes = records.table["OUTCOMES"].to_numpy()[asked_rows]
     dropped = {k: v for k, v in records.dropped.items() if v}
     dropped_queries = {k: v for k, v in not_used.items() if v}
-    summary = (f"{len(asked_rows):,} players asked for, {int((outcomes > 0).sum()):,} of them with a record "
-               f"({int(outcomes.sum()):,} shots with an outcome); record rows not used: {dropped or 'none'}; "
+    summary = (f"{counted(len(asked_rows), 'player')} asked for, {int((outcomes > 0).sum()):,} of them with a record "
+               f"({counted(int(outcomes.sum()), 'shot')} with an outcome); record rows not used: {dropped or 'none'}; "
                f"queries not used: {dropped_queries or 'none'}; season {records.target_season or 'of the model'}")
     return pred, zones, summary

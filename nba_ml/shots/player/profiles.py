@@ -29,7 +29,7 @@ import pandas as pd
 import torch
 from scipy.special import expit
 
-from ...errors import InputError, ModelFileError
+from ...errors import InputError, ModelFileError, counted
 from ...io import atomic_directory
 from ..charts import blur_density, cell_size
 from ..court import BASELINE_Y, SIDELINE_X, ZONES, zone_index
@@ -118,7 +118,7 @@ class PlayerProfiles:
         unknown = [player_id for player_id, row in zip(ids, rows) if row < 0]
         if unknown:
             raise InputError(f"no profile for player(s) {unknown[:5]}{' ...' if len(unknown) > 5 else ''}; "
-                             f"the profiles hold {len(self.players)} players (profiles.player_ids)")
+                             f"the profiles hold {counted(len(self.players), 'player')} (profiles.player_ids)")
         return np.asarray(rows, dtype=np.int64)
 
     def sample(self, shots, *, draws: int = 1, seed: Optional[int] = None, chart_ids: bool = False) -> pd.DataFrame:

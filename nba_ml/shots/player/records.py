@@ -27,7 +27,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from ...errors import InputError
+from ...errors import InputError, counted
 from ...frames import require_columns
 from ..charts import on_grid
 
@@ -208,7 +208,7 @@ def _player_table(ids: list, groups: list, position_groups: tuple[str, ...]) -> 
     chosen = np.where(counts.sum(axis=1) > 0, counts.argmax(axis=1), -1)  # the most rows; ties: the first group
     for row in np.flatnonzero((counts > 0).sum(axis=1) > 1):
         order = sorted(range(len(position_groups)), key=lambda g: (-counts[row, g], g))
-        listed = ", ".join(f"{position_groups[g]} ({counts[row, g]} rows)" for g in order if counts[row, g])
+        listed = ", ".join(f"{position_groups[g]} ({counted(int(counts[row, g]), 'row')})" for g in order if counts[row, g])
         warnings.warn(f"player {unique[row]!r} is listed under {int((counts[row] > 0).sum())} position groups: "
                       f"{listed}; using {position_groups[chosen[row]]} (the most rows; ties: the order "
                       f"{'/'.join(position_groups)})")
@@ -229,9 +229,10 @@ def _notes(table: pd.DataFrame, ids: np.ndarray, has_id: np.ndarray, usable: np.
         if rows_listed == 0:
             note = "no shots on record: his position's prior"
         elif shots == 0:
-            note = f"none of his {rows_listed} shot rows is on the half court with coordinates: his position's prior"
+            where = "his one shot row is not" if rows_listed == 1 else f"none of his {rows_listed:,} shot rows is"
+            note = f"{where} on the half court with coordinates: his position's prior"
         elif has_flag and outcomes < shots:
-            note = f"{shots - outcomes} of his {shots} shots have no 0/1 SHOT_MADE_FLAG: locations only"
+            note = f"no 0/1 SHOT_MADE_FLAG on {shots - outcomes:,} of his {counted(shots, 'shot')}: locations only"
         else:
             note = ""
         notes.append(note)

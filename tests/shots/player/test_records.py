@@ -32,7 +32,7 @@ def test_every_player_is_a_row_whatever_became_of_his_shots():
     assert table["POSITION_GROUP"].tolist() == ["G", "F", "C", None, "C"] and table["LABEL"].tolist() == [0, 1, 2, -1, 2]
     assert records.dropped == {NO_PLAYER_ID: 1, OFF_COURT: 2, BAD_MADE_FLAG: 1}
     notes = dict(zip(table["PLAYER_ID"], table["NOTE"]))
-    assert notes["a"] == "" and "none of his 1 shot rows" in notes["b"] and "no 0/1 SHOT_MADE_FLAG" in notes["d"]
+    assert notes["a"] == "" and "his one shot row is not on the half court" in notes["b"] and "no 0/1 SHOT_MADE_FLAG" in notes["d"]
     assert notes["e"] == "no shots on record: his position's prior"
     assert records.made.tolist() == [1, 0, -1] and records.player.tolist() == [0, 0, 3]
 
