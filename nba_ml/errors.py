@@ -2,7 +2,9 @@
 
 An InputError (a ValueError) says which file, field or column is wrong and what
 was expected, in a message whose first line stands alone; the CLI prints it as
-one line and exits 2. Anything else escaping the package is a bug.
+one line and exits 2. Anything else escaping the package is a bug. The helpers
+below (`one_line`, `counted`, `yaml_problem`) word the package's messages, and
+its warnings too.
 
     InputError
     ├── ConfigError        nba_ml.gan.config: a config field, a --set, a config file
