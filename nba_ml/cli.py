@@ -208,7 +208,7 @@ def _profiles(model, args: argparse.Namespace, *, charts: int):
     """The profiles of the --observed players, with a summary line (and their cards with --plot)."""
     from .shots import load_shots
 
-    observed, report = load_shots(args.observed)
+    observed, report = load_shots(args.observed, keep_rows=True)  # every player kept; unusable rows counted below
     print(report)
     profiles = model.player_profiles(observed, seed=args.seed, charts=charts, season=args.season)
     d = profiles.players
@@ -263,20 +263,20 @@ def _makes(args: argparse.Namespace) -> int:
     zones_out = check_output(args.zones_out, "table", "--zones-out") if args.zones_out is not None else None
     _say_the_rest_on_stderr(out)
     model = ShotChartModel.load(args.checkpoint)
-    queries, report = load_shots(args.queries, keep_backcourt=True)
+    queries, report = load_shots(args.queries, keep_rows=True)  # every query counted, answered or not
     print(report)
     if args.observed is not None:
-        observed, report = load_shots(args.observed, allow_empty=True)  # a record of no shots: position rates
+        observed, report = load_shots(args.observed, allow_empty=True, keep_rows=True)  # no shots: position rates
         print(report)
     else:
         observed = pd.DataFrame({"PLAYER_ID": pd.Series([], dtype=object), "LOC_X": [], "LOC_Y": [], "SHOT_MADE_FLAG": []})
     pred, zones, summary = player_makes(model.makes, observed, queries, model.position_groups, season=args.season,
                                         seed=args.seed, with_zones=args.zones_out is not None, where=args.checkpoint)
     write_table(pred, out)
-    print(f"wrote {len(pred):,} make probabilities to {'standard output' if out.descriptor == 1 else out.path}; {summary}")
+    print(f"wrote {counted(len(pred), 'make probability', 'make probabilities')} to {'standard output' if out.descriptor == 1 else out.path}; {summary}")
     if zones is not None:
         write_table(zones, zones_out)
-        print(f"wrote {len(zones):,} (player, zone) FG% intervals to {zones_out.path}")
+        print(f"wrote {counted(len(zones), '(player, zone) FG% interval')} to {zones_out.path}")
     return 0
 
 

@@ -43,9 +43,9 @@ def one_line(err: BaseException) -> str:
     return "; ".join(lines)
 
 
-def counted(n: int, noun: str) -> str:
-    """'1 row', '2,000 rows': a count with its noun in the number the count takes (a plural in -s)."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 row', '2,000 rows': a count with its noun in the number the count takes (`plural`, else noun + 's')."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
 def yaml_problem(err: Exception) -> str:

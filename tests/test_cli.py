@@ -70,7 +70,9 @@ def test_sample_for_the_players_of_an_observed_file_with_a_picture(tmp_path, cap
     assert set(drawn.loc[drawn["PLAYER_ID"] == 7, "POSITION_GROUP"]) == {"G"}
     assert picture.read_bytes()[:4] == b"\x89PNG"
     printed = capsys.readouterr().out
-    assert "beyond_half_court=1" in printed and "profiles: 2 players, 4 shots of their record used" in printed
+    assert "1 row kept that a shot file would drop (beyond_half_court=1)" in printed
+    assert "profiles: 2 players, 4 shots of their record used (not used: {'shots/missing_player_id': 0, " \
+           "'shots/off_grid_or_non_finite': 1," in printed
 
 
 def test_observed_and_position_exclude_each_other(tmp_path, capsys):

@@ -45,6 +45,26 @@ def test_profile_saves_the_profiles_their_table_and_player_cards(run, record, tm
     assert "profiles: 4 players, 240 shots of their record used" in capsys.readouterr().out
 
 
+def test_a_player_whose_every_row_a_shot_file_would_drop_still_gets_a_profile_and_answers(run, tmp_path, capsys):
+    record = tmp_path / "record.csv"  # P1: a usable shot; P2: a heave from the backcourt; P3: no coordinates, a flag of 7
+    record.write_text("PLAYER_ID,POSITION_GROUP,LOC_X,LOC_Y,SHOT_MADE_FLAG\nP1,G,0,10,1\nP2,F,0,900,0\nP3,C,x,,7\n")
+    out = tmp_path / "profiles"
+    assert cli.main(["profile", "--checkpoint", str(run), "--observed", str(record), "--out", str(out), "--seed", "0"]) == 0
+    assert json.loads((out / "profiles.json").read_text())["player_ids"] == ["P1", "P2", "P3"]
+    printed = capsys.readouterr().out
+    assert "2 rows kept that a shot file would drop (missing_or_non_numeric_coordinates=1, beyond_half_court=1)" in printed
+    assert "profiles: 3 players, 1 shot of their record used (not used: {'shots/missing_player_id': 0, " \
+           "'shots/off_grid_or_non_finite': 2, 'makes/invalid_made_flag': 0})" in printed
+    assert "player 'P2': his one shot row is not on the half court with coordinates: his position's prior" in printed
+    queries = tmp_path / "queries.csv"
+    queries.write_text("QUERY_ID,PLAYER_ID,LOC_X,LOC_Y\n0,P1,0,10\n1,P2,0,10\n2,P3,0,10\n3,P3,nan,10\n")
+    pred = tmp_path / "pred.csv"
+    assert cli.main(["makes", "--checkpoint", str(run), "--observed", str(record), "--queries", str(queries),
+                     "--out", str(pred)]) == 0
+    assert pd.read_csv(pred)["QUERY_ID"].tolist() == [0, 1, 2]  # the query without a location is counted, not answered
+    assert "queries not used: {'queries/off_court': 1}" in capsys.readouterr().out
+
+
 def test_makes_answers_queries_from_a_record_an_empty_one_or_none(run, record, tmp_path):
     queries = pd.read_csv(record).groupby("PLAYER_ID").head(15)[["PLAYER_ID", "LOC_X", "LOC_Y"]]
     queries = pd.concat([queries, pd.DataFrame({"PLAYER_ID": ["newcomer"], "LOC_X": [0.0], "LOC_Y": [10.0]})])

@@ -66,7 +66,8 @@ class LoadReport:
 
 
 def load_shots(
-    path: str | Path, *, strict: bool = False, keep_backcourt: bool = False, allow_empty: bool = False
+    path: str | Path, *, strict: bool = False, keep_backcourt: bool = False, allow_empty: bool = False,
+    keep_rows: bool = False,
 ) -> tuple[pd.DataFrame, LoadReport]:
     """Read a shot file and return (shots, report).
 
@@ -97,6 +98,11 @@ def load_shots(
     With `allow_empty=True`, a file with a header and no rows (a record of no shots) is an empty frame,
     not an error (its columns still need LOC_X and LOC_Y).
 
+    With `keep_rows=True`, no row is dropped: the rows above are counted in the report's warnings and kept,
+    non-numeric coordinates as NaN and a SHOT_MADE_FLAG other than 0/1 as read (NaN where not a number). For
+    given players' records (nba-ml profile, makes, sample --observed), whose code keeps every player, even one
+    whose every row is unusable, and counts what it cannot use (nba_ml.shots.player.records).
+
     Raises ShotDataError for a missing, unreadable or empty file, an unsupported
     extension, or missing LOC_X / LOC_Y columns.
     """
@@ -126,6 +132,11 @@ def load_shots(
     }
     keep, dropped = _apply_drop_reasons(drop_masks, rows_read)
     counts = ", ".join(f"{reason}={count:,}" for reason, count in dropped.items() if count)
+    if keep_rows:  # counted, not dropped: the player-level code counts and keeps (the docstring)
+        if counts:
+            warnings.append(f"{counted(sum(dropped.values()), 'row')} kept that a shot file would drop ({counts}): "
+                            "the player-level code counts what it cannot use")
+        keep, dropped = np.ones(rows_read, bool), {reason: 0 for reason in dropped}
     if strict and sum(dropped.values()):
         raise ShotDataError(f"{path}: strict mode, {counted(sum(dropped.values()), 'row')} would be dropped: {counts}")
     if not keep.any():
@@ -135,7 +146,8 @@ def load_shots(
 
     shots = shots.loc[keep].reset_index(drop=True)
     if made_flag is not None:
-        shots["SHOT_MADE_FLAG"] = made_flag[keep].to_numpy().astype("int8")
+        flags = made_flag[keep]
+        shots["SHOT_MADE_FLAG"] = flags.to_numpy().astype("int8") if flags.isin([0, 1]).all() else flags.to_numpy()
     warnings += _normalise_known_columns(shots)
     warnings += _data_warnings(shots, keep_backcourt)
     report = LoadReport(

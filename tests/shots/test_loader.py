@@ -128,6 +128,16 @@ def test_counts_in_messages_agree_with_their_nouns(tmp_path):
     assert "2 rows outside the sidelines or behind the baseline; kept" in report.warnings
 
 
+def test_keep_rows_counts_what_a_shot_file_would_drop_and_keeps_it(tmp_path):
+    path = write_csv(tmp_path, "PLAYER_ID,LOC_X,LOC_Y,SHOT_MADE_FLAG\n1,0,10,1\n2,0,900,0\n3,x,5,1\n4,0,10,7\n")
+    shots, report = load_shots(path, keep_rows=True)
+    assert len(shots) == report.rows_kept == 4 and sum(report.dropped.values()) == 0
+    assert any("3 rows kept that a shot file would drop (missing_or_non_numeric_coordinates=1, beyond_half_court=1, "
+               "invalid_made_flag=1)" in warning for warning in report.warnings)
+    assert np.isnan(shots.loc[2, "LOC_X"]) and shots["SHOT_MADE_FLAG"].tolist() == [1, 0, 1, 7]
+    assert load_shots(path)[1].rows_kept == 1  # without it, a shot file's rule
+
+
 def test_empty_parquet_has_no_rows(tmp_path):
     path = tmp_path / "shots.parquet"
     pd.DataFrame({"LOC_X": pd.Series([], dtype=float), "LOC_Y": pd.Series([], dtype=float)}).to_parquet(path)
