@@ -23,12 +23,18 @@ write turns a SIGTERM that would end the process at once into nba_ml.interrupts.
 write (a full disk) is an OutputError naming the file. Tables are written chunk by chunk with pyarrow
 (Parquet row groups, CSV batches, gzip as a stream), so a caller can stream millions of rows.
 
-A directory (a saved model) is written whole beside its target and swapped in (atomic_directory); records
+A directory (a saved model, player profiles) is written whole beside its target and swapped in
+(atomic_directory). It replaces only a directory that holds an earlier output of its kind and nothing else
+(SavedDirectory): a folder with other files, the working directory (in any spelling) or one above it, or a
+mount point is refused before anything is written, in one line naming it (check_replaceable_directory).
+Two outputs that are one file, or an output that is one of the inputs (the same path, a symlink, a hard
+link), are refused by check_apart. Records
 several processes update (STATUS.md, the Phase 5 index, the experiment log) are changed under
 `locked(path)`, a cross-platform file lock (filelock).
 """
 from __future__ import annotations
 
+import fnmatch
 import gzip
 import itertools
 import json
@@ -42,11 +48,11 @@ from collections import deque
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, Optional
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional
 
 from filelock import FileLock
 
-from .errors import OutputError
+from .errors import OutputError, counted
 from .interrupts import terminate_raises
 
 LOCK_TIMEOUT_S = 120  # a record update takes milliseconds; waiting longer means a stuck process
@@ -141,6 +147,107 @@ def check_directory(path: str | Path, label: Optional[str] = None) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class SavedDirectory:
+    """A kind of directory the package writes whole (atomic_directory): it holds `marker` and files matching
+    `files` (fnmatch patterns), nothing else. Only a directory holding such an output, or an empty one, is
+    replaced by a new one."""
+
+    what: str  # how messages name its files: 'profiles' ('profiles files')
+    marker: str  # the file every such directory holds
+    files: tuple[str, ...]  # patterns of the other files it may hold
+
+    def foreign(self, folder: Path) -> list[str]:
+        """The entries of `folder` that are not this kind's (all of them when the marker is missing)."""
+        entries = sorted(os.listdir(folder))
+        own = [e for e in entries if (folder / e).is_file() and not (folder / e).is_symlink()
+               and (e == self.marker or any(fnmatch.fnmatchcase(e, pattern) for pattern in self.files))]
+        if entries and self.marker not in own:
+            return entries
+        return [e for e in entries if e not in own]
+
+
+def check_replaceable_directory(path: str | Path, kind: SavedDirectory, label: Optional[str] = None) -> Path:
+    """The directory that writing `kind` to `path` replaces (a symlink's target), or OutputError naming it:
+    an empty path, a file, the working directory or a directory above it (in any spelling), a mount point, a
+    directory holding anything but an earlier output of this kind, or a folder we may not write in. Read-only
+    and cheap: call it before any work."""
+    text = os.fspath(path)
+    name = f"{label} {text}" if label else text
+    if not text:
+        raise OutputError(f"{label or 'the output directory'} is empty; expected a directory for the {kind.what}")
+    target = _replaceable(Path(text), directory=True, name=name)
+    real, here = Path(os.path.realpath(target)), Path(os.path.realpath(os.getcwd()))
+    if real == here or real in here.parents:
+        where = "is the working directory" if real == here else f"holds the working directory ({here})"
+        raise OutputError(f"{name} {where}: it would be replaced whole; give a new or empty directory")
+    if real.is_dir():
+        if os.path.ismount(real):
+            raise OutputError(f"{name} is a mount point: it cannot be replaced; give a directory inside it")
+        try:
+            foreign = kind.foreign(real)
+        except OSError as err:
+            raise OutputError(f"cannot write {name}: {err.strerror or err}", err.errno) from None
+        if foreign:
+            shown = ", ".join(repr(e) for e in foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            raise OutputError(f"{name} holds {counted(len(foreign), 'entry', 'entries')} that {'is' if len(foreign) == 1 else 'are'} "
+                              f"not {kind.what} files ({shown}): it would be replaced whole, and only an empty directory "
+                              f"or one holding {kind.what} files alone is; give a new or empty directory")
+    _check_folder(real.parent, f"cannot make the directory {name}", f"cannot write {name}")
+    return real
+
+
+def check_apart(outputs: Mapping[str, Any], inputs: Optional[Mapping[str, Any]] = None,
+                directories: Iterable[str] = ()) -> None:
+    """OutputError, before any work, when two outputs are one file, an output is one of the inputs, or a file
+    lies inside an output directory (`directories`: the labels of `outputs` that are directories replaced
+    whole): the same path, a symlink to it or a hard link. `outputs` and `inputs` map a label ('--out') to a
+    path, an Output, or None (not given); standard output and devices are never compared."""
+    def where(value) -> Optional[tuple[str, Path]]:
+        if isinstance(value, Output):
+            return None if value.target is None else (value.path, value.target)
+        text = "" if value is None else os.fspath(value)
+        if text in ("", "-"):
+            return None
+        try:
+            mode = os.stat(text).st_mode
+        except OSError:
+            mode = None
+        if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            return None  # a device or a FIFO: written through, never replaced
+        return text, Path(os.path.realpath(text))
+
+    named = {label: found for label, value in outputs.items() if (found := where(value)) is not None}
+    given = {label: found for label, value in (inputs or {}).items() if (found := where(value)) is not None}
+    folders = set(directories)
+    labels = list(named)
+    for i, label in enumerate(labels):
+        text, real = named[label]
+        for other in labels[i + 1:]:
+            if _same(real, named[other][1]):
+                raise OutputError(f"{label} {text} and {other} {named[other][0]} are the same file: each output needs "
+                                  "its own")
+        for source, (source_text, source_real) in given.items():
+            if _same(real, source_real):
+                raise OutputError(f"{label} {text} is the {source} file {source_text}: refusing to write over an input; "
+                                  "name another output")
+        if label in folders:
+            for other, (other_text, other_real) in list(given.items()) + [(o, named[o]) for o in labels if o != label]:
+                if real in other_real.parents:
+                    raise OutputError(f"{label} {text} holds {other} {other_text}, and is replaced whole: name "
+                                      "another directory")
+
+
+def _same(a: Path, b: Path) -> bool:
+    """One file: the same resolved path, or (both existing) the same inode (a hard link)."""
+    if a == b:
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def output_format(path: str | Path, kind: str, label: Optional[str] = None, *, stream: bool = False) -> str:
     """The format of FORMATS[kind] that the final name's suffix (any case) names, or OutputError; a stream
     named without any suffix takes STREAM_FORMAT[kind]."""
@@ -188,21 +295,22 @@ def _check_folder(start: Path, not_a_folder: str, denied: str) -> None:
         raise OutputError(f"{denied}: permission denied in {folder}")
 
 
-def _replaceable(path: Path, directory: bool = False) -> Path:
+def _replaceable(path: Path, directory: bool = False, name: Optional[str] = None) -> Path:
     """The file (or, with directory=True, the folder) that a write to `path` replaces: a symlink's target,
-    which must be of that kind when it exists; OutputError otherwise."""
+    which must be of that kind when it exists; OutputError otherwise (naming `name`, else the path)."""
+    name = name or str(path)
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
     try:
         mode = os.stat(target).st_mode
     except FileNotFoundError:
         return target
     except OSError as err:
-        raise OutputError(f"cannot write {path}: {err.strerror or err}", err.errno) from None
+        raise OutputError(f"cannot write {name}: {err.strerror or err}", err.errno) from None
     if directory and not stat.S_ISDIR(mode):
-        raise OutputError(f"cannot write {path}: it is {_NOT_WRITABLE.get(stat.S_IFMT(mode), 'a file')}, "
+        raise OutputError(f"cannot write {name}: it is {_NOT_WRITABLE.get(stat.S_IFMT(mode), 'a file')}, "
                           "not a directory; refusing to replace it with one")
     if not directory and not stat.S_ISREG(mode):
-        raise OutputError(f"cannot write {path}: it is {_NOT_WRITABLE.get(stat.S_IFMT(mode), 'not a regular file')}")
+        raise OutputError(f"cannot write {name}: it is {_NOT_WRITABLE.get(stat.S_IFMT(mode), 'not a regular file')}")
     return target
 
 
@@ -449,29 +557,40 @@ TABLE_WRITERS: dict[str, Callable[[Iterator[Any], BinaryIO, Output], int]] = {
 
 
 @contextmanager
-def atomic_directory(path: str | Path) -> Iterator[Path]:
+def atomic_directory(path: str | Path, kind: SavedDirectory, label: Optional[str] = None) -> Iterator[Path]:
     """Yield a new empty directory beside `path`; on success it takes the place of `path` (whole, never mixed).
 
-    An existing `path` is renamed aside first and removed after the swap, so a reader
-    sees the old directory, then (after a moment with none) the new one; never a mix.
-    A symlink is followed (the directory it points to is replaced, the link kept); a
-    file at `path` is refused (OutputError), never replaced by a directory.
+    Only an empty directory, or one holding an earlier output of `kind` and nothing else, is replaced
+    (check_replaceable_directory, first). An existing `path` is renamed aside first and removed after the
+    swap, so a reader sees the old directory, then (after a moment with none) the new one; never a mix.
+    A symlink is followed (the directory it points to is replaced, the link kept); a file at `path` is
+    refused (OutputError), never replaced by a directory. A write that fails in the body (a full disk) is an
+    OutputError naming `path`, and leaves the old directory as it was.
     """
-    path = _replaceable(Path(path), directory=True)
+    name = f"{label} {os.fspath(path)}" if label else os.fspath(path)
+    path = check_replaceable_directory(path, kind, label)
     with terminate_raises():
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
         except OSError as err:
-            raise OutputError(f"cannot write {path}: {err.strerror or err}", err.errno) from None
+            raise OutputError(f"cannot write {name}: {err.strerror or err}", err.errno) from None
         old = None
         try:
-            yield tmp
-            os.chmod(tmp, 0o777 & ~current_umask())
-            if path.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
-                os.replace(path, old / path.name)
-            os.replace(tmp, path)
+            try:
+                yield tmp
+                os.chmod(tmp, 0o777 & ~current_umask())
+                if path.exists():
+                    check_replaceable_directory(path, kind, label)  # as it is now, after the work
+                    old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+                    os.replace(path, old / path.name)
+                os.replace(tmp, path)
+            except OutputError:
+                raise
+            except OSError as err:
+                if old is not None and not path.exists():  # put the old directory back
+                    os.replace(old / path.name, path)
+                raise OutputError(f"cannot write {name}: {err.strerror or err}", err.errno) from None
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
             if old is not None:

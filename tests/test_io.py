@@ -17,11 +17,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from nba_ml.errors import InputError, OutputError
-from nba_ml.io import atomic_directory, atomic_path, check_output, open_output, write_table, write_text_atomic
+from nba_ml.io import (SavedDirectory, atomic_directory, atomic_path, check_apart, check_output,
+                       check_replaceable_directory, open_output, write_table, write_text_atomic)
 from nba_ml.plots import plt, save_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = pd.DataFrame({"PLAYER_ID": [7, 9, 11], "LOC_X": [0.5, -230.0, 12.25], "ZONE": ["Paint", "Left, Corner 3", "x\ry"]})
+SAVED = SavedDirectory("model", "model.yaml", ("*.pt",))
 MAGIC = {"csv": b'"PLAYER_ID"', "csv.gz": b"\x1f\x8b", "parquet": b"PAR1", "png": b"\x89PNG", "svg": b"<?xml", "pdf": b"%PDF"}
 
 
@@ -250,12 +252,12 @@ def test_atomic_path_refuses_what_is_not_a_regular_file(tmp_path):
 def test_atomic_directory_never_replaces_a_file_and_follows_a_link(tmp_path):
     (tmp_path / "model").write_text("a file, not a model")
     with pytest.raises(OutputError, match="model: it is a file, not a directory; refusing to replace it with one"):
-        with atomic_directory(tmp_path / "model"):
+        with atomic_directory(tmp_path / "model", SAVED):
             pass
     assert (tmp_path / "model").read_text() == "a file, not a model"
     (tmp_path / "v2").mkdir()
     (tmp_path / "current").symlink_to("v2")
-    with atomic_directory(tmp_path / "current") as tmp:
+    with atomic_directory(tmp_path / "current", SAVED) as tmp:
         (tmp / "model.yaml").write_text("new")
     assert (tmp_path / "current").is_symlink() and (tmp_path / "v2" / "model.yaml").read_text() == "new"
     assert leftovers(tmp_path) == []
@@ -326,3 +328,81 @@ def test_a_chunk_is_written_while_the_next_one_is_made_and_a_failed_write_still_
     with pytest.raises(OutputError, match=rf"^cannot write {path}: No space left on device$"):
         write_table([frame, frame], path)
     assert path.read_bytes() == before and leftovers(tmp_path) == []
+
+
+def tree(folder: Path) -> dict:
+    """Every path under `folder` with its bytes (None for a folder): what must survive a refused write."""
+    return {str(p.relative_to(folder)): None if p.is_dir() else p.read_bytes() for p in sorted(folder.rglob("*"))}
+
+
+def test_a_directory_holding_anything_but_its_own_output_is_never_replaced(tmp_path, monkeypatch):
+    own = tmp_path / "model"
+    own.mkdir()
+    (own / "model.yaml").write_text("old")
+    (own / "generator.pt").write_text("old")
+    with atomic_directory(own, SAVED) as tmp:  # an earlier output of its kind: replaced whole
+        (tmp / "model.yaml").write_text("new")
+    assert tree(own) == {"model.yaml": b"new"}
+    mine = tmp_path / "mine"
+    (mine / "sub").mkdir(parents=True)
+    (mine / "notes.txt").write_text("keep me")
+    (mine / "model.yaml").write_text("looks like one")
+    before = tree(tmp_path)
+    with pytest.raises(OutputError, match=r"mine holds 2 entries that are not model files \('notes.txt', 'sub'\): it "
+                                          r"would be replaced whole, and only an empty directory or one holding model "
+                                          r"files alone is; give a new or empty directory$"):
+        with atomic_directory(mine, SAVED) as tmp:
+            (tmp / "model.yaml").write_text("new")
+    (tmp_path / "only.pt").mkdir()
+    (tmp_path / "only.pt" / "x.pt").write_text("a .pt without model.yaml is no model")
+    with pytest.raises(OutputError, match="only.pt holds 1 entry that is not model files"):
+        check_replaceable_directory(tmp_path / "only.pt", SAVED)
+    (tmp_path / "link").symlink_to(mine)
+    with pytest.raises(OutputError, match="link holds 2 entries"):  # through a symlink: its target is what counts
+        check_replaceable_directory(tmp_path / "link", SAVED, "--out")
+    assert tree(mine) == {k.removeprefix("mine/"): v for k, v in before.items() if k.startswith("mine/")}
+    (tmp_path / "empty").mkdir()
+    assert check_replaceable_directory(tmp_path / "empty", SAVED) == tmp_path / "empty"
+
+
+@pytest.mark.parametrize("spelling", [".", "./", "", "$PWD", "../w", "..", "/"])
+def test_the_working_directory_in_any_spelling_is_refused(tmp_path, monkeypatch, spelling):
+    work = tmp_path / "w"
+    work.mkdir()
+    (work / "mine.csv").write_text("x")
+    monkeypatch.chdir(work)
+    path = spelling.replace("$PWD", str(work))
+    expected = {"": "--out is empty", "..": "holds the working directory", "/": "holds the working directory"}
+    with pytest.raises(OutputError, match=expected.get(spelling, "is the working directory: it would be replaced whole")):
+        check_replaceable_directory(path, SAVED, "--out")
+    assert tree(tmp_path) == {"w": None, "w/mine.csv": b"x"}
+
+
+def test_a_failed_write_inside_a_directory_names_it_and_leaves_the_old_one(tmp_path):
+    own = tmp_path / "model"
+    own.mkdir()
+    (own / "model.yaml").write_text("old")
+    with pytest.raises(OutputError, match=r"^cannot write --out .*model: No space left on device$") as raised:
+        with atomic_directory(own, SAVED, "--out") as tmp:
+            (tmp / "model.yaml").write_text("half")
+            raise OSError(errno.ENOSPC, "No space left on device")
+    assert raised.value.errno == errno.ENOSPC and tree(own) == {"model.yaml": b"old"} and leftovers(tmp_path) == []
+
+
+def test_outputs_that_are_one_file_or_an_input_are_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("q.csv").write_text("x")
+    os.link("q.csv", "hard.csv")
+    Path("soft.csv").symlink_to(tmp_path / "q.csv")
+    for out in ("q.csv", "hard.csv", "soft.csv", "./q.csv", str(tmp_path / "q.csv")):
+        with pytest.raises(OutputError, match=rf"^--out {out} is the --queries file q.csv: refusing to write over an "
+                                              "input; name another output$"):
+            check_apart({"--out": out}, {"--queries": "q.csv"})
+    with pytest.raises(OutputError, match="^--out p.csv and --zones-out ./p.csv are the same file: each output needs its own$"):
+        check_apart({"--out": check_output("p.csv", "table"), "--zones-out": "./p.csv"})
+    with pytest.raises(OutputError, match=r"^--out . holds --observed hard.csv, and is replaced whole"):
+        check_apart({"--out": "."}, {"--observed": "hard.csv"}, directories=["--out"])
+    with pytest.raises(OutputError, match=r"^--out d holds --plot d/cards.png, and is replaced whole"):
+        check_apart({"--out": "d", "--plot": "d/cards.png"}, directories=["--out"])
+    check_apart({"--out": "-", "--zones-out": "/dev/null"}, {"--queries": "/dev/null"})  # streams are never compared
+    check_apart({"--out": "a.csv", "--zones-out": "b.csv"}, {"--queries": "q.csv", "--observed": None})

@@ -15,13 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from torch import nn
 
 from ..errors import ModelFileError, one_line, yaml_problem
-from ..io import atomic_directory
+from ..io import SavedDirectory, atomic_directory
 from .checkpoint import read_tensors
 from .config import GANConfig, format_validation_error
 from .networks import build_generator, shapes_only
 
 FORMAT_VERSION = 1
 META_FILE, WEIGHTS_FILE = "model.yaml", "generator.pt"
+# What an export directory holds (model.yaml and tensor files); a save replaces only such a directory, or an empty one.
+EXPORT_DIRECTORY = SavedDirectory("saved model", META_FILE, ("*.pt",))
 
 
 class ExportFile(BaseModel):
@@ -40,9 +42,10 @@ def export_generator(directory: str | Path, cfg: GANConfig, generator: nn.Module
     """Write the generator's weights, `meta` (plain YAML-able values, e.g. kind='points') and any further
     `tensors` files ({name: tensors}) to a new directory that then replaces `directory` whole."""
     directory = Path(directory)
-    with atomic_directory(directory) as tmp:
+    with atomic_directory(directory, EXPORT_DIRECTORY) as tmp:
         for name, saved in {WEIGHTS_FILE: generator.state_dict(), **(tensors or {})}.items():
-            torch.save(saved, tmp / name)
+            with open(tmp / name, "wb") as stream:  # a Python file: a full disk is an OSError, not torch's RuntimeError
+                torch.save(saved, stream)
         document = {"format": FORMAT_VERSION, **meta, "gan": cfg.model_dump(mode="json")}
         (tmp / META_FILE).write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return directory

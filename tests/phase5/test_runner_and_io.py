@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from nba_ml import cli
+from nba_ml.errors import OutputError
 from nba_ml.gan import load_config
 from nba_ml.io import write_text_atomic
 from nba_ml.phase5 import runner
@@ -126,8 +127,9 @@ def test_saving_over_a_model_swaps_in_a_whole_new_directory(tmp_path, monkeypatc
                              {"leftover.pt": {"x": torch.zeros(1)}})
     before = {p.name: p.read_bytes() for p in model.iterdir()}
     real_save = torch.save
-    monkeypatch.setattr(torch, "save", lambda obj, path: (_ for _ in ()).throw(OSError("disk full")) if str(path).endswith("generator.pt") else real_save(obj, path))
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(torch, "save", lambda obj, f: (_ for _ in ()).throw(OSError("disk full"))
+                        if str(getattr(f, "name", f)).endswith("generator.pt") else real_save(obj, f))
+    with pytest.raises(OutputError, match=r"^cannot write .*model: disk full$"):  # also an OSError
         export_generator(model, cfg, build_generator(cfg), {"kind": "points"})
     monkeypatch.undo()
     assert {p.name: p.read_bytes() for p in model.iterdir()} == before
