@@ -3,7 +3,7 @@
 An InputError (a ValueError) says which file, field or column is wrong and what
 was expected, in a message whose first line stands alone; the CLI prints it as
 one line and exits 2. Anything else escaping the package is a bug. The helpers
-below (`one_line`, `counted`, `yaml_problem`) word the package's messages, and
+below (`one_line`, `counted`, `yaml_problem`, `format_validation_error`) word the package's messages, and
 its warnings too.
 
     InputError
@@ -15,6 +15,8 @@ its warnings too.
     └── ShotDataError      nba_ml.shots.loader: a shot file that cannot be used
 """
 from __future__ import annotations
+
+import re
 
 
 class InputError(ValueError):
@@ -54,3 +56,27 @@ def yaml_problem(err: Exception) -> str:
     if problem is None:
         return one_line(err)
     return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark is not None else problem
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def format_validation_error(err, prefix: str = "", what: str = "config") -> str:
+    """'invalid config:' and one line per bad field of a pydantic ValidationError: 'loss.kind: Input should be
+    ... (got 'x')'; `what` names the thing validated ('profiles file')."""
+    lines = []
+    for e in err.errors():
+        where = field_path((prefix, *e["loc"]) if prefix else e["loc"])
+        got = "" if e["type"] == "missing" else f" (got {_shortened(repr(e.get('input')))})"
+        lines.append(f"  {where or '<root>'}: {e['msg']}{got}")
+    return f"invalid {what}:\n" + "\n".join(lines)
+
+
+def field_path(loc) -> str:
+    """'train.steps' for a field's location; a key that is not a plain name is quoted ('\\r', '', 'a b')
+    so that the message shows it, on one line."""
+    return ".".join(str(part) if isinstance(part, int) or _PLAIN_NAME.fullmatch(str(part)) else repr(part) for part in loc)
+
+
+def _shortened(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -35,6 +35,7 @@ VALIDATING_FUNCTIONS = {
     "nba_ml.shots.model.validate_shot_config",  # the dict -> ShotModelConfig edge itself
     "nba_ml.shots.model.load_shot_config",  # a YAML file
     "nba_ml.shots.model.ShotChartModel.load",  # a saved model.yaml
+    "nba_ml.shots.player.profiles_file.read_profiles",  # a saved profiles.json
     "nba_ml.shots.training.train_shot_model",  # the public entry documented to take a dict (docs/shot_charts.md)
 }
 

@@ -8,21 +8,17 @@ configuration reference in docs/configuration.md is written from them.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Literal, Optional
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import InputError, yaml_problem
+from ..errors import InputError, field_path, format_validation_error, yaml_problem  # noqa: F401 (re-exported)
 from .losses import OBJECTIVES
 
 LossKind = Literal["wgan-gp", "wgan-clip", "gan"]  # the keys of nba_ml.gan.losses.OBJECTIVES
 NetworkKind = Literal["mlp", "conv"]  # the keys of nba_ml.gan.networks.NETWORKS
-
-
-_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class ConfigError(InputError):
@@ -138,26 +134,6 @@ class GANConfig(_Section):
     def with_data_shape(self, shape: tuple[int, ...]) -> "GANConfig":
         """A copy with model.data_shape set (the data's shape, checked against model.kind)."""
         return self.merged({"model": {"data_shape": tuple(shape)}})
-
-
-def format_validation_error(err: ValidationError, prefix: str = "") -> str:
-    """One line per bad field: 'loss.kind: Input should be ...'."""
-    lines = []
-    for e in err.errors():
-        where = field_path((prefix, *e["loc"]) if prefix else e["loc"])
-        got = "" if e["type"] == "missing" else f" (got {_shortened(repr(e.get('input')))})"
-        lines.append(f"  {where or '<root>'}: {e['msg']}{got}")
-    return "invalid config:\n" + "\n".join(lines)
-
-
-def field_path(loc) -> str:
-    """'train.steps' for a field's location; a key that is not a plain name is quoted ('\\r', '', 'a b')
-    so that the message shows it, on one line."""
-    return ".".join(str(part) if isinstance(part, int) or _PLAIN_NAME.fullmatch(str(part)) else repr(part) for part in loc)
-
-
-def _shortened(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def validate_config(raw: Any) -> GANConfig:

@@ -20,6 +20,7 @@ him the same draws whoever else is in the call, in whatever order.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
@@ -29,18 +30,17 @@ import pandas as pd
 import torch
 from scipy.special import expit
 
-from ...errors import InputError, ModelFileError, counted
-from ...io import atomic_directory
-from ..charts import blur_density, cell_size
+from ...errors import InputError, counted
+from ..charts import blur_density, cell_size, on_grid
 from ..court import BASELINE_Y, SIDELINE_X, ZONES, zone_index
 from .make_model import (NO_MAKE_MODEL, TABLE_SHAPE, ZONE_COUNT, SkillPosterior, half_court_zone, make_prob_mean,
                          shot_value, table_index)
+from .profiles_file import FORMAT_VERSION, TENSORS, read_profiles, write_profiles
 from .streams import PlayerStreams, Stream, player_key, root_entropy
 
-FORMAT_VERSION = 1
-META_FILE, TENSORS_FILE, TABLE_FILE = "profiles.json", "profiles.pt", "table.csv"
 DEFAULT_CHARTS = 100  # posterior chart draws kept per player
 ROWS_PER_CHUNK = 1_000_000  # shots drawn at a time by sample_chunks (a player's draws are never split)
+MAKE_PROB_BYTES = 32  # per location and draw: the answer, the logits and the offsets gathered (float64)
 BYTES_PER_SHOT = 260  # while drawing (an upper bound): the uniforms, the cells, coordinates, zone, probability and the frame
 UNIFORMS_PER_SHOT = 6  # record or habit and which, inside the cell (x, y), made, the cell (or its row), its column
 SHOT_COLUMNS = ("PLAYER_ID", "DRAW", "LOC_X", "LOC_Y", "SHOT_ZONE_BASIC", "SHOT_DISTANCE", "SHOT_VALUE",
@@ -136,15 +136,20 @@ class PlayerProfiles:
         """`sample`, as frames of at most about rows_per_chunk rows (a player's draws are never split), for
         writing tens of millions of shots in constant memory. chart_ids: add CHART_ID '<PLAYER_ID>:<chart>'
         (categorical) and POSITION_GROUP (the chart's label is not kept; his group)."""
-        rows, counts = self._shot_counts(shots)
+        rows, counts = self._shot_counts(shots)  # the arguments are checked here, before the first chunk is asked for
+        rows_per_chunk = _positive_int(rows_per_chunk, "rows_per_chunk")
         check_sampling_memory(max(1, int(counts.max(initial=0))), draws, rows_per_chunk=rows_per_chunk)
         draws, root = int(draws), root_entropy(seed)
-        start, size = 0, 0
-        for end, count in enumerate(counts, start=1):
-            size += int(count) * draws
-            if size >= rows_per_chunk or end == len(rows):
-                yield self._draw(rows[start:end], counts[start:end], draws, root, chart_ids)
-                start, size = end, 0
+
+        def chunks():
+            start, size = 0, 0
+            for end, count in enumerate(counts, start=1):
+                size += int(count) * draws
+                if size >= rows_per_chunk or end == len(rows):
+                    yield self._draw(rows[start:end], counts[start:end], draws, root, bool(chart_ids))
+                    start, size = end, 0
+
+        return chunks()
 
     def make_prob(self, player_ids, loc_x, loc_y, *, draws: int = 0, seed: Optional[int] = None) -> np.ndarray:
         """His posterior mean make probability at each location (n,), or (draws, n) posterior draws of it
@@ -152,26 +157,36 @@ class PlayerProfiles:
         self._require_makes()
         rows = self.rows_of(player_ids)
         x, y = _locations(loc_x, loc_y, len(rows))
+        draws = _positive_int(draws, "draws", zero=True, what="0 (the posterior mean) or a positive integer")
+        check_memory(MAKE_PROB_BYTES * max(draws, 1) * len(rows),
+                     f"{draws:,} draws of the make probability at {counted(len(rows), 'location')} need",
+                     "ask for fewer draws or locations at a time")
+        root = root_entropy(seed)
+        on_court = on_grid(x, y)
+        if not on_court.all():
+            off = int((~on_court).sum())
+            warnings.warn(f"{counted(off, 'location')} of {len(rows):,} {'is' if off == 1 else 'are'} off the half court "
+                          "(past a sideline, behind the baseline or beyond the half-court line): not answered, NaN")
+        out = np.full((draws, len(rows)) if draws else len(rows), np.nan)
+        rows, x, y, answered = rows[on_court], x[on_court], y[on_court], np.flatnonzero(on_court)
         posterior = self._skill()
-        if isinstance(draws, (bool, np.bool_)) or not isinstance(draws, (int, np.integer)) or draws < 0:
-            raise InputError(f"draws must be 0 (the posterior mean) or a positive integer, got {draws!r}")
         if draws == 0:
-            return make_prob_mean(posterior, rows, x, y)
+            out[answered] = make_prob_mean(posterior, rows, x, y)
+            return out
         zones, base = half_court_zone(x, y), posterior.base_logit(rows, x, y)
-        out = np.empty((draws, len(rows)))
-        streams = PlayerStreams(root_entropy(seed), Stream.MAKES)
+        streams = PlayerStreams(root, Stream.MAKES)
         for row in np.unique(rows):
             at = rows == row
             offsets = self._offsets(int(row), draws, streams.of(self._keys[row]))
-            out[:, at] = expit(base[at][None, :] + offsets[:, zones[at]])
+            out[:, answered[at]] = expit(base[at][None, :] + offsets[:, zones[at]])
         return out
 
     def table(self, *, level: float = 0.9, players: Optional[Sequence] = None) -> pd.DataFrame:
         """Per player and zone (and 'All'): SHARE of his shots, FG%, points per shot (PPS), each with the central
         `level` interval over his posterior (where he shoots and how well, together), and the league's FG%.
         `players`: only these (each player's rows are the same whoever else is asked for)."""
-        if not 0 < level < 1:
-            raise InputError(f"level must be in (0, 1), got {level}")
+        if isinstance(level, (bool, np.bool_)) or not isinstance(level, (int, float, np.number)) or not 0 < level < 1:
+            raise InputError(f"level must be a number in (0, 1), got {level!r}")
         rows = range(len(self.players)) if players is None else self.rows_of(players)
         grid = self.maps.shape[-1]
         cx, cy = _cell_centres(grid)
@@ -213,48 +228,26 @@ class PlayerProfiles:
 
     # --- saving -------------------------------------------------------------------------------------
 
-    def save(self, directory: str | Path) -> Path:
-        """profiles.json (players, settings), profiles.pt (tensors only) and table.csv, swapped in whole."""
+    def save(self, directory: str | Path, *, label: Optional[str] = None) -> Path:
+        """profiles.json (players, settings), profiles.pt (tensors only) and table.csv, swapped in whole. Replaces
+        only an empty directory or one holding earlier profiles alone (OutputError naming it otherwise, before
+        the table is made): nba_ml.shots.player.profiles_file. `label` names it in messages ('--out')."""
         meta = {"format": FORMAT_VERSION, "position_groups": list(self.position_groups), "blur": self.blur,
                 "target_season": self.target_season, "seed": self.seed, "dropped": dict(self.dropped),
                 "players": json.loads(self.players.to_json(orient="records", double_precision=15))}
         meta["player_ids"] = [_json_id(player_id) for player_id in self.player_ids]
-        tensors = {name: getattr(self, name) for name in ("maps", "weights", "labels", "record_share", "record_cells",
-                                                          "record_weights", "record_offsets", "skill_mean",
-                                                          "skill_cov", "group", "surface", "league_fg")
-                   if getattr(self, name) is not None}
-        table = self.table()
-        with atomic_directory(directory) as tmp:
-            torch.save(tensors, tmp / TENSORS_FILE)
-            (tmp / META_FILE).write_text(json.dumps(meta, allow_nan=True), encoding="utf-8")
-            table.to_csv(tmp / TABLE_FILE, index=False)
-        return Path(directory)
+        tensors = {name: getattr(self, name) for name in TENSORS if getattr(self, name) is not None}
+        return write_profiles(directory, meta, tensors, self.table, label=label)
 
     @classmethod
     def load(cls, directory: str | Path) -> "PlayerProfiles":
-        """Profiles saved by `save`; tensors only are unpickled. A damaged or foreign directory is a
-        ModelFileError naming the file."""
-        directory = Path(directory)
-        meta_path, tensors_path = directory / META_FILE, directory / TENSORS_FILE
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as err:
-            raise ModelFileError(f"{meta_path}: not a saved profiles file ({err})") from None
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
-            raise ModelFileError(f"{meta_path}: not player profiles of format {FORMAT_VERSION}")
-        from ...gan.checkpoint import read_tensors
-
-        saved = read_tensors(tensors_path, ModelFileError)
-        try:
-            players = pd.DataFrame(meta["players"])
-            players["PLAYER_ID"] = pd.Series(meta["player_ids"], dtype=object)
-            return cls(players, tuple(meta["position_groups"]), saved["maps"], saved["weights"], saved["labels"],
-                       saved["record_share"],
-                       saved["record_cells"], saved["record_weights"], saved["record_offsets"], float(meta["blur"]),
-                       saved.get("skill_mean"), saved.get("skill_cov"), saved.get("group"), saved.get("surface"),
-                       saved.get("league_fg"), meta.get("target_season"), meta.get("seed"), dict(meta.get("dropped", {})))
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
-            raise ModelFileError(f"{directory}: the saved profiles are incomplete or do not fit together ({err})") from None
+        """Profiles saved by `save`; tensors only are unpickled, and every field is checked (profiles_file): a
+        damaged, edited or foreign directory is a ModelFileError naming the file and field."""
+        meta, players, saved = read_profiles(directory)
+        return cls(players, tuple(meta.position_groups), saved["maps"], saved["weights"], saved["labels"],
+                   saved["record_share"], saved["record_cells"], saved["record_weights"], saved["record_offsets"],
+                   float(meta.blur), saved.get("skill_mean"), saved.get("skill_cov"), saved.get("group"),
+                   saved.get("surface"), saved.get("league_fg"), meta.target_season, meta.seed, dict(meta.dropped))
 
     # --- inside -------------------------------------------------------------------------------------
 
@@ -543,37 +536,25 @@ def check_sampling_memory(shots_per_draw, draws, *, rows_per_chunk: int = ROWS_P
                           names: tuple[str, str] = ("shots", "draws")) -> None:
     """Check the counts of a draw (InputError naming `names`) and refuse (ResourceError), before any work, a
     draw whose chunks (at least one player's draws x shots) would not fit."""
-    from ...gan.guard import ResourceError, machine_memory_limit
-
     player_rows = _positive_int(shots_per_draw, names[0]) * _positive_int(draws, names[1])
-    limit = machine_memory_limit()
-    needed = max(rows_per_chunk, player_rows) * BYTES_PER_SHOT
-    if limit is not None and needed > limit[0]:
-        raise ResourceError(f"drawing {player_rows:,} shots for one player (draws x shots) needs about "
-                            f"{needed / 1e9:.3g} GB at once, more than the {limit[0] / 1e9:.3g} GB allowed ({limit[1]}); "
-                            "ask for fewer draws or shots per draw, or call sample_chunks for fewer draws at a time")
+    check_memory(max(rows_per_chunk, player_rows) * BYTES_PER_SHOT,
+                 f"drawing {player_rows:,} shots for one player (draws x shots) needs",
+                 "ask for fewer draws or shots per draw, or call sample_chunks for fewer draws at a time")
 
 
 def check_profile_memory(model, records, charts: int, particles: int) -> None:
     """Refuse (ResourceError), before the posterior runs, profiles whose building would not fit: the particles
     of every player (latents, weights, the generator's layers), each record's likelihood terms, the profiles
     and the sampling tables their first draw makes (a float64 cumulative and an int32 guide per record cell)."""
-    from ...gan.guard import ResourceError, machine_memory_limit
-
-    limit = machine_memory_limit()
-    if limit is None:
-        return
     players, n = len(records.table), max(int(particles), int(charts))
     gan = model.config.gan.model
     per_particle = gan.latent_dim + 4 * model.basis.size + 3 * gan.hidden_dim
     cells = records.table["SHOTS"].clip(upper=model.basis.grid ** 2).to_numpy()
     likelihood = 3 * n * (2 ** np.ceil(np.log2(np.maximum(cells, 16)))).sum()  # bucketed record cells, 3 tensors
     stored = players * charts * (model.basis.size + 3) + 4 * charts * cells.sum()  # in 4-byte units
-    needed = 4 * (players * n * per_particle + likelihood + stored)
-    if needed > limit[0]:
-        raise ResourceError(f"profiles of {players:,} players with {charts:,} charts each ({n:,} particles) need about "
-                            f"{needed / 1e9:.3g} GB, more than the {limit[0] / 1e9:.3g} GB allowed ({limit[1]}); ask for "
-                            "fewer charts, or build the profiles of fewer players at a time")
+    check_memory(4 * (players * n * per_particle + likelihood + stored),
+                 f"profiles of {counted(players, 'player')} with {counted(charts, 'chart')} each ({n:,} particles) need",
+                 "ask for fewer charts, or build the profiles of fewer players at a time", at_once=False)
 
 
 def build_profiles(model, records, chart_posterior, skill: Optional[SkillPosterior], seed: Optional[int]) -> PlayerProfiles:
@@ -600,10 +581,21 @@ def build_profiles(model, records, chart_posterior, skill: Optional[SkillPosteri
                           dict(records.dropped))
 
 
-def _positive_int(value, name: str, *, zero: bool = False) -> int:
+def _positive_int(value, name: str, *, zero: bool = False, what: str = "") -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < (0 if zero else 1):
-        raise InputError(f"{name} must be a {'non-negative' if zero else 'positive'} integer, got {value!r}")
+        raise InputError(f"{name} must be {what or ('a non-negative' if zero else 'a positive') + ' integer'}, got {value!r}")
     return int(value)
+
+
+def check_memory(needed: float, needs: str, advice: str, *, at_once: bool = True) -> None:
+    """ResourceError, before any work, when `needed` bytes exceed the memory allowed: '<needs> about 12 GB at once,
+    more than the 20.2 GB allowed (...); <advice>'."""
+    from ...gan.guard import ResourceError, machine_memory_limit
+
+    limit = machine_memory_limit()
+    if limit is not None and needed > limit[0]:
+        raise ResourceError(f"{needs} about {needed / 1e9:.3g} GB{' at once' if at_once else ''}, more than the "
+                            f"{limit[0] / 1e9:.3g} GB allowed ({limit[1]}); {advice}")
 
 
 def _as_id_list(player_ids) -> list:
@@ -615,12 +607,21 @@ def _as_id_list(player_ids) -> list:
 
 
 def _locations(loc_x, loc_y, n: int) -> tuple[np.ndarray, np.ndarray]:
-    x, y = np.asarray(loc_x, dtype=np.float64).ravel(), np.asarray(loc_y, dtype=np.float64).ravel()
+    try:
+        x, y = np.asarray(loc_x, dtype=np.float64).ravel(), np.asarray(loc_y, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise InputError(f"loc_x and loc_y must be numbers (tenths of a foot), got {_shown(loc_x)} and "
+                         f"{_shown(loc_y)}") from None
     if len(x) != n or len(y) != n:
         raise InputError(f"player_ids, loc_x and loc_y must have the same length, got {n}, {len(x)}, {len(y)}")
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
         raise InputError("loc_x and loc_y must be finite numbers (tenths of a foot)")
     return x, y
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _cell_centres(grid: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,282 @@
+"""Player profiles on disk: profiles.json (players, settings), profiles.pt (tensors only) and table.csv, in a
+directory written whole (nba_ml.io.atomic_directory), and checked at load as a model file is.
+
+    write_profiles(directory, meta, tensors, table)   # replaces only an empty or earlier profiles directory
+    meta, tensors = read_profiles(directory)          # every field checked; ModelFileError naming file and field
+
+What load checks: the JSON's fields (pydantic, strict: a seed of "abc" or a count of -1 is refused), ids
+unique and one per player, groups among the profiles' own; every tensor there, of its dtype and shape,
+finite, and in its range (TENSORS): weights and shares in [0, 1], indices within what they index,
+offsets that split the record cells, a covariance that is one (symmetric, positive definite).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Annotated, Any, Callable, Literal, Optional, Union
+
+import torch
+from pydantic import (BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, ValidationInfo,
+                      field_validator, model_validator)
+
+from ...errors import InputError, ModelFileError, OutputError, counted, format_validation_error, one_line
+from ...io import SavedDirectory, atomic_directory, check_replaceable_directory
+from .make_model import TABLE_SHAPE, ZONE_COUNT
+
+FORMAT_VERSION = 1
+META_FILE, TENSORS_FILE, TABLE_FILE = "profiles.json", "profiles.pt", "table.csv"
+PROFILES_DIRECTORY = SavedDirectory("profiles", META_FILE, (TENSORS_FILE, TABLE_FILE))
+INT64 = (-(2 ** 63), 2 ** 63 - 1)
+MAKE_TENSORS = ("skill_mean", "skill_cov", "group", "surface", "league_fg")  # all of them, or none (no make model)
+
+
+class PlayerRow(BaseModel):
+    """A row of the players table as saved (the posterior's diagnostics ride along, unchecked)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    POSITION_GROUP: Optional[StrictStr]
+    LABEL: StrictInt = Field(ge=-1)  # his row of position_groups, -1: unknown
+    SHOTS: StrictInt = Field(ge=0)
+    OUTCOMES: StrictInt = Field(ge=0)
+    NOTE: StrictStr
+
+    @model_validator(mode="after")
+    def _outcomes_of_shots(self) -> "PlayerRow":
+        if self.OUTCOMES > self.SHOTS:
+            raise ValueError(f"OUTCOMES ({self.OUTCOMES}) exceeds SHOTS ({self.SHOTS})")
+        return self
+
+
+PlayerId = Union[StrictInt, StrictStr]
+
+
+class ProfilesMeta(BaseModel):
+    """profiles.json."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal[1]
+    position_groups: list[StrictStr] = Field(min_length=1)
+    blur: float = Field(ge=0, allow_inf_nan=False)
+    target_season: Optional[StrictStr]
+    seed: Optional[StrictInt] = Field(ge=0)
+    dropped: dict[str, Annotated[StrictInt, Field(ge=0)]]
+    players: list[PlayerRow]
+    player_ids: list[PlayerId]
+
+    @field_validator("position_groups")
+    @classmethod
+    def _distinct_groups(cls, groups: list[str]) -> list[str]:
+        if len(set(groups)) != len(groups) or not all(g.strip() for g in groups):
+            raise ValueError("must be distinct names")
+        return groups
+
+    @field_validator("players")
+    @classmethod
+    def _known_groups(cls, players: list[PlayerRow], info: ValidationInfo) -> list[PlayerRow]:
+        groups = info.data.get("position_groups", [])
+        unknown = sorted({p.POSITION_GROUP for p in players if p.POSITION_GROUP not in (None, *groups)})
+        if unknown:
+            raise ValueError(f"POSITION_GROUP {unknown} is not among position_groups {groups}")
+        if any(p.LABEL != (groups.index(p.POSITION_GROUP) if p.POSITION_GROUP is not None else -1) for p in players):
+            raise ValueError("a LABEL is not the row of its POSITION_GROUP in position_groups (-1: none)")
+        return players
+
+    @field_validator("player_ids")
+    @classmethod
+    def _one_id_per_player(cls, ids: list, info: ValidationInfo) -> list:
+        players = info.data.get("players")
+        if players is not None and len(ids) != len(players):
+            raise ValueError(f"{counted(len(ids), 'id')} for {counted(len(players), 'player')}")
+        bad = [i for i in ids if (isinstance(i, str) and not i.strip()) or (isinstance(i, int) and not INT64[0] <= i <= INT64[1])]
+        if bad:
+            raise ValueError(f"must be 64-bit integers or non-empty text, got {bad[:3]}")
+        seen, twice = set(), {}
+        for player_id in ids:  # 7 and '7' are two players (as everywhere in the package)
+            key = (type(player_id), player_id)
+            if key in seen:
+                twice[key] = player_id
+            seen.add(key)
+        if twice:
+            raise ValueError(f"must be distinct, got {list(twice.values())[:3]} more than once")
+        return ids
+
+
+# --- the tensors: name -> (dtype, shape from the sizes, a check of the values: None when fine, else the problem)
+
+def _between(lo: float, hi: float) -> Callable[[torch.Tensor, dict], Optional[str]]:
+    def check(t: torch.Tensor, sizes: dict) -> Optional[str]:
+        if t.numel() and (bool((t < lo).any()) or bool((t > hi).any())):
+            outside = t[(t < lo) | (t > hi)]
+            return f"values outside [{lo:g}, {hi:g}] (e.g. {outside.flatten()[0].item():g})"
+        return None
+    return check
+
+
+def _index(limit: Callable[[dict], int]) -> Callable[[torch.Tensor, dict], Optional[str]]:
+    def check(t: torch.Tensor, sizes: dict) -> Optional[str]:
+        return _between(0, limit(sizes) - 1)(t, sizes)
+    return check
+
+
+def _weights(t: torch.Tensor, sizes: dict) -> Optional[str]:
+    if (problem := _between(0, 1)(t, sizes)) is not None:
+        return problem
+    sums = t.double().sum(dim=-1)
+    if t.numel() and bool(((sums - 1).abs() > 1e-3).any()):
+        return f"a chart's weights must sum to 1 (one sums to {sums[(sums - 1).abs() > 1e-3][0].item():g})"
+    return None
+
+
+def _maps(t: torch.Tensor, sizes: dict) -> Optional[str]:
+    if t.numel() and (bool((t < 0).any()) or bool((t.flatten(1).sum(dim=1) <= 0).any())):
+        return "each map must be a density: non-negative, with some mass"
+    return None
+
+
+def _offsets(t: torch.Tensor, sizes: dict) -> Optional[str]:
+    if int(t[0]) != 0 or int(t[-1]) != sizes["M"] or bool((t[1:] < t[:-1]).any()):
+        return f"must rise from 0 to the {sizes['M']:,} record cells"
+    return None
+
+
+def _covariance(t: torch.Tensor, sizes: dict) -> Optional[str]:
+    if not torch.allclose(t, t.transpose(1, 2), rtol=1e-6, atol=1e-12):
+        return "a covariance must be symmetric"
+    if t.numel() and bool((torch.linalg.cholesky_ex(t).info != 0).any()):
+        return "a covariance must be positive definite"
+    return None
+
+
+TENSORS: dict[str, tuple[torch.dtype, Callable[[dict], tuple], Optional[Callable]]] = {
+    "maps": (torch.float32, lambda s: (s["K"], s["S"], s["S"]), _maps),
+    "weights": (torch.float32, lambda s: (s["P"], s["C"], s["K"]), _weights),
+    "labels": (torch.int64, lambda s: (s["P"], s["C"]), _index(lambda s: s["G"])),
+    "record_share": (torch.float32, lambda s: (s["P"], s["C"]), _between(0, 1)),
+    "record_cells": (torch.int64, lambda s: (s["M"],), _index(lambda s: s["S"] ** 2)),
+    "record_weights": (torch.float32, lambda s: (s["C"], s["M"]), _between(0, 1)),
+    "record_offsets": (torch.int64, lambda s: (s["P"] + 1,), _offsets),
+    "skill_mean": (torch.float64, lambda s: (s["P"], ZONE_COUNT), None),
+    "skill_cov": (torch.float64, lambda s: (s["P"], ZONE_COUNT, ZONE_COUNT), _covariance),
+    "group": (torch.int64, lambda s: (s["P"],), _index(lambda s: s["G"] + 1)),
+    "surface": (torch.float32, lambda s: (s["G"] + 1, *TABLE_SHAPE), None),
+    "league_fg": (torch.float64, lambda s: (ZONE_COUNT,), _between(0, 1)),
+}
+
+
+def check_tensors(saved: Any, meta: ProfilesMeta, where: str) -> dict[str, torch.Tensor]:
+    """The saved tensors, each of its dtype, shape, finite and in range (TENSORS), or ModelFileError naming
+    `where` and the tensor."""
+    if not isinstance(saved, dict):
+        raise ModelFileError(f"{where}: expected a mapping of names to tensors, got {type(saved).__name__}")
+    makes = [name for name in MAKE_TENSORS if name in saved]
+    required = [name for name in TENSORS if name not in MAKE_TENSORS] + (list(MAKE_TENSORS) if makes else [])
+    missing = [name for name in required if name not in saved]
+    if missing:
+        raise ModelFileError(f"{where}: missing tensor(s) {missing}" + (" (a make model needs all of "
+                             f"{list(MAKE_TENSORS)})" if makes else ""))
+    unknown = sorted(str(name) for name in saved if name not in TENSORS)
+    if unknown:
+        raise ModelFileError(f"{where}: unknown tensor(s) {unknown}; expected {list(TENSORS)}")
+    for name in required:
+        if not isinstance(saved[name], torch.Tensor):
+            raise ModelFileError(f"{where}: {name}: expected a tensor, got {type(saved[name]).__name__}")
+    weights, maps, cells = saved["weights"], saved["maps"], saved["record_cells"]
+    sizes = {"P": len(meta.players), "G": len(meta.position_groups), "M": cells.shape[0] if cells.dim() == 1 else -1,
+             "C": weights.shape[1] if weights.dim() == 3 else -1, "K": maps.shape[0] if maps.dim() == 3 else -1,
+             "S": maps.shape[-1] if maps.dim() == 3 else -1}
+    empty = [name for name, size in (("weights (charts)", sizes["C"]), ("maps", sizes["K"]), ("maps (grid)", sizes["S"]))
+             if size < 1]
+    if empty:
+        raise ModelFileError(f"{where}: {empty[0]}: expected a tensor with at least one {empty[0].split()[-1].strip('()')}")
+    for name in required:
+        dtype, shape, check = TENSORS[name]
+        tensor, expected = saved[name], shape(sizes)
+        if tensor.dtype != dtype or tuple(tensor.shape) != expected:
+            raise ModelFileError(f"{where}: {name}: expected {str(dtype).removeprefix('torch.')} of shape {expected} "
+                                 f"({len(meta.players)} players in {META_FILE}), got {str(tensor.dtype).removeprefix('torch.')} "
+                                 f"of shape {tuple(tensor.shape)}")
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ModelFileError(f"{where}: {name}: holds NaN or infinite values")
+        problem = check(tensor, sizes) if check is not None else None
+        if problem is not None:
+            raise ModelFileError(f"{where}: {name}: {problem}")
+    return {name: saved[name] for name in required}
+
+
+def read_profiles(directory: str | Path) -> tuple[ProfilesMeta, Any, dict[str, torch.Tensor]]:
+    """profiles.json (checked, and its players as a DataFrame, ids as saved) and profiles.pt of `directory`,
+    checked (module docstring); tensors only are unpickled."""
+    import pandas as pd
+
+    from ...gan.checkpoint import read_tensors
+
+    directory = _directory(directory, "directory")
+    meta_path, tensors_path = directory / META_FILE, directory / TENSORS_FILE
+    try:
+        raw = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ModelFileError(f"{meta_path}: not a saved profiles file ({err})") from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT_VERSION:
+        found = raw.get("format") if isinstance(raw, dict) else type(raw).__name__
+        raise ModelFileError(f"{meta_path}: not player profiles of format {FORMAT_VERSION} (format: {found!r})")
+    try:
+        meta = ProfilesMeta.model_validate(raw)
+    except ValidationError as err:
+        raise ModelFileError(f"{meta_path}: " + one_line(ValueError(format_validation_error(err, what="profiles file")))) from None
+    players = pd.DataFrame(raw["players"])
+    players["PLAYER_ID"] = pd.Series(meta.player_ids, dtype=object)
+    return meta, players, check_tensors(read_tensors(tensors_path, ModelFileError), meta, str(tensors_path))
+
+
+def write_profiles(directory: str | Path, meta: dict, tensors: dict[str, torch.Tensor], table: Callable[[], Any], *,
+                   label: Optional[str] = None) -> Path:
+    """The three files, written whole into `directory` (an empty or earlier profiles directory; OutputError
+    otherwise, and for a disk without room for the tensors, before anything is written or `table()` makes
+    the table)."""
+    directory = _directory(directory, label or "directory", output=True)
+    target = check_replaceable_directory(directory, PROFILES_DIRECTORY, label)
+    needed = sum(t.numel() * t.element_size() for t in tensors.values())
+    check_room(target, needed, f"{label + ' ' if label else ''}{directory}")
+    with atomic_directory(directory, PROFILES_DIRECTORY, label) as tmp:
+        with open(tmp / TENSORS_FILE, "wb") as stream:  # a Python file: a full disk is an OSError, not torch's RuntimeError
+            torch.save(tensors, stream)
+        (tmp / META_FILE).write_text(json.dumps(meta, allow_nan=True), encoding="utf-8")
+        table().to_csv(tmp / TABLE_FILE, index=False)
+    return directory
+
+
+def check_room(target: Path, needed: int, name: str) -> None:
+    """OutputError when the file system that would hold `target` has fewer than `needed` bytes free."""
+    folder = target
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return  # the write itself says what is wrong
+    if free < needed:
+        raise OutputError(f"cannot write {name}: it needs at least {needed / 1e6:.3g} MB and {folder} has "
+                          f"{free / 1e6:.3g} MB free")
+
+
+def least_bytes(model, observed, charts: int) -> int:
+    """The least that profiles of `observed`'s players with `charts` charts take on disk, known before they are
+    built: the basis maps, the make surface, and each chart's weights, label and record share (the record's
+    cells and the table come on top)."""
+    players = observed["PLAYER_ID"].nunique() if "PLAYER_ID" in observed else 0
+    habits = model.basis.size if model.basis is not None else 0
+    maps = 4 * model.basis.maps.numel() if model.basis is not None else 0
+    surface = 4 * (len(model.position_groups) + 1) * TABLE_SHAPE[0] * TABLE_SHAPE[1] if model.makes is not None else 0
+    return maps + surface + int(players) * int(charts) * (4 * habits + 12)
+
+
+def _directory(value: Any, name: str, *, output: bool = False) -> Path:
+    if not isinstance(value, (str, os.PathLike)):
+        raise InputError(f"{name} must be a path (str or pathlib.Path), got {type(value).__name__}")
+    if not os.fspath(value):
+        raise (OutputError if output else InputError)(f"{name} is empty; expected the profiles' directory")
+    return Path(value)
