@@ -32,7 +32,7 @@ from . import interrupts
 from .errors import InputError, counted, one_line, yaml_problem
 from .gan import ConfigError, TrainingDiverged
 from .gan.config import read_yaml_mapping
-from .io import check_directory, check_output, write_table
+from .io import check_apart, check_directory, check_output, check_replaceable_directory, write_table
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -150,8 +150,8 @@ def _sample(args: argparse.Namespace) -> int:
     from .gan.export import META_FILE, find_export, load_export, read_export_file
 
     out = check_output(args.out, "table", "--out")  # first: a path or suffix that cannot be written is refused before any work
-    if args.plot is not None:
-        check_output(args.plot, "picture", "--plot")
+    plot = check_output(args.plot, "picture", "--plot") if args.plot is not None else None
+    check_apart({"--out": out, "--plot": plot}, {"--observed": args.observed})  # no output over an input or another
     _require_positive(charts=args.charts, shots_per_chart=args.shots_per_chart)  # before any model or data is read
     _say_the_rest_on_stderr(out)
     kind = read_export_file(find_export(args.checkpoint) / META_FILE).kind  # the model is loaded once, by its kind
@@ -204,12 +204,15 @@ def _sample_players(model, args: argparse.Namespace):
     return profiles.sample_chunks(args.shots_per_chart, draws=args.charts, seed=args.seed, chart_ids=True)
 
 
-def _profiles(model, args: argparse.Namespace, *, charts: int):
-    """The profiles of the --observed players, with a summary line (and their cards with --plot)."""
+def _profiles(model, args: argparse.Namespace, *, charts: int, before=None):
+    """The profiles of the --observed players, with a summary line (and their cards with --plot); `before(observed)`
+    runs once the record is read, before the posterior."""
     from .shots import load_shots
 
     observed, report = load_shots(args.observed, keep_rows=True)  # every player kept; unusable rows counted below
     print(report)
+    if before is not None:
+        before(observed)
     profiles = model.player_profiles(observed, seed=args.seed, charts=charts, season=args.season)
     d = profiles.players
     print(f"profiles: {counted(len(d), 'player')}, {counted(int(d['SHOTS'].sum()), 'shot')} of their record used "
@@ -238,15 +241,22 @@ def _require_positive(**values) -> None:
 
 def _profile(args: argparse.Namespace) -> int:
     from .shots.model import ShotChartModel
+    from .shots.player.profiles_file import PROFILES_DIRECTORY, check_room, least_bytes
 
-    check_directory(args.out, "--out")  # outputs first: refused before any work
-    if args.plot is not None:
-        check_output(args.plot, "picture", "--plot")
+    # Outputs first, before any work: a directory that is not an earlier profiles one, an output over an input.
+    out = check_replaceable_directory(args.out, PROFILES_DIRECTORY, "--out")
+    plot = check_output(args.plot, "picture", "--plot") if args.plot is not None else None
+    check_apart({"--out": args.out, "--plot": plot}, {"--observed": args.observed, "--checkpoint": args.checkpoint},
+                directories=["--out"])
     _require_positive(charts=args.charts)
 
     model = ShotChartModel.load(args.checkpoint)
-    profiles = _profiles(model, args, charts=args.charts)
-    profiles.save(args.out)
+
+    def room(observed) -> None:  # a disk without room for the profiles: refused before the posterior runs
+        check_room(out, least_bytes(model, observed, args.charts), f"--out {args.out}")
+
+    profiles = _profiles(model, args, charts=args.charts, before=room)
+    profiles.save(args.out, label="--out")
     print(f"wrote the profiles of {counted(len(profiles.players), 'player')} to {args.out} (and {Path(args.out) / 'table.csv'})")
     return 0
 
@@ -261,6 +271,7 @@ def _makes(args: argparse.Namespace) -> int:
 
     out = check_output(args.out, "table", "--out")  # outputs first: refused before any work
     zones_out = check_output(args.zones_out, "table", "--zones-out") if args.zones_out is not None else None
+    check_apart({"--out": out, "--zones-out": zones_out}, {"--queries": args.queries, "--observed": args.observed})
     _say_the_rest_on_stderr(out)
     model = ShotChartModel.load(args.checkpoint)
     queries, report = load_shots(args.queries, keep_rows=True)  # every query counted, answered or not
@@ -276,7 +287,9 @@ def _makes(args: argparse.Namespace) -> int:
     print(f"wrote {counted(len(pred), 'make probability', 'make probabilities')} to {'standard output' if out.descriptor == 1 else out.path}; {summary}")
     if zones is not None:
         write_table(zones, zones_out)
-        print(f"wrote {counted(len(zones), '(player, zone) FG% interval')} to {zones_out.path}")
+        blank = int((zones["ATTEMPTS"] == 0).sum())
+        print(f"wrote {counted(len(zones) - blank, '(player, zone) FG% interval')}"
+              + (f" and {counted(blank, 'player')} with no zone (NOTE says why)" if blank else "") + f" to {zones_out.path}")
     return 0
 
 
@@ -377,8 +390,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="PLAYER_ID, LOC_X, LOC_Y per query (QUERY_ID and SHOT_VALUE kept, POSITION_GROUP used)")
     makes.add_argument("--out", required=True, metavar="PRED", help="QUERY_ID, PLAYER_ID, MAKE_PROB (.csv, .csv.gz, .parquet)")
     makes.add_argument("--zones-out", metavar="ZONES",
-                       help="PLAYER_ID, SHOT_ZONE_BASIC, ATTEMPTS, MAKE_PROB, FG_LO, FG_HI: his 90%% predictive FG%% "
-                            "interval on his queries in each zone")
+                       help="PLAYER_ID, SHOT_ZONE_BASIC, ATTEMPTS, MAKE_PROB, FG_LO, FG_HI, NOTE: his 90%% predictive FG%% "
+                            "interval on his queries in each zone (a player with no usable query: one row, no zone, "
+                            "a NOTE)")
     makes.add_argument("--season", help="the season the queries are in (default: the newest SEASON of --observed)")
     makes.add_argument("--seed", type=int, help="makes the intervals' draws reproducible (default 0)")
     makes.set_defaults(func=_makes)

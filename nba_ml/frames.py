@@ -9,13 +9,16 @@ from .errors import InputError
 
 
 def require_columns(frame: Any, columns: Iterable[str], name: str, needed_for: str = "") -> None:
-    """InputError unless `frame` is a DataFrame holding every one of `columns`; the message names
+    """InputError unless `frame` is a DataFrame holding every one of `columns`, each column named once; the message names
     `name` (the argument or file), the columns missing (and what needs them, `needed_for`) and the
     columns found."""
     import pandas as pd  # the package's lowest layer; pandas only when a frame is checked
 
     if not isinstance(frame, pd.DataFrame):
         raise InputError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
+    repeated = list(dict.fromkeys(frame.columns[frame.columns.duplicated()]))
+    if repeated:
+        raise InputError(f"{name} has column(s) named more than once: {repeated}; expected each column once")
     missing = [column for column in columns if column not in frame.columns]
     if missing:
         raise InputError(f"{name} is missing column(s) {missing}{' needed for ' + needed_for if needed_for else ''}; "

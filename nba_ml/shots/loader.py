@@ -7,8 +7,13 @@ Anything wrong with the file itself is raised as `ShotDataError`, never as a raw
 pandas or pyarrow error.
 """
 
+import io
+import re
+import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import pandas as pd
@@ -73,8 +78,10 @@ def load_shots(
 
     Column names are matched case-insensitively and returned in UPPER case.
     LOC_X and LOC_Y are required and returned as float64 in tenths of a foot.
+    A column named twice (in any case, with any spaces) is refused.
     When present, SHOT_MADE_FLAG becomes int8 (0/1), PLAYER_ID and TEAM_ID
-    nullable Int64 (or text, as spelled, when some id is not a number, e.g. 'P203078'), GAME_ID a 10-character string (zero-padded when the leading
+    nullable Int64, or text as written when some id is not a 64-bit integer ('P203078', 203078.5,
+    2**70: kept, never taken for a missing id), GAME_ID a 10-character string (zero-padded when the leading
     zeros were lost), GAME_DATE datetime64, and PLAYER_NAME, SEASON, POSITION,
     POSITION_GROUP and SHOT_ZONE_BASIC strings. Other columns are kept as read.
 
@@ -162,7 +169,10 @@ def load_shots(
 
 
 def _read_table(path: Path) -> pd.DataFrame:
-    """Read the file by extension; every read failure becomes ShotDataError."""
+    """Read the file by extension (a stream, such as - or a pipe: by its first bytes); every read failure
+    becomes ShotDataError."""
+    if _is_stream(path):
+        return _read_stream(path)
     if path.is_dir():
         raise ShotDataError(f"{path}: is a directory; expected a shot file (.csv, .csv.gz or .parquet)")
     if not path.is_file():
@@ -174,30 +184,89 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise ShotDataError(f"{path}: the file is empty")
     try:
         if name.endswith(".parquet"):
-            return pd.read_parquet(path)
-        return _read_csv(path)
+            return _read_parquet(path, path)
+        return _read_csv(path, path)
     except ShotDataError:
         raise
     except Exception as error:  # any parser/decompressor failure means the same thing here
         raise ShotDataError(f"{path}: could not read the file ({type(error).__name__}: {error})") from error
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    """Read a (possibly gzipped) CSV, keeping GAME_ID as text so its leading zeros survive."""
+STREAM_NAMES = re.compile(r"-|/dev/stdin|/dev/fd/\d+|/proc/self/fd/\d+")  # standard input and open descriptors
+
+
+def _is_stream(path: Path) -> bool:
+    """Standard input (-, /dev/stdin), a descriptor, a pipe (FIFO) or a character device: read once, whole."""
+    if STREAM_NAMES.fullmatch(str(path)):
+        return True
     try:
-        header = pd.read_csv(path, nrows=0).columns
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+
+
+def _read_stream(path: Path) -> pd.DataFrame:
+    """A shot file from a stream, read whole once: Parquet or gzip by their first bytes, else CSV."""
+    try:
+        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    except OSError as error:
+        raise ShotDataError(f"{path}: cannot read it ({error.strerror or error})") from None
+    if not data:
+        raise ShotDataError(f"{path}: the stream is empty")
+    try:
+        if data[:4] == b"PAR1":
+            return _read_parquet(path, io.BytesIO(data))
+        return _read_csv(path, data, compression="gzip" if data[:2] == b"\x1f\x8b" else None)
+    except ShotDataError:
+        raise
+    except Exception as error:
+        raise ShotDataError(f"{path}: could not read the stream ({type(error).__name__}: {error})") from error
+
+
+def _read_parquet(path: Path, source) -> pd.DataFrame:
+    """A Parquet file (`source`: its path or a buffer); a column named twice (in any case) is refused."""
+    import pyarrow.parquet as parquet
+
+    _refuse_repeated_columns(parquet.read_schema(source).names, path)
+    return pd.read_parquet(source)
+
+
+def _read_csv(path: Path, source, compression: Optional[str] = "infer") -> pd.DataFrame:
+    """Read a (possibly gzipped) CSV (`source`: its path, or its bytes), keeping GAME_ID and the ids as text, as
+    written (GAME_ID's leading zeros, an id past int64); a header naming a column twice (in any case) is
+    refused."""
+    def opened():
+        return io.BytesIO(source) if isinstance(source, bytes) else source
+
+    try:
+        header = pd.read_csv(opened(), nrows=1, header=None, dtype=str, compression=compression)  # names as written
     except pd.errors.EmptyDataError as error:
         raise ShotDataError(f"{path}: the file is empty (no header, no rows)") from error
-    text_columns = {name: "str" for name in header if str(name).strip().upper() == "GAME_ID"}
-    return pd.read_csv(path, dtype=text_columns, low_memory=False)
+    names = ["" if pd.isna(name) else str(name) for name in header.iloc[0]] if len(header) else []
+    _refuse_repeated_columns(names, path)  # pandas would rename a repeated one to NAME.1 and read on
+    text_columns = {name: "str" for name in names if name.strip().upper() in TEXT_COLUMNS}
+    return pd.read_csv(opened(), dtype=text_columns, low_memory=False, compression=compression)
+
+
+TEXT_COLUMNS = ("GAME_ID", "PLAYER_ID", "TEAM_ID")  # read as text from CSV: their spelling decides their type
+
+
+def _refuse_repeated_columns(names, path) -> None:
+    """ShotDataError naming the columns that appear more than once once case and spaces are ignored."""
+    normal = [str(name).strip().upper() for name in names]
+    repeated = {name: [n for n, k in zip(names, normal) if k == name] for name in dict.fromkeys(normal) if normal.count(name) > 1}
+    if repeated:
+        shown = "; ".join(f"{name} {len(spelled)} times (as {', '.join(repr(n) for n in spelled)})"
+                          for name, spelled in repeated.items())
+        raise ShotDataError(f"{path}: a column appears more than once (case and spaces ignored): {shown}; "
+                            "expected each column once")
 
 
 def _normalise_column_names(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     """Upper-case column names and check the required ones are there."""
+    _refuse_repeated_columns(list(frame.columns), path)
     names = [str(name).strip().upper() for name in frame.columns]
-    clashes = sorted({name for name in names if names.count(name) > 1})
-    if clashes:
-        raise ShotDataError(f"{path}: columns differ only by case or spaces: {clashes}")
     missing = [name for name in REQUIRED_COLUMNS if name not in names]
     if missing:
         raise ShotDataError(f"{path}: missing required column(s) {missing}; columns found: {list(frame.columns)}")
@@ -286,13 +355,40 @@ def _as_text(values: pd.Series) -> pd.Series:
 
 
 def _as_ids(ids: pd.Series) -> pd.Series:
-    """Ids as nullable Int64 when every given value is a number; otherwise (ids such as 'P203078') as text,
-    as spelled: a text id is never taken for a missing one."""
-    given = ids.notna() & (ids.astype(str).str.strip() != "")
-    numbers = pd.to_numeric(ids.where(given), errors="coerce")
-    if bool((given & numbers.isna()).any()) and not pd.api.types.is_numeric_dtype(ids):
-        return _as_text(ids).str.strip().where(given)
-    return _as_integer_ids(ids)
+    """Ids as nullable Int64 when every given value is a 64-bit integer (1630162.0 counts as one: a CSV column
+    with gaps reads so); otherwise (ids such as 'P203078', 203078.5 or 2**70) every id as text, as written
+    (a number read from a Parquet file: its integer, or its float's shortest spelling). A given id is never
+    taken for a missing one."""
+    text = ids if pd.api.types.is_string_dtype(ids) else ids.map(_spelled, na_action="ignore")
+    text = _as_text(text).str.strip()
+    text = text.where(text != "")
+    codes, distinct = pd.factorize(text, use_na_sentinel=True)
+    integers = [_integer(value) for value in distinct]
+    if any(value is None for value in integers):
+        return text
+    return pd.Series(pd.array(np.array(integers + [None], dtype=object)[codes], dtype="Int64"), index=ids.index)
+
+
+def _spelled(value) -> str:
+    """A number as written: an integer's digits (1630162.0 too), a float's shortest spelling (203078.5)."""
+    if isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _integer(text: str):
+    """The 64-bit integer a spelling names ('203078', '1630162.0'), else None."""
+    if re.fullmatch(r"[+-]?\d+", text):
+        value = int(text)
+    else:
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        if not (np.isfinite(number) and number.is_integer()):
+            return None
+        value = int(number)
+    return value if -(2 ** 63) <= value < 2 ** 63 else None
 
 
 def _as_integer_ids(ids: pd.Series) -> pd.Series:

@@ -248,5 +248,42 @@ def test_missing_text_values_stay_missing(tmp_path):
 
 
 def test_columns_differing_only_by_case_are_rejected(tmp_path):
-    with pytest.raises(ShotDataError, match="differ only by case"):
+    with pytest.raises(ShotDataError, match=r"a column appears more than once \(case and spaces ignored\): LOC_X 2 "
+                                            r"times \(as 'LOC_X', 'loc_x'\); expected each column once$"):
         load_shots(write_csv(tmp_path, "LOC_X,loc_x,LOC_Y\n0,0,0\n"))
+
+
+@pytest.mark.parametrize("header", ["PLAYER_ID,LOC_X,LOC_Y,LOC_X", "PLAYER_ID,LOC_X,LOC_Y, loc_x "])
+def test_a_column_named_twice_is_refused_not_renamed_and_read(tmp_path, header):
+    """pandas renames a repeated name to LOC_X.1 and reads on: the second LOC_X (a renamed TEAM_ID) would go unseen."""
+    with pytest.raises(ShotDataError, match=r"a column appears more than once .*: LOC_X 2 times"):
+        load_shots(write_csv(tmp_path, header + "\n1,0,10,1610612737\n"))
+    path = tmp_path / "twice.parquet"
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+    pq.write_table(pa.table([[1], [0.0], [10.0], [1610612737]], names=header.split(",")), path)
+    with pytest.raises(ShotDataError, match=r"LOC_X 2 times"):
+        load_shots(path)
+
+
+@pytest.mark.parametrize("spelled, kept", [("203078.5", "203078.5"), (str(2 ** 70), str(2 ** 70)),
+                                           (str(2 ** 63 + 5), str(2 ** 63 + 5))])
+def test_an_id_that_is_no_64_bit_integer_is_kept_as_written_never_missing(tmp_path, spelled, kept):
+    shots, report = load_shots(write_csv(tmp_path, f"PLAYER_ID,LOC_X,LOC_Y\n203954,0,10\n{spelled},5,20\n"))
+    assert shots["PLAYER_ID"].tolist() == ["203954", kept] and report.rows_kept == 2  # the column is text, as written
+    shots, _ = load_shots(write_csv(tmp_path, "PLAYER_ID,LOC_X,LOC_Y\n203954,0,10\n1630162.0,5,20\n,1,1\n"))
+    assert shots["PLAYER_ID"].dtype == "Int64" and shots["PLAYER_ID"].tolist()[:2] == [203954, 1630162]
+
+
+def test_a_shot_file_is_read_from_a_pipe_as_from_a_file(tmp_path):
+    import subprocess
+    import sys
+
+    text = "PLAYER_ID,LOC_X,LOC_Y\n7,0,10\n8,5,20\n"
+    code = "from nba_ml.shots import load_shots; s, r = load_shots('{}'); print(s['PLAYER_ID'].tolist(), r.rows_kept)"
+    for name in ("-", "/dev/stdin"):
+        done = subprocess.run([sys.executable, "-c", code.format(name)], input=text.encode(), capture_output=True,
+                              timeout=120)
+        assert done.returncode == 0 and done.stdout.decode().strip() == "[7, 8] 2", done.stderr.decode()
+    done = subprocess.run([sys.executable, "-c", code.format("-")], input=b"", capture_output=True, timeout=120)
+    assert b"ShotDataError: -: the stream is empty" in done.stderr

@@ -323,15 +323,17 @@ def player_makes(model: Optional[MakeModel], observed, queries, position_groups:
                  where: str = "the model"):
     """Make probabilities at queries (PLAYER_ID, LOC_X, LOC_Y [, QUERY_ID, SHOT_VALUE, POSITION_GROUP]) for
     their players from their records in `observed` (nba-ml makes): (pred: QUERY_ID, PLAYER_ID [, SHOT_VALUE],
-    MAKE_PROB; zones: PLAYER_ID, SHOT_ZONE_BASIC, ATTEMPTS, MAKE_PROB, FG_LO, FG_HI, or None; a summary line).
+    MAKE_PROB; zones: PLAYER_ID, SHOT_ZONE_BASIC, ATTEMPTS, MAKE_PROB, FG_LO, FG_HI, NOTE, or None; a summary line).
 
     A player of the queries with no record gets his position's rates (the league's when his position is
-    unknown). Queries without a player id, or off the court (|LOC_X| > 250, behind the baseline), are not
-    answered and counted; locations past the half-court line take the surface at its edge."""
+    unknown). Queries without a player id, or off the half court (past a sideline, behind the baseline, beyond
+    the half-court line, or without coordinates), are not answered and counted. Every player the queries name
+    is in the zones (a player none of whose queries is usable: one row without a zone, and a NOTE why)."""
     import pandas as pd
 
     from ...errors import InputError, counted
     from ...frames import require_columns
+    from ..charts import on_grid
     from ..court import ZONES
     from .records import normalise_ids, player_records
     from .streams import PlayerStreams, Stream, player_key, root_entropy
@@ -346,9 +348,9 @@ def player_makes(model: Optional[MakeModel], observed, queries, position_groups:
     x = pd.to_numeric(queries["LOC_X"], errors="coerce").to_numpy(np.float64)
     y = pd.to_numeric(queries["LOC_Y"], errors="coerce").to_numpy(np.float64)
     has_id = ids.notna().to_numpy()
-    on_court = np.isfinite(x) & np.isfinite(y) & (np.abs(x) <= SIDELINE_X) & (y >= BASELINE_Y)
+    on_court = np.isfinite(x) & np.isfinite(y) & on_grid(x, y)
     usable = has_id & on_court
-    asked = queries.loc[usable, ["PLAYER_ID"] + (["POSITION_GROUP"] if "POSITION_GROUP" in queries else [])]
+    asked = queries.loc[has_id, ["PLAYER_ID"] + (["POSITION_GROUP"] if "POSITION_GROUP" in queries else [])]
     records = player_records(observed, position_groups, players=asked, target_season=season)
     posterior = skill_posterior(model, records)
     row_of = {player_id: row for row, player_id in enumerate(records.player_ids)}
@@ -363,16 +365,30 @@ def player_makes(model: Optional[MakeModel], observed, queries, position_groups:
     if with_zones:
         streams = PlayerStreams(root_entropy(0 if seed is None else seed), Stream.ZONES)
         intervals = zone_intervals(posterior, rows, qx, qy, lambda row: streams.of(player_key(records.player_ids[row])))
-        zones = pd.DataFrame(intervals, columns=["ROW", "ZONE", "ATTEMPTS", "MAKE_PROB", "FG_LO", "FG_HI"])
+        named, answered = pd.Series(list(ids[has_id]), dtype=object), set(rows.tolist())
+        off = named[~on_court[has_id]].value_counts(sort=False)  # his queries not on the half court
+        for player_id in dict.fromkeys(named):
+            if row_of[player_id] not in answered:  # none of his queries is usable: a row without a zone, and why
+                n = int(off.get(player_id, 0))
+                where = "his one query is not" if n == 1 else f"none of his {n:,} queries is"
+                intervals.append({"ROW": row_of[player_id], "ZONE": -1, "ATTEMPTS": 0, "MAKE_PROB": np.nan,
+                                  "FG_LO": np.nan, "FG_HI": np.nan,
+                                  "NOTE": f"{where} on the half court with coordinates: no zones"})
+        zones = pd.DataFrame([{"NOTE": "", **entry} for entry in intervals],
+                             columns=["ROW", "ZONE", "ATTEMPTS", "MAKE_PROB", "FG_LO", "FG_HI", "NOTE"])
+        zones = zones.sort_values("ROW", kind="stable").reset_index(drop=True)
         zones.insert(0, "PLAYER_ID", pd.Series([records.player_ids[r] for r in zones["ROW"]], dtype=object))
-        zones.insert(1, "SHOT_ZONE_BASIC", [ZONES[z] for z in zones["ZONE"]])
+        zones.insert(1, "SHOT_ZONE_BASIC", [ZONES[z] if z >= 0 else None for z in zones["ZONE"]])
         zones = zones.drop(columns=["ROW", "ZONE"])
     not_used = {"queries/missing_player_id": int((~has_id).sum()), "queries/off_court": int((has_id & ~on_court).sum())}
-    asked_rows = np.unique(rows)
-    outcomes = records.table["OUTCOMES"].to_numpy()[asked_rows]
+    named_rows, answered_rows = np.unique([row_of[i] for i in ids[has_id]]).astype(np.int64), np.unique(rows)
+    outcomes = records.table["OUTCOMES"].to_numpy()[named_rows]
+    unanswered = len(named_rows) - len(answered_rows)
     dropped = {k: v for k, v in records.dropped.items() if v}
     dropped_queries = {k: v for k, v in not_used.items() if v}
-    summary = (f"{counted(len(asked_rows), 'player')} asked for, {int((outcomes > 0).sum()):,} of them with a record "
-               f"({counted(int(outcomes.sum()), 'shot')} with an outcome); record rows not used: {dropped or 'none'}; "
-               f"queries not used: {dropped_queries or 'none'}; season {records.target_season or 'of the model'}")
+    summary = (f"{counted(len(named_rows), 'player')} asked for, {int((outcomes > 0).sum()):,} of them with a record "
+               f"({counted(int(outcomes.sum()), 'shot')} with an outcome)"
+               + (f", {unanswered:,} of them with no query on the half court (not answered)" if unanswered else "")
+               + f"; record rows not used: {dropped or 'none'}; queries not used: {dropped_queries or 'none'}; "
+               f"season {records.target_season or 'of the model'}")
     return pred, zones, summary

@@ -9,7 +9,8 @@ Every player of the input is a row of `table`, whatever became of his shots: a p
 were all off the court, had no coordinates or no usable outcome keeps his row with SHOTS 0 (he gets
 his position's prior) and a NOTE saying why. Ids keep their type and spelling: strings stay strings,
 integers stay integers, integral floats (1630162.0, as CSV readers give for a column with gaps)
-become integers. A player listed under two position groups gets the one most of his rows give
+become integers, and a number that is no 64-bit integer (203078.5, 2**70) becomes its text; 203078
+and '203078' are two players (a warning names such pairs). A player listed under two position groups gets the one most of his rows give
 (ties: the first in the model's order G, F, C), with one warning naming him.
 
 Seasons. With a SEASON column each shot knows its season; `target_season` is the season the profiles
@@ -69,7 +70,9 @@ class PlayerRecords:
 
 
 def normalise_ids(ids: pd.Series) -> pd.Series:
-    """Player ids with their type kept: integral floats -> int, strings as given, '' and NaN -> missing."""
+    """Player ids with their type kept: 64-bit integers (integral floats too) -> int, strings as given; a number
+    that is no 64-bit integer (203078.5, 2**70) -> its text, as written ('203078.5'); '', NaN and infinities ->
+    missing."""
     values = ids.astype(object).where(ids.notna(), None)
 
     def one(value):
@@ -80,9 +83,11 @@ def normalise_ids(ids: pd.Series) -> pd.Series:
         if isinstance(value, (float, np.floating)):
             if not np.isfinite(value):
                 return None
-            return int(value) if float(value).is_integer() and abs(value) < 2**63 else float(value)
-        if isinstance(value, np.integer):
-            return int(value)
+            value = int(value) if float(value).is_integer() else value
+        if isinstance(value, (int, np.integer)):
+            return int(value) if -(2 ** 63) <= int(value) < 2 ** 63 else str(int(value))
+        if isinstance(value, (float, np.floating)):
+            return str(float(value))
         if isinstance(value, str):
             return value if value.strip() else None
         return value
@@ -198,6 +203,15 @@ def _made_flags(observed: pd.DataFrame) -> np.ndarray:
 def _player_table(ids: list, groups: list, position_groups: tuple[str, ...]) -> pd.DataFrame:
     """One row per distinct id (first-appearance order) with the group most of his rows give (warned when two)."""
     unique = list(dict.fromkeys(ids))
+    spelled: dict[str, list] = {}
+    for player_id in unique:
+        spelled.setdefault(str(player_id), []).append(player_id)
+    alike = [found for found in spelled.values() if len(found) > 1]
+    if alike:  # 203078 and '203078' are two players: say so, since one is most likely meant
+        shown = ", ".join(" and ".join(repr(i) for i in found) for found in alike[:3])
+        warnings.warn(f"{counted(len(alike), 'id')} spelled alike as a number and as text: {shown}"
+                      f"{' ...' if len(alike) > 3 else ''}; they are different players (a shot file with one id that is "
+                      "no 64-bit integer, such as 'P203078' or 203078.5, reads every id of its column as text)")
     row_of = {player_id: row for row, player_id in enumerate(unique)}
     rank = {group: i for i, group in enumerate(position_groups)}
     label = np.array([rank.get(g, -1) if g is not None else -1 for g in groups], dtype=np.int64)

@@ -113,16 +113,21 @@ def test_zone_intervals_are_binomial_quantiles_when_his_skill_is_known():
 
 def test_player_makes_answers_every_query_and_counts_what_it_cannot():
     model = flat_model(logit=0.0)
-    queries = pd.DataFrame({"QUERY_ID": [10, 11, 12, 13], "PLAYER_ID": [1, 2, None, 1],
-                            "POSITION_GROUP": ["G", "C", "G", "G"], "LOC_X": [0.0, 0.0, 0.0, 900.0], "LOC_Y": [10.0] * 4})
+    queries = pd.DataFrame({"QUERY_ID": [10, 11, 12, 13, 14, 15, 16], "PLAYER_ID": [1, 2, None, 1, 3, 3, 1],
+                            "POSITION_GROUP": ["G", "C", "G", "G", "F", "F", "G"],
+                            "LOC_X": [0.0, 0.0, 0.0, 900.0, 0.0, 0.0, 0.0], "LOC_Y": [10.0] * 4 + [880.0, 1e6, -100.0]})
     observed = pd.concat([record(1, RIM, 90, 10), record(7, RIM, 3, 2)])  # player 7 is not asked for
     pred, zones, summary = player_makes(model, observed, queries, GROUPS, seed=0)
     assert pred["QUERY_ID"].tolist() == [10, 11] and pred["PLAYER_ID"].tolist() == [1, 2]
-    assert summary.startswith("2 players asked for, 1 of them with a record (100 shots with an outcome); "
-                              "record rows not used: none; ")
+    assert summary.startswith("3 players asked for, 1 of them with a record (100 shots with an outcome), 1 of them "
+                              "with no query on the half court (not answered); record rows not used: none; ")
     assert pred["MAKE_PROB"].iloc[0] > 0.6 > pred["MAKE_PROB"].iloc[1] > 0.45  # his record; no record: the prior
-    assert zones.columns.tolist() == ["PLAYER_ID", "SHOT_ZONE_BASIC", "ATTEMPTS", "MAKE_PROB", "FG_LO", "FG_HI"]
-    assert "'queries/missing_player_id': 1" in summary and "'queries/off_court': 1" in summary
+    assert zones.columns.tolist() == ["PLAYER_ID", "SHOT_ZONE_BASIC", "ATTEMPTS", "MAKE_PROB", "FG_LO", "FG_HI", "NOTE"]
+    assert zones["PLAYER_ID"].tolist() == [1, 2, 3] and zones["NOTE"].tolist()[:2] == ["", ""]
+    last = zones.iloc[2]  # past the half-court line (880, 1e6): counted off court like behind the baseline
+    assert pd.isna(last["SHOT_ZONE_BASIC"]) and last["ATTEMPTS"] == 0 and pd.isna(last["MAKE_PROB"])
+    assert last["NOTE"] == "none of his 2 queries is on the half court with coordinates: no zones"
+    assert "'queries/missing_player_id': 1" in summary and "'queries/off_court': 4" in summary
 
 
 def test_a_model_without_makes_and_a_record_without_outcomes_say_what_is_needed():

@@ -73,7 +73,12 @@ def test_any_queries_are_answered_or_counted_with_finite_probabilities(observed,
     printed = summary.split("queries not used: ")[1].split("; season")[0]  # the counts it printed
     not_used = {} if printed == "none" else eval(printed)
     assert len(pred) + sum(not_used.values()) == len(queries)
-    assert ((zones["FG_LO"] <= zones["FG_HI"]) & zones["FG_LO"].between(0, 1)).all()
+    answered = zones["ATTEMPTS"] > 0  # a player with no usable query: one row without a zone, and a NOTE
+    assert ((zones["FG_LO"] <= zones["FG_HI"]) & zones["FG_LO"].between(0, 1))[answered].all()
+    assert zones.loc[~answered, "SHOT_ZONE_BASIC"].isna().all() and (zones.loc[~answered, "NOTE"] != "").all()
+    named = set(normalise_ids(queries["PLAYER_ID"]).dropna()) if "PLAYER_ID" in queries else set()
+    assert set(zones["PLAYER_ID"]) == named  # every player the queries name, answered or not
+    assert summary.startswith(f"{len(named):,} player")
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "latin-1", "utf-16"])
