@@ -597,6 +597,21 @@ def atomic_directory(path: str | Path, kind: SavedDirectory, label: Optional[str
                 shutil.rmtree(old, ignore_errors=True)
 
 
+def save_tensors(obj: Any, path: str | Path) -> None:
+    """torch.save(obj) to `path` through a Python file, so that a write that fails (a full disk) is the OSError it
+    is: torch's zip writer, handed a path, fails in its C++ serializer, and handed a file it raises a
+    RuntimeError while the OSError is being handled; here that OSError is raised."""
+    import torch
+
+    with open(path, "wb") as stream:
+        try:
+            torch.save(obj, stream)
+        except RuntimeError as err:
+            if isinstance(err.__context__, OSError):
+                raise err.__context__ from None
+            raise
+
+
 @contextmanager
 def locked(path: str | Path) -> Iterator[None]:
     """Hold the cross-platform lock of `path` (a hidden `.NAME.lock` beside it) while updating it."""

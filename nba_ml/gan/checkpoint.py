@@ -16,7 +16,7 @@ from typing import Any, Optional
 import torch
 
 from ..errors import InputError
-from ..io import atomic_path
+from ..io import atomic_path, save_tensors
 from .config import GANConfig
 from .networks import build_critic, build_generator, shapes_only
 
@@ -47,7 +47,7 @@ def save_checkpoint(state, run_dir: str | Path) -> Path:
     path = checkpoint_path(run_dir, state.step)
     payload = {**state.state_dict(), "config": state.cfg.model_dump(mode="json"), "format": FORMAT}
     with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+        save_tensors(payload, tmp)  # a full disk: an OutputError naming the file
     return path
 
 

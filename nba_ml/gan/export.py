@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from torch import nn
 
 from ..errors import ModelFileError, one_line, yaml_problem
-from ..io import SavedDirectory, atomic_directory
+from ..io import SavedDirectory, atomic_directory, save_tensors
 from .checkpoint import read_tensors
 from .config import GANConfig, format_validation_error
 from .networks import build_generator, shapes_only
@@ -44,8 +44,7 @@ def export_generator(directory: str | Path, cfg: GANConfig, generator: nn.Module
     directory = Path(directory)
     with atomic_directory(directory, EXPORT_DIRECTORY) as tmp:
         for name, saved in {WEIGHTS_FILE: generator.state_dict(), **(tensors or {})}.items():
-            with open(tmp / name, "wb") as stream:  # a Python file: a full disk is an OSError, not torch's RuntimeError
-                torch.save(saved, stream)
+            save_tensors(saved, tmp / name)  # a full disk: an OutputError naming the directory
         document = {"format": FORMAT_VERSION, **meta, "gan": cfg.model_dump(mode="json")}
         (tmp / META_FILE).write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return directory

@@ -177,3 +177,24 @@ def test_a_run_killed_before_its_first_checkpoint_resumes_from_the_start(tmp_pat
     with pytest.warns(CheckpointWarning, match="no complete checkpoint yet: starting it again from step 0"):
         resumed = run_training(cfg, data, tmp_path / "run", resume=True, verbose=False)
     assert [row["step"] for row in resumed.history] == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_a_checkpoint_on_a_full_disk_is_one_output_error_and_leaves_no_temporary_file(tmp_path):
+    """On a 16 kB tmpfs (mounting one needs root: skipped elsewhere); torch's own writer would raise a RuntimeError
+    from its C++ serializer, the package's an OutputError naming the file."""
+    import errno
+    import os
+
+    from nba_ml.errors import OutputError
+
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    if os.geteuid() != 0 or os.system(f"mount -t tmpfs -o size=16k tmpfs {mount} 2>/dev/null") != 0:
+        pytest.skip("cannot mount a small tmpfs here (not root, or no mount permission)")
+    try:
+        state = build_state(tiny(model={"hidden_dim": 64, "data_shape": [2]}), torch.device("cpu"))
+        with pytest.raises(OutputError, match=r"^cannot write .*step_00000000.pt: No space left on device$") as raised:
+            save_checkpoint(state, mount / "run")
+        assert raised.value.errno == errno.ENOSPC and os.listdir(mount / "run" / "checkpoints") == []
+    finally:
+        os.system(f"umount {mount}")

@@ -22,7 +22,7 @@ from pydantic import (BaseModel, ConfigDict, Field, StrictInt, StrictStr, Valida
                       field_validator, model_validator)
 
 from ...errors import InputError, ModelFileError, OutputError, counted, format_validation_error, one_line
-from ...io import SavedDirectory, atomic_directory, check_replaceable_directory
+from ...io import SavedDirectory, atomic_directory, check_replaceable_directory, save_tensors
 from .make_model import TABLE_SHAPE, ZONE_COUNT
 
 FORMAT_VERSION = 1
@@ -242,8 +242,7 @@ def write_profiles(directory: str | Path, meta: dict, tensors: dict[str, torch.T
     needed = sum(t.numel() * t.element_size() for t in tensors.values())
     check_room(target, needed, f"{label + ' ' if label else ''}{directory}")
     with atomic_directory(directory, PROFILES_DIRECTORY, label) as tmp:
-        with open(tmp / TENSORS_FILE, "wb") as stream:  # a Python file: a full disk is an OSError, not torch's RuntimeError
-            torch.save(tensors, stream)
+        save_tensors(tensors, tmp / TENSORS_FILE)
         (tmp / META_FILE).write_text(json.dumps(meta, allow_nan=True), encoding="utf-8")
         table().to_csv(tmp / TABLE_FILE, index=False)
     return directory
