@@ -162,9 +162,11 @@ BLOCKING_SAVE = """
 import pathlib, sys, time, torch
 from nba_ml import cli
 real_save, step, marker = torch.save, sys.argv[1], pathlib.Path(sys.argv[2])
-def save(obj, path, *args, **kwargs):
-    real_save(obj, path, *args, **kwargs)
-    if f"step_{int(step):08d}.pt" in str(path) and str(path).endswith(".tmp"):
+def save(obj, f, *args, **kwargs):
+    real_save(obj, f, *args, **kwargs)
+    path = str(getattr(f, "name", f))  # the package saves through an open file
+    if f"step_{int(step):08d}.pt" in path and path.endswith(".tmp"):
+        getattr(f, "flush", lambda: None)()
         marker.touch()
         time.sleep(600)
 torch.save = save
