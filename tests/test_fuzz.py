@@ -30,7 +30,8 @@ from pydantic import TypeAdapter
 from nba_ml.cli import apply_overrides, parse_override
 from nba_ml.errors import InputError, ModelFileError, OutputError, one_line
 from nba_ml.gan import runs
-from nba_ml.gan.config import ConfigError, GANConfig, field_path, validate_config
+from nba_ml.errors import field_path
+from nba_ml.gan.config import ConfigError, GANConfig, validate_config
 from nba_ml.gan.export import export_generator, load_export
 from nba_ml.gan.networks import build_generator
 from nba_ml.io import FORMATS, check_output, write_table as write_output

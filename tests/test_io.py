@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.csv
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from nba_ml.errors import InputError, OutputError
 from nba_ml.io import (SavedDirectory, atomic_directory, atomic_path, check_apart, check_output,
@@ -406,3 +407,47 @@ def test_outputs_that_are_one_file_or_an_input_are_refused(tmp_path, monkeypatch
         check_apart({"--out": "d", "--plot": "d/cards.png"}, directories=["--out"])
     check_apart({"--out": "-", "--zones-out": "/dev/null"}, {"--queries": "/dev/null"})  # streams are never compared
     check_apart({"--out": "a.csv", "--zones-out": "b.csv"}, {"--queries": "q.csv", "--observed": None})
+
+
+SPELLINGS = {  # ways to name the input q.csv (in the working directory w) or another file
+    "plain": "q.csv", "dotted": "./q.csv", "absolute": "{w}/q.csv", "round_trip": "../w/q.csv", "doubled": ".//q.csv",
+    "through_sub": "sub/../q.csv", "symlink": "soft.csv", "hard_link": "hard.csv", "link_to_link": "softer.csv",
+    "linked_folder": "lw/q.csv", "other": "other.csv", "new": "new.csv", "new_in_sub": "sub/q.csv",
+}
+SAME = {"plain", "dotted", "absolute", "round_trip", "doubled", "through_sub", "symlink", "hard_link", "link_to_link",
+        "linked_folder"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(sorted(SPELLINGS)), st.sampled_from(sorted(SPELLINGS)), st.booleans())
+def test_any_spelling_of_an_input_or_of_the_other_output_is_refused_and_nothing_else(out, zones, as_input):
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / "w"
+        (work / "sub").mkdir(parents=True)
+        for name in ("q.csv", "other.csv"):
+            (work / name).write_text(name)
+        os.link(work / "q.csv", work / "hard.csv")
+        (work / "soft.csv").symlink_to(work / "q.csv")
+        (work / "softer.csv").symlink_to(work / "soft.csv")
+        (work / "lw").symlink_to(work)
+        here = os.getcwd()
+        os.chdir(work)
+        try:
+            before = tree(Path(tmp))
+            out_path, zones_path = (SPELLINGS[k].format(w=work) for k in (out, zones))
+            try:
+                if as_input:  # --out against the input --queries q.csv
+                    check_apart({"--out": out_path}, {"--queries": zones_path})
+                else:  # two outputs
+                    check_apart({"--out": out_path, "--zones-out": zones_path})
+            except OutputError as err:
+                assert "\n" not in str(err)
+                refused = True
+            else:
+                refused = False
+            assert tree(Path(tmp)) == before
+        finally:
+            os.chdir(here)
+    one_file = (out in SAME and zones in SAME) or out == zones
+    assert refused == one_file

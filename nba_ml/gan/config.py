@@ -14,7 +14,7 @@ from typing import Any, Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import InputError, field_path, format_validation_error, yaml_problem  # noqa: F401 (re-exported)
+from ..errors import InputError, format_validation_error, yaml_problem
 from .losses import OBJECTIVES
 
 LossKind = Literal["wgan-gp", "wgan-clip", "gan"]  # the keys of nba_ml.gan.losses.OBJECTIVES

@@ -17,7 +17,8 @@ from torch import nn
 from ..errors import ModelFileError, one_line, yaml_problem
 from ..io import SavedDirectory, atomic_directory, save_tensors
 from .checkpoint import read_tensors
-from .config import GANConfig, format_validation_error
+from ..errors import format_validation_error
+from .config import GANConfig
 from .networks import build_generator, shapes_only
 
 FORMAT_VERSION = 1

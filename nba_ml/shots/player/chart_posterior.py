@@ -62,7 +62,7 @@ from torch import Tensor
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ...errors import InputError, one_line
-from ...gan.config import format_validation_error
+from ...errors import format_validation_error
 from ..charts import blur_density, cell_of, cell_size
 from .records import PlayerRecords, player_records
 from .streams import PlayerStreams, Stream, player_key, root_entropy
