@@ -2,7 +2,7 @@
 
     nba-ml phase5 [--mode production|development|test]        run rec_115 and rec_098, update STATUS.md
     nba-ml train --config FILE --out DIR [--data FILE] [--set key.path=value ...] [--resume]
-    nba-ml sample --checkpoint DIR --charts N [--shots-per-chart K] [--position G|F|C] [--seed S] --out FILE
+    nba-ml sample --checkpoint DIR --charts N [--shots-per-chart K] [--position GROUP] [--seed S] --out FILE
     nba-ml sample --checkpoint DIR --observed SHOTS --charts N --shots-per-chart K [--plot PNG] --out FILE
     nba-ml profile --checkpoint DIR --observed SHOTS --out DIR [--plot PNG]      given players' profiles
     nba-ml makes --checkpoint DIR [--observed SHOTS] --queries QUERIES --out PRED [--zones-out ZONES]
@@ -23,8 +23,9 @@ import os
 import shlex
 import sys
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import yaml
 
@@ -145,63 +146,107 @@ def report_early_stop(result) -> None:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from .gan.export import META_FILE, find_export, load_export, read_export_file
+    from .gan.export import META_FILE, find_export, read_export_file
 
     out = check_output(args.out, "table", "--out")  # first: a path or suffix that cannot be written is refused before any work
     plot = check_output(args.plot, "picture", "--plot") if args.plot is not None else None
     check_apart({"--out": out, "--plot": plot}, {"--observed": args.observed})  # no output over an input or another
     _require_positive(charts=args.charts, shots_per_chart=args.shots_per_chart)  # before any model or data is read
     _say_the_rest_on_stderr(out)
-    kind = read_export_file(find_export(args.checkpoint) / META_FILE).kind  # the model is loaded once, by its kind
-    if kind not in SAMPLED_KINDS:
-        raise InputError(f"{args.checkpoint}: model.yaml has kind {kind!r}; nba-ml sample draws from "
-                         f"{' and '.join(SAMPLED_KINDS)} models")
-    if kind == "shot_charts":
-        from .shots.model import ShotChartModel
-
-        if args.shots_per_chart is None:
-            raise ConfigError("--shots-per-chart is required for a shot-chart model")
-        model = ShotChartModel.load(args.checkpoint)
-        if args.observed is not None:
-            rows = write_table(_sample_players(model, args), out)  # streamed chunk by chunk
-            print(f"wrote {counted(rows, 'row')} to {'standard output' if out.descriptor == 1 else out.path}")
-            return 0
-        if args.plot is not None or args.season is not None:
-            raise ConfigError("--plot and --season are for given players: they need --observed")
-        table = model.sample_shots(args.charts, args.shots_per_chart, position=args.position, seed=args.seed)
-    else:
-        if args.position is not None or args.observed is not None:
-            raise ConfigError("--position and --observed apply to shot-chart models only")
-        _, generator, _ = load_export(args.checkpoint)
-        points = generator.sample(args.charts, seed=args.seed).numpy()
-        columns = ["X", "Y"] if points.shape[1] == 2 else [f"X{i}" for i in range(points.shape[1])]
-        table = pd.DataFrame(points, columns=columns)
-    rows = write_table(table, out)  # in the format of its suffix; attrs and index not written
+    kind = read_export_file(find_export(args.checkpoint) / META_FILE).kind  # the model is loaded once, by its mode
+    mode = sample_mode(kind, args)
+    rows = write_table(mode.draw(args), out)  # in the format of its suffix, chunk by chunk; attrs and index not written
     print(f"wrote {counted(rows, 'row')} to {'standard output' if out.descriptor == 1 else out.path}")
     return 0
 
 
-SAMPLED_KINDS = ("points", "shot_charts")  # the model.yaml kinds nba-ml sample draws from
+def _sample_points(args: argparse.Namespace):
+    """--charts points of a point model: columns X, Y (X0, X1, ... beyond two dimensions)."""
+    import pandas as pd
+
+    from .gan.export import load_export
+
+    _, generator, _ = load_export(args.checkpoint)
+    points = generator.sample(args.charts, seed=args.seed).numpy()
+    columns = ["X", "Y"] if points.shape[1] == 2 else [f"X{i}" for i in range(points.shape[1])]
+    return pd.DataFrame(points, columns=columns)
+
+
+def _sample_charts(args: argparse.Namespace):
+    """--charts generated charts of a shot-chart model (of one --position group, one of the model's), and
+    --shots-per-chart shots from each."""
+    from .shots.model import ShotChartModel
+
+    model = ShotChartModel.load(args.checkpoint)
+    groups = model.position_groups if model.conditional else ()
+    if args.position is not None and args.position not in groups:  # the model file says which groups there are
+        raise InputError(f"--position {args.position}: " + (f"this model's position groups are {', '.join(groups)}"
+                         if groups else "this model is unconditional (no position groups); leave --position out"))
+    return model.sample_shots(args.charts, args.shots_per_chart, position=args.position, seed=args.seed)
+
+
+def _sample_players(args: argparse.Namespace):
+    """--charts posterior draws (chart and make surface) for every player of the --observed shot file,
+    --shots-per-chart shots each, as chunks for the writer; --plot draws the first players' cards."""
+    from .shots.model import ShotChartModel
+    from .shots.player.profiles import check_sampling_memory
+
+    check_sampling_memory(args.shots_per_chart, args.charts)  # before the model is read and the posterior runs
+    model = ShotChartModel.load(args.checkpoint)
+    profiles = _profiles(model, args, charts=args.charts)
+    return profiles.sample_chunks(args.shots_per_chart, draws=args.charts, seed=args.seed, chart_ids=True)
+
+
+@dataclass(frozen=True)
+class SampleMode:
+    """One way nba-ml sample draws; _sample looks it up once and never asks which it is."""
+
+    draw: Callable[[argparse.Namespace], Any]  # the options -> the table to write (a DataFrame, or its chunks)
+    what: str  # what it draws from, for messages
+    needs: tuple[str, ...]  # the options of SAMPLE_OPTIONS it requires
+    takes: tuple[str, ...]  # those it also accepts; the others are refused
+
+
+# The options of nba-ml sample that only some modes take, and what each is for (said when a mode refuses it).
+SAMPLE_OPTIONS = {
+    "shots_per_chart": "shot-chart models",
+    "position": "a shot-chart model's generated charts",
+    "observed": "shot-chart models",
+    "plot": "given players (--observed)",
+    "season": "given players (--observed)",
+}
+
+# (model.yaml's kind, whether --observed names given players) -> how nba-ml sample draws.
+SAMPLE_MODES: dict[tuple[str, bool], SampleMode] = {
+    ("points", False): SampleMode(_sample_points, "a point model", needs=(), takes=()),
+    ("shot_charts", False): SampleMode(_sample_charts, "a shot-chart model's generated charts",
+                                       needs=("shots_per_chart",), takes=("position",)),
+    ("shot_charts", True): SampleMode(_sample_players, "given players (--observed)",
+                                      needs=("shots_per_chart", "observed"), takes=("plot", "season")),
+}
+
+
+def sample_mode(kind: str, args: argparse.Namespace) -> SampleMode:
+    """The mode for a model of `kind` and these options (a kind without an --observed mode: its own, which then
+    refuses --observed); InputError, in one line, naming every option the mode needs and lacks or refuses."""
+    mode = SAMPLE_MODES.get((kind, args.observed is not None)) or SAMPLE_MODES.get((kind, False))
+    if mode is None:
+        drawn = dict.fromkeys(known for known, _ in SAMPLE_MODES)
+        raise InputError(f"{args.checkpoint}: model.yaml has kind {kind!r}; nba-ml sample draws from "
+                         f"{' and '.join(drawn)} models")
+    given = [name for name in SAMPLE_OPTIONS if getattr(args, name) is not None]
+    problems = [f"{_flag(name)} is required for {mode.what}" for name in mode.needs if name not in given]
+    problems += [f"{_flag(name)} does not apply to {mode.what}: it is for {SAMPLE_OPTIONS[name]}"
+                 for name in given if name not in mode.needs + mode.takes]
+    if problems:
+        raise InputError("; ".join(problems))
+    return mode
 
 
 def _say_the_rest_on_stderr(out) -> None:
     """When a table goes to standard output, every other line goes to stderr (main restores stdout)."""
     if out.descriptor == 1:
         sys.stdout = sys.stderr
-
-
-def _sample_players(model, args: argparse.Namespace):
-    """--charts posterior draws (chart and make surface) for every player of the --observed shot file,
-    --shots-per-chart shots each, as chunks for the writer; --plot draws the first players' cards."""
-    if args.position is not None:
-        raise ConfigError("--position and --observed exclude each other: a player's position comes from the file")
-    from .shots.player.profiles import check_sampling_memory
-
-    check_sampling_memory(args.shots_per_chart, args.charts)  # before the posterior runs
-    profiles = _profiles(model, args, charts=args.charts)
-    return profiles.sample_chunks(args.shots_per_chart, draws=args.charts, seed=args.seed, chart_ids=True)
 
 
 def _profiles(model, args: argparse.Namespace, *, charts: int, before=None):
@@ -236,7 +281,12 @@ def _require_positive(**values) -> None:
     """InputError naming the first option (--name) that is given and not a positive integer."""
     for name, value in values.items():
         if value is not None and value < 1:
-            raise InputError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
+            raise InputError(f"{_flag(name)} must be a positive integer, got {value}")
+
+
+def _flag(name: str) -> str:
+    """'--shots-per-chart' for the option argparse keeps as shots_per_chart."""
+    return "--" + name.replace("_", "-")
 
 
 def _profile(args: argparse.Namespace) -> int:
@@ -332,6 +382,8 @@ def _phase5_interrupted(args: argparse.Namespace, err: interrupts.Interrupted) -
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .shots.player.profiles import DEFAULT_CHARTS
+
     parser = argparse.ArgumentParser(prog="nba-ml", description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -361,7 +413,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--checkpoint", required=True, help="a run directory or its model/ folder")
     sample.add_argument("--charts", type=int, required=True, help="charts to generate (points, for point models)")
     sample.add_argument("--shots-per-chart", type=int, help="shots drawn from each chart (shot-chart models)")
-    sample.add_argument("--position", choices=["G", "F", "C"], help="generate charts for this position group")
+    sample.add_argument("--position", metavar="GROUP",
+                        help="generate charts of this position group, one of those the model file holds (G, F, C for "
+                             "the shipped shot configs)")
     sample.add_argument("--observed", metavar="SHOTS_FILE",
                         help="shots of given players (any seasons): --charts posterior charts for every player in it")
     sample.add_argument("--plot", metavar="FILE", help="with --observed: player cards of the first players (.png, .svg, .pdf)")
@@ -377,7 +431,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the players' shots (any seasons) with SHOT_MADE_FLAG: one profile per player in it")
     profile.add_argument("--out", required=True, metavar="DIR", help="directory for the profiles (and DIR/table.csv)")
     profile.add_argument("--plot", metavar="FILE", help="player cards of the first players (.png, .svg, .pdf)")
-    profile.add_argument("--charts", type=int, default=100, help="posterior chart draws kept per player (default 100)")
+    profile.add_argument("--charts", type=int, default=DEFAULT_CHARTS,
+                         help=f"posterior chart draws kept per player (default {DEFAULT_CHARTS})")
     profile.add_argument("--season", help="the season the profiles are for (default: the newest SEASON of the file)")
     profile.add_argument("--seed", type=int, help="makes the profiles reproducible")
     profile.set_defaults(func=_profile)
@@ -394,7 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "interval on his queries in each zone (a player with no usable query: one row, no zone, "
                             "a NOTE)")
     makes.add_argument("--season", help="the season the queries are in (default: the newest SEASON of --observed)")
-    makes.add_argument("--seed", type=int, help="makes the intervals' draws reproducible (default 0)")
+    makes.add_argument("--seed", type=int, default=0, help="makes the intervals' draws reproducible (default 0)")
     makes.set_defaults(func=_makes)
     return parser
 

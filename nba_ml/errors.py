@@ -8,7 +8,7 @@ its warnings too.
 
     InputError
     ├── ConfigError        nba_ml.gan.config: a config field, a --set, a config file
-    │   └── ResourceError  nba_ml.gan.guard: a config that would not fit in memory
+    │   └── ResourceError  nba_ml.memory, nba_ml.gan.guard: work that would not fit in memory
     ├── CheckpointError    nba_ml.gan.checkpoint: a checkpoint that cannot be used
     ├── ModelFileError     nba_ml.gan.export: a saved model that cannot be loaded
     ├── OutputError        nba_ml.io: an output path that cannot be written (its kind, its suffix, a full disk)
@@ -21,6 +21,14 @@ import re
 
 class InputError(ValueError):
     """Bad input from a user: a config, a file, an option. The message names it and what was expected."""
+
+
+class ConfigError(InputError):
+    """A configuration that failed validation; the message names every bad field."""
+
+
+class ResourceError(ConfigError):
+    """Work that would not fit in memory, refused before it starts; the message gives the estimate and what to lower."""
 
 
 class ModelFileError(InputError):

@@ -30,7 +30,8 @@ mount point is refused before anything is written, in one line naming it (check_
 Two outputs that are one file, or an output that is one of the inputs (the same path, a symlink, a hard
 link), are refused by check_apart. Records
 several processes update (STATUS.md, the Phase 5 index, the experiment log) are changed under
-`locked(path)`, a cross-platform file lock (filelock).
+`locked(path)`, a cross-platform file lock (filelock). Tensors are written by `save_tensors` and read back
+by `read_tensors` (tensors and plain containers only: nothing pickled is run).
 """
 from __future__ import annotations
 
@@ -40,10 +41,12 @@ import itertools
 import json
 import math
 import os
+import pickle
 import re
 import shutil
 import stat
 import tempfile
+import warnings
 from collections import deque
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -610,6 +613,29 @@ def save_tensors(obj: Any, path: str | Path) -> None:
             if isinstance(err.__context__, OSError):
                 raise err.__context__ from None
             raise
+
+
+def read_tensors(path: str | Path, error: type[ValueError]) -> Any:
+    """torch.load(path, weights_only=True): tensors and plain containers only; any failure is `error` naming the file."""
+    import torch
+
+    try:
+        with warnings.catch_warnings():  # e.g. "Detected pickle protocol 4": the failure below says it better
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        # torch names what the safe unpickler met: "Unsupported global: GLOBAL print ..." for
+        # an object, "Unsupported operand ..." for bytes that are no pickle at all.
+        reason = str(err).split("WeightsUnpickler error:")[-1].strip().splitlines()[0].split(". ")[0]
+        if "Unsupported global" in reason:
+            raise error(f"{path} holds objects other than tensors and plain containers; "
+                        f"refusing to unpickle them ({reason})") from None
+        raise error(f"{path} is not a readable checkpoint ({reason})") from None
+    except OSError as err:
+        raise error(f"{path}: cannot read it ({err.strerror or err})") from None
+    except Exception as err:  # a damaged file: torch raises RuntimeError, KeyError, EOFError, IndexError, ...
+        first = str(err).strip().splitlines()[0].split(". ")[0] if str(err).strip() else ""
+        raise error(f"{path} is not a readable checkpoint ({type(err).__name__}: {first})") from None
 
 
 @contextmanager

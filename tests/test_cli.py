@@ -80,16 +80,39 @@ def test_observed_and_position_exclude_each_other(tmp_path, capsys):
     cli.main(["train", "--config", write(tmp_path, "s.yaml", {**SHOTS, "basis": 4}), "--out", str(out), "--quiet"])
     observed = tmp_path / "observed.csv"
     pd.DataFrame({"PLAYER_ID": [7], "LOC_X": [0.0], "LOC_Y": [5.0]}).to_csv(observed, index=False)
-    assert cli.main(["sample", "--checkpoint", str(out), "--observed", str(observed), "--position", "G", "--charts", "2",
-                     "--shots-per-chart", "5", "--out", str(tmp_path / "x.csv")]) == 2
-    assert "--position and --observed exclude each other" in capsys.readouterr().err
+    err = one_line_error(capsys, ["sample", "--checkpoint", str(out), "--observed", str(observed), "--position", "G",
+                                  "--charts", "2", "--shots-per-chart", "5", "--out", str(tmp_path / "x.csv")])
+    assert err == ("nba-ml sample: --position does not apply to given players (--observed): it is for a shot-chart "
+                   "model's generated charts\n")
 
 
-def test_sample_needs_shots_per_chart_for_charts(tmp_path, capsys):
+def test_sample_checks_each_mode_s_options_and_the_model_s_position_groups(tmp_path, capsys):
     out = tmp_path / "shots"
     cli.main(["train", "--config", write(tmp_path, "s.yaml", SHOTS), "--out", str(out), "--quiet"])
-    assert cli.main(["sample", "--checkpoint", str(out), "--charts", "3", "--out", str(tmp_path / "x.csv")]) == 2
-    assert "--shots-per-chart is required" in capsys.readouterr().err
+    sample = ["sample", "--checkpoint", str(out), "--charts", "3", "--out", str(tmp_path / "x.csv")]
+    assert one_line_error(capsys, sample) == \
+        "nba-ml sample: --shots-per-chart is required for a shot-chart model's generated charts\n"
+    err = one_line_error(capsys, [*sample, "--shots-per-chart", "2", "--plot", str(tmp_path / "p.png"), "--season", "2022-23"])
+    assert err == ("nba-ml sample: --plot does not apply to a shot-chart model's generated charts: it is for given players "
+                   "(--observed); --season does not apply to a shot-chart model's generated charts: it is for given "
+                   "players (--observed)\n")
+    err = one_line_error(capsys, [*sample, "--shots-per-chart", "2", "--position", "PG"])
+    assert err == "nba-ml sample: --position PG: this model's position groups are G, F, C\n"
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_point_model_takes_none_of_the_shot_chart_options(saved_points_model, tmp_path, capsys):
+    err = one_line_error(capsys, ["sample", "--checkpoint", str(saved_points_model), "--charts", "3", "--position", "G",
+                                  "--observed", "shots.csv", "--out", str(tmp_path / "x.csv")])
+    assert err == ("nba-ml sample: --position does not apply to a point model: it is for a shot-chart model's generated "
+                   "charts; --observed does not apply to a point model: it is for shot-chart models\n")
+
+
+def test_profile_and_the_profiles_share_one_default_number_of_charts():
+    from nba_ml.shots.player.profiles import DEFAULT_CHARTS
+
+    args = cli.build_parser().parse_args(["profile", "--checkpoint", "m", "--observed", "o.csv", "--out", "p"])
+    assert args.charts == DEFAULT_CHARTS
 
 
 def one_line_error(capsys, argv: list[str]) -> str:

@@ -84,6 +84,14 @@ def test_makes_answers_queries_from_a_record_an_empty_one_or_none(run, record, t
         assert (zones["FG_LO"] <= zones["FG_HI"]).all() and "newcomer" in set(zones["PLAYER_ID"])
 
 
+def test_makes_without_a_seed_draws_the_intervals_of_seed_0(run, record, tmp_path):
+    pd.read_csv(record).head(40)[["PLAYER_ID", "LOC_X", "LOC_Y"]].to_csv(tmp_path / "q.csv", index=False)
+    for name, seed in (("unseeded", []), ("seed0", ["--seed", "0"])):
+        assert cli.main(["makes", "--checkpoint", str(run), "--observed", str(record), "--queries", str(tmp_path / "q.csv"),
+                         "--out", str(tmp_path / f"{name}_p.csv"), "--zones-out", str(tmp_path / f"{name}.csv"), *seed]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "unseeded.csv"), pd.read_csv(tmp_path / "seed0.csv"))
+
+
 def test_makes_says_what_it_needs(run, record, tmp_path, capsys):
     queries = tmp_path / "q.csv"
     pd.DataFrame({"PLAYER_ID": ["P1"], "LOC_X": [0.0], "LOC_Y": [10.0]}).to_csv(queries, index=False)

@@ -11,7 +11,7 @@ PACKAGE = Path(nba_ml.__file__).resolve().parent
 
 # Lowest first: a module may import from its own layer and the layers before it, never after.
 LAYERS = (
-    ("nba_ml.errors", "nba_ml.frames", "nba_ml.interrupts", "nba_ml.io", "nba_ml.plots", "nba_ml.configs"),
+    ("nba_ml.errors", "nba_ml.frames", "nba_ml.interrupts", "nba_ml.io", "nba_ml.memory", "nba_ml.plots", "nba_ml.configs"),
     ("nba_ml.gan",),
     ("nba_ml.shots",),
     ("nba_ml.phase5",),

@@ -11,6 +11,7 @@ from .data import PointData, make_points
 from .losses import (
     bce_discriminator_loss,
     bce_generator_loss,
+    gradient_norms,
     gradient_penalty,
     wasserstein_critic_loss,
     wasserstein_generator_loss,
@@ -25,7 +26,7 @@ from .triage import triage
 __all__ = [
     "ConfigError", "GANConfig", "load_config", "validate_config",
     "PointData", "make_points",
-    "bce_discriminator_loss", "bce_generator_loss", "gradient_penalty",
+    "bce_discriminator_loss", "bce_generator_loss", "gradient_norms", "gradient_penalty",
     "wasserstein_critic_loss", "wasserstein_generator_loss",
     "mode_coverage", "pixvar",
     "build_critic", "build_generator",

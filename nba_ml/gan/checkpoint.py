@@ -7,16 +7,13 @@ tensors and plain containers only, never arbitrary pickled objects.
 """
 from __future__ import annotations
 
-import pickle
 import re
 import warnings
 from pathlib import Path
 from typing import Any, Optional
 
-import torch
-
 from ..errors import InputError
-from ..io import atomic_path, save_tensors
+from ..io import atomic_path, read_tensors, save_tensors
 from .config import GANConfig
 from .networks import build_critic, build_generator, shapes_only
 
@@ -78,30 +75,9 @@ def load_latest_checkpoint(run_dir: str | Path, cfg: GANConfig) -> Optional[tupl
     return None
 
 
-def read_tensors(path: str | Path, error: type[ValueError] = DamagedCheckpoint) -> Any:
-    """torch.load(path, weights_only=True): tensors and plain containers only; any failure is `error` naming the file."""
-    try:
-        with warnings.catch_warnings():  # e.g. "Detected pickle protocol 4": the failure below says it better
-            warnings.simplefilter("ignore", UserWarning)
-            return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        # torch names what the safe unpickler met: "Unsupported global: GLOBAL print ..." for
-        # an object, "Unsupported operand ..." for bytes that are no pickle at all.
-        reason = str(err).split("WeightsUnpickler error:")[-1].strip().splitlines()[0].split(". ")[0]
-        if "Unsupported global" in reason:
-            raise error(f"{path} holds objects other than tensors and plain containers; "
-                        f"refusing to unpickle them ({reason})") from None
-        raise error(f"{path} is not a readable checkpoint ({reason})") from None
-    except OSError as err:
-        raise error(f"{path}: cannot read it ({err.strerror or err})") from None
-    except Exception as err:  # a damaged file: torch raises RuntimeError, KeyError, EOFError, IndexError, ...
-        first = str(err).strip().splitlines()[0].split(". ")[0] if str(err).strip() else ""
-        raise error(f"{path} is not a readable checkpoint ({type(err).__name__}: {first})") from None
-
-
 def load_checkpoint(path: str | Path, cfg: GANConfig) -> dict[str, Any]:
     """The saved dict (for train(..., resume=...)), after checking it fits `cfg`'s networks."""
-    saved = read_tensors(path)
+    saved = read_tensors(path, DamagedCheckpoint)
     if not isinstance(saved, dict) or saved.get("format") != FORMAT:
         found = saved.get("format") if isinstance(saved, dict) else type(saved).__name__
         raise DamagedCheckpoint(f"{path} is not a nba_ml.gan checkpoint of format {FORMAT} (found {found!r})")

@@ -14,15 +14,11 @@ from typing import Any, Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import InputError, format_validation_error, yaml_problem
+from ..errors import ConfigError, format_validation_error, yaml_problem
 from .losses import OBJECTIVES
 
 LossKind = Literal["wgan-gp", "wgan-clip", "gan"]  # the keys of nba_ml.gan.losses.OBJECTIVES
 NetworkKind = Literal["mlp", "conv"]  # the keys of nba_ml.gan.networks.NETWORKS
-
-
-class ConfigError(InputError):
-    """A configuration that failed validation; the message names every bad field."""
 
 
 class _Section(BaseModel):

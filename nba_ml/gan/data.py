@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Callable, Literal, Optional
 
 import numpy as np
 import torch
@@ -20,7 +20,7 @@ from torch.utils.data import Dataset
 from ..errors import InputError, one_line
 from .networks import NETWORKS
 
-PointDataset = Literal["8gaussians", "25gaussians", "swissroll"]
+PointDataset = Literal["8gaussians", "25gaussians", "swissroll"]  # the keys of POINT_SETS
 
 
 @dataclass(frozen=True)
@@ -33,31 +33,46 @@ class PointData:
     mode_std: Optional[float]
 
 
+# How a benchmark draws n points from a numpy Generator: (points (n, 2), their modes (K, 2) and common std, or
+# None and None), all at the benchmark's scale.
+Draw = Callable[[np.random.Generator, int], tuple[np.ndarray, Optional[np.ndarray], Optional[float]]]
+
+
+def _gaussian_mixture(modes: np.ndarray, std: float, scale: float) -> Draw:
+    """n points of equal-weight Gaussians of std `std` at `modes`, all times `scale`."""
+    def draw(rng: np.random.Generator, n: int):
+        which = rng.integers(len(modes), size=n)
+        points = modes[which] + std * rng.standard_normal((n, 2))
+        return points * scale, modes * scale, std * scale
+    return draw
+
+
+def _swiss_roll(rng: np.random.Generator, n: int):
+    t = 1.5 * math.pi * (1 + 2 * rng.random(n))
+    roll = np.stack([t * np.cos(t), t * np.sin(t)], axis=1) + 0.25 * rng.standard_normal((n, 2))
+    return roll / 7.5, None, None
+
+
+_RING = np.arange(8) * (2 * math.pi / 8)  # the 8 Gaussians' angles
+_GRID = np.arange(-4, 5, 2, dtype=np.float64)  # the 25 Gaussians' coordinates
+
+# name -> how its points are drawn.
+POINT_SETS: dict[str, Draw] = {
+    "8gaussians": _gaussian_mixture(2.0 * np.stack([np.cos(_RING), np.sin(_RING)], axis=1), 0.02, 1 / 1.414),
+    "25gaussians": _gaussian_mixture(np.stack(np.meshgrid(_GRID, _GRID), axis=-1).reshape(-1, 2), 0.05, 1 / 2.828),
+    "swissroll": _swiss_roll,
+}
+
+
 def make_points(name: PointDataset, n: int, seed: int = 0) -> PointData:
     """n samples of a 2-D benchmark, reproducible from `seed`."""
     if n <= 0:
         raise ValueError(f"n must be positive, got {n}")
-    rng = np.random.default_rng(seed)
-    if name == "8gaussians":
-        angles = np.arange(8) * (2 * math.pi / 8)
-        modes, std, scale = 2.0 * np.stack([np.cos(angles), np.sin(angles)], axis=1), 0.02, 1 / 1.414
-    elif name == "25gaussians":
-        grid = np.arange(-4, 5, 2, dtype=np.float64)
-        modes, std, scale = np.stack(np.meshgrid(grid, grid), axis=-1).reshape(-1, 2), 0.05, 1 / 2.828
-    elif name == "swissroll":
-        t = 1.5 * math.pi * (1 + 2 * rng.random(n))
-        roll = np.stack([t * np.cos(t), t * np.sin(t)], axis=1) + 0.25 * rng.standard_normal((n, 2))
-        return PointData(name, torch.as_tensor(roll / 7.5, dtype=torch.float32), None, None)
-    else:
-        raise ValueError(f"unknown point dataset {name!r}; expected one of 8gaussians, 25gaussians, swissroll")
-    which = rng.integers(len(modes), size=n)
-    points = modes[which] + std * rng.standard_normal((n, 2))
-    return PointData(
-        name,
-        torch.as_tensor(points * scale, dtype=torch.float32),
-        torch.as_tensor(modes * scale, dtype=torch.float32),
-        std * scale,
-    )
+    if name not in POINT_SETS:
+        raise ValueError(f"unknown point dataset {name!r}; expected one of {', '.join(POINT_SETS)}")
+    points, modes, std = POINT_SETS[name](np.random.default_rng(seed), n)
+    return PointData(name, torch.as_tensor(points, dtype=torch.float32),
+                     None if modes is None else torch.as_tensor(modes, dtype=torch.float32), std)
 
 
 def check_samples(samples: Tensor, model_kind: str, where: str = "data") -> None:

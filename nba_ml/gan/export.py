@@ -15,8 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from torch import nn
 
 from ..errors import ModelFileError, one_line, yaml_problem
-from ..io import SavedDirectory, atomic_directory, save_tensors
-from .checkpoint import read_tensors
+from ..io import SavedDirectory, atomic_directory, read_tensors, save_tensors
 from ..errors import format_validation_error
 from .config import GANConfig
 from .networks import build_generator, shapes_only

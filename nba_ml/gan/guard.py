@@ -31,25 +31,22 @@ import torch
 from torch import nn
 
 from .. import interrupts
+from ..errors import ResourceError
+from ..memory import MEMORY_DEFAULT_FRACTION, machine_memory_limit
 from . import distributed
 from .checkpoint import save_checkpoint
-from .config import ConfigError, GANConfig
+from .config import GANConfig
 from .data import dataset_to_tensors
 from .networks import build_critic, build_generator, shapes_only
 from .training import Callback, Data, TrainingDiverged, TrainResult, TrainState, finished, raise_if_diverged, train
 from torch.utils.data import Dataset
 
-MEMORY_DEFAULT_FRACTION = 0.8  # of the machine's memory, when guard.max_memory_gb is not set
 BYTES_PER_FLOAT = 4
 # Floats kept per parameter: weights, gradients, two Adam moments, and slack for the EMA copy.
 STATE_FLOATS_PER_PARAM = 5
 # Activation passes per batch row: the critic sees real + fake (2) and the interpolates, whose
 # double backward keeps about 3 passes' worth; the generator runs twice (critic and generator steps).
 CRITIC_PASSES, GENERATOR_PASSES = 5, 3
-
-
-class ResourceError(ConfigError):
-    """A config that would not fit in memory; the message gives the estimate and what to lower."""
 
 
 class _BudgetReached(Exception):
@@ -222,16 +219,6 @@ def memory_limit_bytes(cfg: GANConfig) -> Optional[tuple[float, str]]:
         total = torch.cuda.mem_get_info()[1]
         return MEMORY_DEFAULT_FRACTION * total, f"{MEMORY_DEFAULT_FRACTION:.0%} of the GPU's {total / 1e9:.1f} GB"
     return machine_memory_limit()
-
-
-def machine_memory_limit() -> Optional[tuple[float, str]]:
-    """(bytes allowed on this machine, where the figure comes from): MEMORY_DEFAULT_FRACTION of its memory,
-    or None when it is unknown (no sysconf, as on Windows: nothing to compare with)."""
-    try:
-        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return None
-    return MEMORY_DEFAULT_FRACTION * total, f"{MEMORY_DEFAULT_FRACTION:.0%} of this machine's {total / 1e9:.1f} GB"
 
 
 def check_memory(cfg: GANConfig, shape: Optional[tuple[int, ...]]) -> None:

@@ -73,6 +73,29 @@ def penalty_from_norms(norms: Tensor, center: float = 1.0, one_sided: bool = Fal
     return excess.square().mean()  # E[(||g|| - c)^2]
 
 
+def gradient_norms(
+    critic: Callable[..., Tensor],
+    real: Tensor,
+    fake: Tensor,
+    *,
+    condition: Optional[Tensor] = None,
+    alpha: Optional[Tensor] = None,
+    grad_scale: float = 1.0,
+) -> Tensor:
+    """Per-sample L2 norms (B,) of the critic's input gradient at interpolates between real and fake,
+    differentiable: what the penalty is made of, and what training logs (grad_norm/mean, grad_norm/std).
+
+    Works for inputs of any shape (B, ...); the norm is per sample over all
+    non-batch dims. `condition`, when given, is passed to the critic unchanged
+    (the gradient is taken with the condition held fixed). `alpha` (B,) fixes
+    the interpolation weights (tests); by default they are drawn U[0, 1].
+    `grad_scale`: fp16 loss scaling (see input_gradient_norms); the norms are float32 at least.
+    """
+    x_hat = interpolate(real.detach(), fake.detach(), alpha)
+    scores = critic(x_hat) if condition is None else critic(x_hat, condition)
+    return input_gradient_norms(scores, x_hat, grad_scale)
+
+
 def gradient_penalty(
     critic: Callable[..., Tensor],
     real: Tensor,
@@ -83,20 +106,15 @@ def gradient_penalty(
     condition: Optional[Tensor] = None,
     alpha: Optional[Tensor] = None,
     grad_scale: float = 1.0,
-) -> tuple[Tensor, Tensor]:
-    """(penalty, norms): the unweighted WGAN-GP penalty E[(||grad critic(x_hat)||_2 - center)^2] at
-    interpolates, and the per-sample gradient norms (B,) it is made of (training logs both).
+) -> Tensor:
+    """The unweighted WGAN-GP penalty E[(||grad critic(x_hat)||_2 - center)^2] at interpolates x_hat
+    between real and fake: a scalar tensor to weight and add to the critic loss,
+    `d_loss + 10 * gradient_penalty(critic, real, fake)` (Gulrajani et al. 2017, lambda = 10).
 
-    Works for inputs of any shape (B, ...); the norm is per sample over all
-    non-batch dims. `condition`, when given, is passed to the critic unchanged
-    (the penalty is taken with the condition held fixed). `alpha` (B,) fixes
-    the interpolation weights (tests); by default they are drawn U[0, 1].
-    `grad_scale`: fp16 loss scaling (see input_gradient_norms); the penalty is float32 at least.
+    `one_sided` penalises only norms above `center`. The other arguments are gradient_norms'.
     """
-    x_hat = interpolate(real.detach(), fake.detach(), alpha)
-    scores = critic(x_hat) if condition is None else critic(x_hat, condition)
-    norms = input_gradient_norms(scores, x_hat, grad_scale)
-    return penalty_from_norms(norms, center, one_sided), norms
+    norms = gradient_norms(critic, real, fake, condition=condition, alpha=alpha, grad_scale=grad_scale)
+    return penalty_from_norms(norms, center, one_sided)
 
 
 def clip_weights(critic: nn.Module, clip_value: float) -> None:
@@ -122,7 +140,7 @@ class Objective:
 
     critic_loss: Callable[[Tensor, Tensor], Tensor]  # (real_scores, fake_scores) -> what the critic minimises
     generator_loss: Callable[[Tensor], Tensor]  # fake_scores -> what the generator minimises
-    penalised: bool  # the critic loss adds loss.gp_weight * gradient_penalty(...) (every loss.gp_every steps)
+    penalised: bool  # the critic loss adds loss.gp_weight * the gradient penalty (every loss.gp_every steps)
     clip: Optional[Callable[[nn.Module, float], None]]  # applied with loss.clip_value after each critic step
     optimizer: Callable[..., torch.optim.Optimizer]  # (params, lr, betas) -> optimizer, one per network
     betas: tuple[float, float]  # Adam betas when optim.betas is None (unused by RMSprop)

@@ -297,13 +297,13 @@ def critic_step(state: TrainState, real: Tensor, labels: Optional[Tensor]) -> di
     real_scores, fake_scores = amp(state, state.train_critic)(torch.cat([real, fake]), _cat(labels, labels)).split(batch)
     loss = objective.critic_loss(real_scores, fake_scores)
     if penalise:
-        # the public penalty, through the unwrapped critic (see wrap_distributed), fp16 gradients unscaled
+        # the public norms and penalty, through the unwrapped critic (see wrap_distributed), fp16 gradients unscaled
         # on the first `rows` of the batch (loss.gp_batch; all of them by default): the rows are drawn at random
         rows = math.ceil(cfg.gp_batch * batch)
-        gp, norms = losses.gradient_penalty(amp(state, state.critic), real[:rows], fake[:rows], center=cfg.gp_center,
-                                            one_sided=cfg.one_sided, condition=None if labels is None else labels[:rows],
-                                            alpha=local_alpha(state, rows),
-                                            grad_scale=scaler.get_scale() if scaler.is_enabled() else 1.0)
+        norms = losses.gradient_norms(amp(state, state.critic), real[:rows], fake[:rows],
+                                      condition=None if labels is None else labels[:rows], alpha=local_alpha(state, rows),
+                                      grad_scale=scaler.get_scale() if scaler.is_enabled() else 1.0)
+        gp = losses.penalty_from_norms(norms, cfg.gp_center, cfg.one_sided)
         # lazy regularisation: a penalty every k-th step, weighted by k (Karras et al. 2020)
         loss = loss + cfg.gp_weight * cfg.gp_every * gp
 
@@ -344,11 +344,11 @@ def probe_grad_norms(state: TrainState, real: Tensor, labels: Optional[Tensor]) 
     with torch.no_grad(), state.autocast():
         fake = state.generator(latent(state, real.shape[0]), labels).float()
     cfg = state.cfg.loss
-    gp, norms = losses.gradient_penalty(amp(state, state.critic), real, fake, center=cfg.gp_center,
-                                        one_sided=cfg.one_sided, condition=labels, alpha=local_alpha(state, real.shape[0]))
+    norms = losses.gradient_norms(amp(state, state.critic), real, fake, condition=labels,
+                                  alpha=local_alpha(state, real.shape[0]))
     probe = {"grad_norm/mean": norms.mean().item(), "grad_norm/std": norms.std().item()}
     if state.objective.penalised:
-        probe["loss/gp"] = gp.item()
+        probe["loss/gp"] = losses.penalty_from_norms(norms, cfg.gp_center, cfg.one_sided).item()
     return probe
 
 

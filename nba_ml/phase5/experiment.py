@@ -42,7 +42,7 @@ from ..shots.basis import ChartBasis
 from ..shots.model import ShotModelConfig
 from ..shots.quality import evaluate_shot_model
 from ..shots.training import model_from_result, training_data
-from ..shots.pictures import plot_position_grid
+from ..shots.pictures import plot_models_against_real
 from ..shots.quality import quality_floor
 from .progress import QUIET, Progress
 
@@ -132,10 +132,12 @@ class ShotTask:
         return evaluate_shot_model(self.model(result), self.reference, seed=seed)
 
     def picture(self, results: dict[str, TrainResult], path: Path, seed: int) -> Path:
-        rows = {"real": self.charts.charts[:4]}
-        for name, result in results.items():
-            rows[name] = self.model(result).generate_charts(4, seed=seed)[0]
-        return plot_position_grid(rows, path, title="Real and generated shot charts (rows: run)")
+        """Real training charts beside each run's charts of the same position groups, K shots drawn from every one
+        (real and generated alike: nba_ml.shots.pictures), K the shots per chart the metrics judge."""
+        models = {name: self.model(result) for name, result in results.items()}
+        return plot_models_against_real(models, self.charts, path, shots_per_chart=self.config.shots_per_chart, seed=seed,
+                                        title=f"Real and generated shot charts, {self.config.shots_per_chart} shots "
+                                              "drawn from each (rows: run; columns: position group)")
 
 
 def late_min(history: list[dict[str, float]], key: str) -> float:

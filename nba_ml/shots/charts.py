@@ -46,7 +46,7 @@ needs a min_shots below the default 100.
 """
 
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Callable, Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -59,18 +59,26 @@ from nba_ml.frames import require_columns
 from nba_ml.shots.loader import ShotDataError
 from nba_ml.shots.court import BASELINE_Y, HALF_COURT_Y, SIDELINE_X, ZONES, zone_of
 
-ChartUnit = Literal["player_season", "player_games", "team_game"]
-ChartChannels = Literal["attempts", "attempts+makes"]
+ChartUnit = Literal["player_season", "player_games", "team_game"]  # the keys of UNITS
+ChartChannels = Literal["attempts", "attempts+makes"]  # the keys of CHANNELS
 
 POSITION_GROUPS = ("G", "F", "C")  # label index -> POSITION_GROUP
 COURT_WIDTH = 2 * SIDELINE_X  # 500 tenths
 COURT_LENGTH = HALF_COURT_Y - BASELINE_Y  # 470 tenths
 
-# Columns that identify a chart's unit, one dict lookup per unit.
-UNIT_KEY_COLUMNS: dict[str, tuple[str, ...]] = {
-    "player_season": ("SEASON", "PLAYER_ID"),
-    "player_games": ("SEASON", "PLAYER_ID", "GAME_ID"),  # GAME_ID is folded into a block number
-    "team_game": ("SEASON", "TEAM_ID", "GAME_ID"),
+
+@dataclass(frozen=True)
+class Channels:
+    """Everything one ChartSpec.channels is made of; the code looks it up once and never asks for the name."""
+
+    count: int  # channels per chart
+    makes: bool  # channel 1 is the chart's smoothed make probability (needs SHOT_MADE_FLAG)
+
+
+# charts.channels -> Channels.
+CHANNELS: dict[str, Channels] = {
+    "attempts": Channels(count=1, makes=False),
+    "attempts+makes": Channels(count=2, makes=True),
 }
 
 # Keys of ShotCharts.dropped. Shots are counted once: off the grid, without a
@@ -105,7 +113,12 @@ class ChartSpec(BaseModel):
 
     @property
     def num_channels(self) -> int:
-        return {"attempts": 1, "attempts+makes": 2}[self.channels]
+        return CHANNELS[self.channels].count
+
+    @property
+    def has_makes(self) -> bool:
+        """Whether channel 1 holds the make probability (channels='attempts+makes')."""
+        return CHANNELS[self.channels].makes
 
 
 @dataclass(frozen=True)
@@ -226,9 +239,10 @@ def make_charts(shots: pd.DataFrame, spec: ChartSpec = ChartSpec()) -> ShotChart
     position group or fewer than `spec.min_shots` shots, are dropped and counted
     in `dropped`; len(shots) == shot_counts.sum() + dropped['shots/...'] summed.
     """
-    _check_shot_columns(shots, spec)
+    unit = UNITS[spec.unit]
+    _check_shot_columns(shots, spec, unit)
     x, y = shots["LOC_X"].to_numpy(np.float64), shots["LOC_Y"].to_numpy(np.float64)
-    keys = _unit_keys(shots, spec)
+    keys = unit.keys(shots, shots[list(unit.key_columns)].reset_index(drop=True), spec)  # a missing value: no key
     has_key = keys.notna().all(axis=1).to_numpy()
     usable = on_grid(x, y)
     dropped = {OFF_GRID: int((~usable).sum()), MISSING_UNIT_KEY: int((usable & ~has_key).sum())}
@@ -247,7 +261,7 @@ def make_charts(shots: pd.DataFrame, spec: ChartSpec = ChartSpec()) -> ShotChart
     dropped[IN_DROPPED_CHARTS] = int(unit_table["SHOTS"].to_numpy()[~keep_unit].sum())
     dropped = {reason: dropped.get(reason, 0) for reason in _DROP_ORDER}
 
-    made = shots["SHOT_MADE_FLAG"].to_numpy()[usable].astype(bool) if spec.channels == "attempts+makes" else None
+    made = shots["SHOT_MADE_FLAG"].to_numpy()[usable].astype(bool) if spec.has_makes else None
     charts, league_make_prob = _encoded_charts(unit_of_shot, cell, made, keep_unit, spec)
     kept_table = unit_table[keep_unit].reset_index(drop=True)
     return ShotCharts(
@@ -255,7 +269,7 @@ def make_charts(shots: pd.DataFrame, spec: ChartSpec = ChartSpec()) -> ShotChart
         charts=charts,
         labels=torch.as_tensor(group_votes[keep_unit].argmax(axis=1), dtype=torch.long),
         position_groups=POSITION_GROUPS,
-        units=_unit_ids(kept_table, spec),
+        units=unit.ids(kept_table, spec),
         seasons=kept_table["SEASON"].astype(str).tolist(),
         shot_counts=torch.tensor(kept_table["SHOTS"].to_numpy(), dtype=torch.long),
         dropped=dropped,
@@ -301,21 +315,18 @@ def blur_density(density: Tensor, sigma: float) -> Tensor:
 _DROP_ORDER = (OFF_GRID, MISSING_UNIT_KEY, IN_DROPPED_CHARTS, PARTIAL_GAME_BLOCK, UNKNOWN_POSITION_GROUP, BELOW_MIN_SHOTS)
 
 
-def _check_shot_columns(shots: pd.DataFrame, spec: ChartSpec) -> None:
+def _check_shot_columns(shots: pd.DataFrame, spec: ChartSpec, unit: "Unit") -> None:
     """InputError naming every column the spec needs and the frame lacks; ShotDataError for a bad made flag."""
-    needed = ["LOC_X", "LOC_Y", "POSITION_GROUP", *UNIT_KEY_COLUMNS[spec.unit]]
-    if spec.channels == "attempts+makes":
+    needed = ["LOC_X", "LOC_Y", "POSITION_GROUP", *unit.key_columns]
+    if spec.has_makes:
         needed.append("SHOT_MADE_FLAG")
     require_columns(shots, needed, "shots", needed_for=f"unit={spec.unit!r}, channels={spec.channels!r}")
-    if spec.channels == "attempts+makes" and not shots["SHOT_MADE_FLAG"].isin([0, 1]).all():
+    if spec.has_makes and not shots["SHOT_MADE_FLAG"].isin([0, 1]).all():
         raise ShotDataError("shots['SHOT_MADE_FLAG'] must be 0 or 1 on every row (load_shots drops other values)")
 
 
-def _unit_keys(shots: pd.DataFrame, spec: ChartSpec) -> pd.DataFrame:
-    """The key columns of each shot's unit; 'player_games' gets BLOCK (game block number) instead of GAME_ID."""
-    keys = shots[list(UNIT_KEY_COLUMNS[spec.unit])].reset_index(drop=True)
-    if spec.unit != "player_games":
-        return keys
+def _game_block_keys(shots: pd.DataFrame, keys: pd.DataFrame, spec: ChartSpec) -> pd.DataFrame:
+    """SEASON, PLAYER_ID, BLOCK (game block number, instead of GAME_ID) and BLOCK_GAMES of each shot."""
     order = "GAME_DATE" if "GAME_DATE" in shots.columns else "GAME_ID"
     games = keys.assign(ORDER=shots[order].to_numpy()).dropna(subset=list(keys.columns))
     games = games.drop_duplicates(["SEASON", "PLAYER_ID", "GAME_ID"]).sort_values(["SEASON", "PLAYER_ID", "ORDER", "GAME_ID"])
@@ -377,15 +388,35 @@ def _shrunk_rate(makes: Tensor, attempts: Tensor, prior: Tensor, prior_shots: fl
     return (makes + prior_shots * prior) / (attempts + prior_shots)
 
 
-def _unit_ids(units: pd.DataFrame, spec: ChartSpec) -> list[str]:
-    """Readable id per chart, e.g. '201939/2022-23', '201939/2022-23/games11-20', '1610612744/0022200001'."""
-    if spec.unit == "team_game":
-        return [f"{team}/{game}" for team, game in zip(units["TEAM_ID"], units["GAME_ID"])]
-    ids = [f"{player}/{season}" for player, season in zip(units["PLAYER_ID"], units["SEASON"])]
-    if spec.unit == "player_games":
-        k = spec.games_per_chart
-        ids = [f"{unit}/games{int(block) * k + 1:02d}-{int(block) * k + k:02d}" for unit, block in zip(ids, units["BLOCK"])]
-    return ids
+def _player_season_ids(units: pd.DataFrame, spec: ChartSpec) -> list[str]:
+    return [f"{player}/{season}" for player, season in zip(units["PLAYER_ID"], units["SEASON"])]
+
+
+def _game_block_ids(units: pd.DataFrame, spec: ChartSpec) -> list[str]:
+    k = spec.games_per_chart
+    return [f"{unit}/games{int(block) * k + 1:02d}-{int(block) * k + k:02d}"
+            for unit, block in zip(_player_season_ids(units, spec), units["BLOCK"])]
+
+
+def _team_game_ids(units: pd.DataFrame, spec: ChartSpec) -> list[str]:
+    return [f"{team}/{game}" for team, game in zip(units["TEAM_ID"], units["GAME_ID"])]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """Everything one ChartSpec.unit is made of; make_charts looks it up once and never asks for the name."""
+
+    key_columns: tuple[str, ...]  # the columns that identify a chart's unit (the shots must have them)
+    keys: Callable[[pd.DataFrame, pd.DataFrame, ChartSpec], pd.DataFrame]  # (shots, their key_columns, spec) -> each shot's key
+    ids: Callable[[pd.DataFrame, ChartSpec], list[str]]  # the kept units' keys -> a readable id per chart
+
+
+# charts.unit -> Unit. Ids read e.g. '201939/2022-23', '201939/2022-23/games11-20', '1610612744/0022200001'.
+UNITS: dict[str, Unit] = {
+    "player_season": Unit(("SEASON", "PLAYER_ID"), keys=lambda shots, keys, spec: keys, ids=_player_season_ids),
+    "player_games": Unit(("SEASON", "PLAYER_ID", "GAME_ID"), keys=_game_block_keys, ids=_game_block_ids),  # GAME_ID folded into a block number
+    "team_game": Unit(("SEASON", "TEAM_ID", "GAME_ID"), keys=lambda shots, keys, spec: keys, ids=_team_game_ids),
+}
 
 
 # --- Charts -> shots ----------------------------------------------------------

@@ -27,9 +27,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from torch import Tensor, nn
 
 from ..errors import ModelFileError, format_validation_error, one_line
+from ..io import read_tensors
 from ..gan import GANConfig
 from ..gan.config import ConfigError, read_yaml_mapping
-from ..gan.checkpoint import read_tensors
 from ..gan.export import export_generator, find_export, load_export
 from ..gan.networks import NETWORKS
 from .basis import ChartBasis
@@ -108,7 +108,7 @@ def validate_shot_config(raw: Any) -> ShotModelConfig:
     if cfg.calibrate_prior and not cfg.basis:
         raise ConfigError("invalid config:\n  calibrate_prior: the calibration scales mixture weights over the basis "
                           "maps, so it needs basis: K > 0")
-    if not cfg.basis and NETWORKS[cfg.gan.model.kind].flat and cfg.gan.model.output == "density" and cfg.charts.channels != "attempts":
+    if not cfg.basis and NETWORKS[cfg.gan.model.kind].flat and cfg.gan.model.output == "density" and cfg.charts.has_makes:
         raise ConfigError("invalid config:\n  charts.channels: the mlp 'density' output is one distribution over all "
                           "features, so it needs channels='attempts' (use model.kind='conv' for a makes channel)")
     return cfg
@@ -128,7 +128,7 @@ class ShotChartModel:
         if bool(config.basis) != (basis is not None) or (basis is not None and basis.size != config.basis):
             raise ValueError(f"config.basis={config.basis} but the model was given "
                              f"{'no basis' if basis is None else f'a basis of {basis.size} maps'}")
-        if basis is not None and (basis.make_maps is not None) != (config.charts.num_channels == 2):
+        if basis is not None and (basis.make_maps is not None) != config.charts.has_makes:
             raise ValueError(f"charts.channels={config.charts.channels!r} but the basis has "
                              f"{'make rates' if basis.make_maps is not None else 'no make rates'}")
         self.config = config

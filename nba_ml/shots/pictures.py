@@ -15,6 +15,17 @@ cell on black and a forward's three-point arc is barely visible; a quantile of
 cells instead would depend on the grid size. Colours are therefore relative
 within a panel: the shape of a shot diet compares between panels, absolute
 cell probabilities do not.
+
+Real beside generated: like beside like. A real chart is a few hundred shots, a
+generated one a smooth density; drawn as densities, the real chart is speckle
+and the generated one looks blurred whatever its quality. So every picture that
+sets real against generated (`plot_real_vs_generated`, `plot_models_against_real`,
+`plot_player_cards`) draws the same number of shots from both, with the
+package's own samplers (`draw_shots`, `PlayerProfiles.sample`), and shows them
+as dots: the two sides then carry the same sampling noise, which is also what
+the quality metrics compare (K shots per chart on both sides). Densities alone
+(`plot_chart_grid`, `plot_position_grid`) are for generated charts or basis
+maps on their own.
 """
 
 from contextlib import contextmanager
@@ -23,6 +34,7 @@ from typing import Iterator
 
 import numpy as np
 import pandas as pd
+import torch
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.colors import PowerNorm
@@ -30,11 +42,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Arc, Circle, Rectangle
 from torch import Tensor
 
+from nba_ml.errors import counted
 from nba_ml.frames import require_columns
 from nba_ml.io import check_output
 from nba_ml.plots import plt, save_figure  # pyplot on the headless Agg backend, chosen once in nba_ml.plots
 from nba_ml.shots import court
-from nba_ml.shots.charts import decode_density
+from nba_ml.shots.charts import decode_density, draw_shots, on_grid
+from nba_ml.shots.player.records import normalise_ids
 
 COURT_EXTENT = (-court.SIDELINE_X, court.SIDELINE_X, court.BASELINE_Y, court.HALF_COURT_Y)  # imshow extent
 DENSITY_CMAP = "inferno"  # perceptual, dark where no one shoots: hot spots stand out
@@ -43,6 +57,9 @@ SATURATED_MASS = 0.2  # the densest cells holding this share of attempts get the
 COURT_LINE_COLOUR = "0.85"  # light lines read on inferno's black background...
 COURT_LINE_HALO = "0.1"  # ...and a dark outline keeps them readable over bright cells
 PANEL_INCHES = 2.6  # width of one court panel; height follows the court's 470 / 500
+PICTURE_DPI = 110  # pixels per inch of a saved PNG: a 2.6 in panel is 286 pixels wide
+DEFAULT_SHOTS_PER_CHART = 200  # shots drawn from each chart set real against generated: the shipped K
+CARD_SHOTS_WITHOUT_RECORD = 200  # shots a player card simulates for a player with no usable record
 FREE_THROW_CIRCLE_RADIUS = 60.0  # 6 ft, also the centre circle at half court
 HOOP_RADIUS = 7.5  # 18 in rim
 BACKBOARD_Y = -7.5  # backboard face 4 ft in front of the baseline
@@ -106,7 +123,9 @@ def draw_half_court(ax: Axes, color: str = "0.2", lw: float = 1.0, halo: str | N
 def plot_chart_grid(
     charts: Tensor, path: str | Path, *, titles: list[str] | None = None, ncols: int = 4, title: str = ""
 ) -> Path:
-    """Each chart's attempt density on a court, `ncols` panels a row, saved as one picture at `path`."""
+    """Each chart's attempt density on a court, `ncols` panels a row, saved as one picture at `path`.
+
+    Densities: for generated charts or basis maps on their own; real beside generated is plot_real_vs_generated."""
     densities = _densities(charts, "charts")
     if titles is not None and len(titles) != len(densities):
         raise ValueError(f"titles has {len(titles)} entries for {len(densities)} charts")
@@ -126,7 +145,9 @@ def plot_chart_grid(
 def plot_position_grid(
     charts_by_position: dict[str, Tensor], path: str | Path, *, per_position: int = 4, title: str = ""
 ) -> Path:
-    """One row per position group (dict order, e.g. G, F, C), its first `per_position` charts across."""
+    """One row per position group (dict order, e.g. G, F, C), its first `per_position` charts across, as densities.
+
+    For generated charts on their own (`nba-ml train`'s picture); real beside generated is plot_real_vs_generated."""
     if not charts_by_position:
         raise ValueError("charts_by_position is empty; give at least one position group")
     if per_position < 1:
@@ -136,19 +157,94 @@ def plot_position_grid(
     ncols = max(1, max(len(densities) for densities in rows.values()))
     with _court_figure(len(rows), ncols, path, title) as axes:
         for row_axes, (group, densities) in zip(axes, rows.items()):
-            _fill_row(row_axes, densities, group)
+            for i, ax in enumerate(row_axes):
+                if i < len(densities):
+                    _draw_density(ax, densities[i], None)
+                else:
+                    ax.set_axis_off()
+            if len(densities) == 0:
+                row_axes[0].text(0.5, 0.5, "no charts", transform=row_axes[0].transAxes, ha="center", va="center", color="0.5")
+            _row_label(row_axes, group)
     return Path(path)
 
 
-def plot_real_vs_generated(real: Tensor, generated: Tensor, path: str | Path, *, n: int = 4, title: str = "") -> Path:
-    """Top row: the first `n` real charts; bottom row: the first `n` generated ones."""
+# --- Real beside generated ----------------------------------------------------
+
+
+def plot_real_vs_generated(real: Tensor, generated: Tensor | dict[str, Tensor], path: str | Path, *, n: int = 4,
+                           shots_per_chart: int = DEFAULT_SHOTS_PER_CHART, seed: int = 0,
+                           column_titles: list[str] | None = None, title: str = "") -> Path:
+    """Top row: the first `n` real charts; below, the first `n` generated ones (a row per entry when `generated`
+    is a dict, e.g. run name -> charts). Every chart, real or generated, is drawn alike (module docstring):
+    `shots_per_chart` shots drawn from it by draw_shots (row r with seed + r), as dots coloured by zone; for a real
+    chart that is a resample of its own shots, each moved less than a cell. `column_titles` head the columns
+    (what the charts of a column share, such as a position group)."""
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
-    rows = {"real": _densities(real, "real")[:n], "generated": _densities(generated, "generated")[:n]}
-    with _court_figure(2, max(len(densities) for densities in rows.values()), path, title) as axes:
-        for row_axes, (label, densities) in zip(axes, rows.items()):
-            _fill_row(row_axes, densities, label)
+    if isinstance(generated, dict) and not generated:
+        raise ValueError("generated is empty; give at least one set of generated charts")
+    if isinstance(generated, dict) and "real" in generated:
+        raise ValueError("generated has an entry named 'real', the name of the real charts' row; rename it")
+    named = {f"generated[{name!r}]": (name, charts) for name, charts in generated.items()} \
+        if isinstance(generated, dict) else {"generated": ("generated", generated)}
+    rows = {}
+    for r, (argument, (label, charts)) in enumerate({"real": ("real", real), **named}.items()):
+        _check_charts(charts, argument)
+        rows[label] = draw_shots(charts[:n], shots_per_chart, seed=seed + r)
+    ncols = max(int(shots["CHART_ID"].max()) + 1 for shots in rows.values())
+    if column_titles is not None and len(column_titles) != ncols:
+        raise ValueError(f"column_titles has {len(column_titles)} entries for {ncols} columns")
+    present = _zones_present(pd.concat(rows.values()))
+    with _court_figure(len(rows), ncols, path, title, legend_rows=-(-len(present) // 4)) as axes:
+        for row_axes, (label, shots) in zip(axes, rows.items()):
+            for i, ax in enumerate(row_axes):
+                chart = shots[shots["CHART_ID"] == i]
+                if len(chart):
+                    _draw_shots(ax, chart, None)
+                else:
+                    ax.set_axis_off()
+            _row_label(row_axes, label)
+        for ax, column in zip(axes[0], column_titles or []):
+            ax.set_title(column, fontsize=9)
+        _zone_legend(axes, present)
     return Path(path)
+
+
+def plot_models_against_real(models: dict, real, path: str | Path, *, per_group: int = 2,
+                             shots_per_chart: int | None = None, seed: int = 0, title: str = "") -> Path:
+    """Real charts (a ShotCharts) beside charts generated by each of `models` (name -> ShotChartModel) for the same
+    position groups: `per_group` columns per group of the first model (G, F, C), a seeded pick of the real charts
+    of that group on top and, below, a row per model generated for that group (seed + the group's index); drawn
+    alike by plot_real_vs_generated, `shots_per_chart` shots from every chart (default: the first model's K, the
+    number its quality metrics judge). An unconditional model: a seeded pick of any real charts, as many."""
+    if not models:
+        raise ValueError("models is empty; give at least one model")
+    if per_group < 1:
+        raise ValueError(f"per_group must be at least 1, got {per_group}")
+    first = next(iter(models.values()))
+    shots_per_chart = first.config.shots_per_chart if shots_per_chart is None else shots_per_chart
+    pick = torch.Generator().manual_seed(seed)
+    if not first.conditional:
+        chosen = torch.randperm(len(real.charts), generator=pick)[:per_group * max(1, len(first.position_groups))]
+        generated = {name: model.generate_charts(len(chosen), seed=seed)[0] for name, model in models.items()}
+        return plot_real_vs_generated(real.charts[chosen], generated, path, n=len(chosen),
+                                      shots_per_chart=shots_per_chart, seed=seed, title=title)
+    reals, columns, generated = [], [], {name: [] for name in models}
+    for g, group in enumerate(first.position_groups):
+        of_group = torch.nonzero(real.labels == real.position_groups.index(group)).flatten() \
+            if group in real.position_groups else torch.zeros(0, dtype=torch.long)
+        chosen = of_group[torch.randperm(len(of_group), generator=pick)[:per_group]]
+        if len(chosen) == 0:  # no real chart of this group: no column for it
+            continue
+        reals.append(real.charts[chosen])
+        columns += [group] * len(chosen)
+        for name, model in models.items():
+            generated[name].append(model.generate_charts(len(chosen), position=group, seed=seed + g)[0])
+    if not reals:
+        raise ValueError(f"real holds no chart of the models' position groups {list(first.position_groups)}")
+    return plot_real_vs_generated(torch.cat(reals), {name: torch.cat(charts) for name, charts in generated.items()},
+                                  path, n=len(columns), shots_per_chart=shots_per_chart, seed=seed,
+                                  column_titles=columns, title=title)
 
 
 # --- Drawn shots --------------------------------------------------------------
@@ -163,78 +259,83 @@ def plot_shots(shots: pd.DataFrame, path: str | Path, *, title: str = "", max_ch
         raise ValueError(f"max_charts must be at least 1, got {max_charts}")
     chart_ids = pd.unique(shots["CHART_ID"])[:max_charts]  # order of first appearance
     shown = shots[shots["CHART_ID"].isin(chart_ids)]
-    present = [zone for zone in ZONE_COLOURS if zone in set(shown["SHOT_ZONE_BASIC"])]
+    present = _zones_present(shown)
     with _court_figure(1, len(chart_ids), path, title, legend_rows=-(-len(present) // 4)) as axes:
         for ax, chart_id in zip(axes[0], chart_ids):
             chart = shown[shown["CHART_ID"] == chart_id]
-            colours = chart["SHOT_ZONE_BASIC"].map(ZONE_COLOURS).fillna(OTHER_ZONE_COLOUR)
-            ax.scatter(chart["LOC_X"], chart["LOC_Y"], s=6, c=colours.tolist(), alpha=0.7, linewidths=0, zorder=2)
-            draw_half_court(ax)
-            ax.set_title(f"{chart_id} ({len(chart)} shots)", fontsize=8)
-        handles = [Line2D([], [], ls="", marker="o", color=ZONE_COLOURS[zone], label=zone) for zone in present]
-        axes[0, 0].figure.legend(handles=handles, loc="lower center", ncol=4, fontsize=7, frameon=False)
+            _draw_shots(ax, chart, f"{chart_id} ({len(chart)} shots)")
+        _zone_legend(axes, present)
     return Path(path)
 
 
-# --- A player's posterior -----------------------------------------------------
-
-
-def plot_player_posterior(observed: pd.DataFrame, posterior, maps: Tensor, path: str | Path, *,
-                          max_players: int = 4, title: str = "") -> Path:
-    """One row per player (the first `max_players` of a PlayerPosterior): his observed shots, the mean of
-    his posterior charts, and their spread (per-cell standard deviation across the charts, on the same
-    colour scale as the mean, so a bright spread panel means an uncertain region)."""
-    if max_players < 1:
-        raise ValueError(f"max_players must be at least 1, got {max_players}")
-    players = posterior.player_ids[:max_players]
-    with _court_figure(len(players), 3, path, title) as axes:
-        for p, (row, player) in enumerate(zip(axes, players)):
-            densities = posterior.densities(maps, p).numpy()  # (charts, S, S)
-            mean, spread = densities.mean(axis=0), densities.std(axis=0)
-            shots = observed[observed["PLAYER_ID"] == player]
-            row[0].scatter(shots["LOC_X"], shots["LOC_Y"], s=5, c="#1f77b4", alpha=0.6, linewidths=0, zorder=2)
-            draw_half_court(row[0])
-            row[0].set_title(f"{player}: {len(shots)} observed shots", fontsize=8)
-            norm = PowerNorm(DENSITY_GAMMA, vmin=0.0, vmax=_colour_top(mean))
-            for ax, image, label in ((row[1], mean, "posterior mean"), (row[2], spread, "spread (std)")):
-                ax.imshow(image, extent=COURT_EXTENT, origin="lower", cmap=DENSITY_CMAP, norm=norm, interpolation="nearest")
-                draw_half_court(ax, color=COURT_LINE_COLOUR, lw=0.6, halo=COURT_LINE_HALO)
-                ax.set_title(f"{label}, {densities.shape[0]} charts", fontsize=8)
-    return Path(path)
+# --- Player cards -------------------------------------------------------------
 
 
 def plot_player_cards(profiles, path: str | Path, *, observed: pd.DataFrame | None = None, players=None,
                       max_players: int = 4, title: str = "") -> Path:
-    """A card per player (the first `max_players` of `players`, default the profiles'): his recorded makes and
-    misses on the court (when `observed` is given), the mean of his posterior charts, and his FG% by zone
-    against the league's (in %, with the profiles' 90% intervals)."""
+    """A card per player (the first `max_players` of `players`, default the profiles'), titled with his PLAYER_NAME
+    where `observed` has one (else his id) and his position group: his recorded shots (when `observed` is given),
+    a season simulated from his profile with as many shots (PlayerProfiles.sample, one draw, the profiles' seed),
+    and his FG% by zone against the league's (in %, with the profiles' 90% intervals).
+
+    The record and the simulated season are drawn alike (module docstring): the same number of dots, made and
+    missed apart when both sides know outcomes (the record has SHOT_MADE_FLAG and the profiles a make model),
+    else in one colour. A player with no usable record gets CARD_SHOTS_WITHOUT_RECORD simulated shots."""
     if max_players < 1:
         raise ValueError(f"max_players must be at least 1, got {max_players}")
     ids = list(profiles.player_ids if players is None else players)[:max_players]
     rows = profiles.rows_of(ids)
     table = profiles.table(players=ids)  # the shown players' rows alone: all of a season's take seconds
     zones = list(court.ZONES[:6])
+    record_ids = normalise_ids(observed["PLAYER_ID"]) if observed is not None and "PLAYER_ID" in observed else None
+    outcomes = profiles.has_makes and (observed is None or "SHOT_MADE_FLAG" in observed)
     with _court_figure(len(ids), 3, path, title) as axes:
-        for (record_ax, chart_ax, fg_ax), player, row in zip(axes, ids, rows):
+        for (record_ax, simulated_ax, fg_ax), player, row in zip(axes, ids, rows):
             info = profiles.players.iloc[int(row)]
-            name = f"{player} ({info['POSITION_GROUP'] or 'position unknown'})"
-            mine = observed[observed["PLAYER_ID"] == player] if observed is not None and "PLAYER_ID" in observed else None
-            if mine is not None and len(mine) and "SHOT_MADE_FLAG" in mine:
-                made = mine["SHOT_MADE_FLAG"] == 1
-                record_ax.scatter(mine.loc[made, "LOC_X"], mine.loc[made, "LOC_Y"], s=6, c="#2ca02c", alpha=0.7,
-                                  linewidths=0, zorder=2, label="made")
-                record_ax.scatter(mine.loc[~made, "LOC_X"], mine.loc[~made, "LOC_Y"], s=6, c="#d62728", marker="x",
-                                  alpha=0.6, linewidths=0.6, zorder=2, label="missed")
-                record_ax.legend(loc="upper right", fontsize=6, frameon=False)
-                record_ax.set_title(f"{name}: {int(made.sum())} of {len(mine)} made", fontsize=8)
+            mine = observed[(record_ids == player).to_numpy()] if record_ids is not None else None
+            if mine is not None:
+                on_court = on_grid(pd.to_numeric(mine["LOC_X"], errors="coerce").to_numpy(np.float64),
+                                   pd.to_numeric(mine["LOC_Y"], errors="coerce").to_numpy(np.float64))
+                mine = mine[on_court]
+                made = (mine["SHOT_MADE_FLAG"] == 1).to_numpy() if outcomes else None
+                _draw_record(record_ax, mine["LOC_X"], mine["LOC_Y"], made, "record")
             else:
-                record_ax.set_title(f"{name}: no record with outcomes", fontsize=8)
-            draw_half_court(record_ax)
-            density = profiles.densities(int(row)).mean(axis=0)
-            _draw_density(chart_ax, density, f"where: mean of {profiles.charts} posterior charts")
+                draw_half_court(record_ax)
+                record_ax.set_title("no record given", fontsize=8)
+            shots = int(info["SHOTS"]) or CARD_SHOTS_WITHOUT_RECORD
+            season = profiles.sample({player: shots}, draws=1, seed=profiles.seed)
+            made = season["MADE"].to_numpy() == 1 if outcomes else None
+            _draw_record(simulated_ax, season["LOC_X"], season["LOC_Y"], made, "simulated")
+            _row_label(np.array([record_ax]), f"{_player_name(mine, player)} ({info['POSITION_GROUP'] or 'position unknown'})")
             mine_table = table[(table["PLAYER_ID"] == player) & table["SHOT_ZONE_BASIC"].isin(zones)].set_index("SHOT_ZONE_BASIC").loc[zones]
             _fg_bars(fg_ax, mine_table)
     return Path(path)
+
+
+def _player_name(record: pd.DataFrame | None, player) -> str:
+    """His PLAYER_NAME in his rows of the record (the most common spelling), else his id."""
+    if record is None or "PLAYER_NAME" not in record:
+        return str(player)
+    names = record["PLAYER_NAME"].dropna().astype(str).str.strip()
+    names = names[names != ""]
+    return str(names.mode().iloc[0]) if len(names) else str(player)
+
+
+def _draw_record(ax: Axes, loc_x, loc_y, made: np.ndarray | None, label: str) -> None:
+    """Shots as dots on a court: made and missed apart (`made`, 0/1 per shot), or in one colour (None)."""
+    count = len(loc_x)
+    if made is None:
+        ax.scatter(loc_x, loc_y, s=5, c="#1f77b4", alpha=0.6, linewidths=0, zorder=2)
+        ax.set_title(f"{label}: {counted(count, 'shot')}", fontsize=8)
+    else:
+        made = np.asarray(made, dtype=bool)
+        x, y = np.asarray(loc_x, dtype=np.float64), np.asarray(loc_y, dtype=np.float64)
+        ax.scatter(x[made], y[made], s=6, c="#2ca02c", alpha=0.7, linewidths=0, zorder=2, label="made")
+        ax.scatter(x[~made], y[~made], s=6, c="#d62728", marker="x", alpha=0.6, linewidths=0.6, zorder=2, label="missed")
+        ax.legend(loc="upper right", fontsize=6, frameon=False)
+        share = f", {made.mean():.0%} made" if count else ""
+        ax.set_title(f"{label}: {counted(count, 'shot')}{share}", fontsize=8)
+    draw_half_court(ax)
 
 
 def _fg_bars(ax: Axes, table: pd.DataFrame) -> None:
@@ -261,13 +362,18 @@ def _fg_bars(ax: Axes, table: pd.DataFrame) -> None:
 # --- Shared -------------------------------------------------------------------
 
 
-def _densities(charts: Tensor, name: str, allow_empty: bool = False) -> np.ndarray:
-    """Decoded attempt densities (N, S, S) as numpy; ValueError naming `name` for a bad shape."""
+def _check_charts(charts: Tensor, name: str, allow_empty: bool = False) -> None:
+    """ValueError naming `name` unless `charts` is a tensor (N, C, S, S) with C >= 1 (and N >= 1)."""
     if not isinstance(charts, Tensor) or charts.dim() != 4 or charts.shape[1] < 1 or charts.shape[2] != charts.shape[3]:
         shape = tuple(charts.shape) if isinstance(charts, Tensor) else type(charts).__name__
         raise ValueError(f"{name} must be a tensor of shape (N, C, S, S) with C >= 1, got {shape}")
     if charts.shape[0] == 0 and not allow_empty:
         raise ValueError(f"{name} holds no charts (N = 0)")
+
+
+def _densities(charts: Tensor, name: str, allow_empty: bool = False) -> np.ndarray:
+    """Decoded attempt densities (N, S, S) as numpy; ValueError naming `name` for a bad shape."""
+    _check_charts(charts, name, allow_empty)
     return decode_density(charts.detach().cpu()).numpy()
 
 
@@ -284,7 +390,7 @@ def _court_figure(nrows: int, ncols: int, path: str | Path, title: str, legend_r
         if title:
             fig.suptitle(title)
         fig.tight_layout(rect=(0, legend_inches / fig.get_figheight(), 1, 1))  # keep the legend strip free
-        save_figure(fig, out, dpi=110)
+        save_figure(fig, out, dpi=PICTURE_DPI)
     finally:
         plt.close(fig)
 
@@ -298,6 +404,27 @@ def _draw_density(ax: Axes, density: np.ndarray, label: str | None) -> None:
         ax.set_title(label, fontsize=8)
 
 
+def _draw_shots(ax: Axes, shots: pd.DataFrame, label: str | None) -> None:
+    """One chart's drawn shots as dots coloured by SHOT_ZONE_BASIC, on the court lines."""
+    colours = shots["SHOT_ZONE_BASIC"].map(ZONE_COLOURS).fillna(OTHER_ZONE_COLOUR)
+    ax.scatter(shots["LOC_X"], shots["LOC_Y"], s=6, c=colours.tolist(), alpha=0.7, linewidths=0, zorder=2)
+    draw_half_court(ax)
+    if label is not None:
+        ax.set_title(label, fontsize=8)
+
+
+def _zones_present(shots: pd.DataFrame) -> list[str]:
+    """The zones of ZONE_COLOURS that `shots` has, in its order (the legend's)."""
+    found = set(shots["SHOT_ZONE_BASIC"])
+    return [zone for zone in ZONE_COLOURS if zone in found]
+
+
+def _zone_legend(axes: np.ndarray, zones: list[str]) -> None:
+    """The zone colours in a strip along the bottom of the figure (_court_figure's legend_rows make room)."""
+    handles = [Line2D([], [], ls="", marker="o", color=ZONE_COLOURS[zone], label=zone) for zone in zones]
+    axes[0, 0].figure.legend(handles=handles, loc="lower center", ncol=4, fontsize=7, frameon=False)
+
+
 def _colour_top(density: np.ndarray) -> float:
     """Density of the cell at which the densest cells first hold SATURATED_MASS of the chart."""
     descending = np.sort(density.ravel())[::-1]
@@ -305,13 +432,6 @@ def _colour_top(density: np.ndarray) -> float:
     return max(float(descending[cell]), float(np.finfo(np.float32).tiny))  # > 0: PowerNorm needs vmax > vmin
 
 
-def _fill_row(row_axes: np.ndarray, densities: np.ndarray, label: str) -> None:
-    """Densities across one row of panels (blank panels past the last), `label` left of the row."""
-    for i, ax in enumerate(row_axes):
-        if i < len(densities):
-            _draw_density(ax, densities[i], None)
-        else:
-            ax.set_axis_off()
-    if len(densities) == 0:
-        row_axes[0].text(0.5, 0.5, "no charts", transform=row_axes[0].transAxes, ha="center", va="center", color="0.5")
+def _row_label(row_axes: np.ndarray, label: str) -> None:
+    """`label` written up the left side of a row of panels."""
     row_axes[0].text(-0.04, 0.5, label, transform=row_axes[0].transAxes, rotation=90, ha="right", va="center", fontsize=10)

@@ -61,8 +61,16 @@ def test_25gaussians_grid_matches_the_paper():
 
 
 def test_unknown_point_dataset():
-    with pytest.raises(ValueError, match="unknown point dataset 'moons'"):
+    with pytest.raises(ValueError, match="unknown point dataset 'moons'; expected one of 8gaussians, 25gaussians, swissroll"):
         make_points("moons", 10)
+
+
+def test_point_set_table_has_one_entry_per_benchmark():
+    from typing import get_args
+
+    from nba_ml.gan.data import POINT_SETS, PointDataset
+
+    assert list(POINT_SETS) == list(get_args(PointDataset))
 
 
 def test_mlp_critic_normalises_every_hidden_layer():

@@ -205,21 +205,21 @@ def test_linear_schedule_decays_both_learning_rates_to_zero(points):
     assert seen == [(pytest.approx(5e-4), pytest.approx(1e-3)), (0.0, 0.0)]
 
 
-def test_training_applies_the_public_penalty(points, monkeypatch):
+def test_training_applies_the_public_norms_and_penalty(points, monkeypatch):
     calls = []
-    real_penalty = losses.gradient_penalty
-    monkeypatch.setattr(losses, "gradient_penalty", lambda *a, **k: calls.append(k) or real_penalty(*a, **k))
+    real_norms, real_penalty = losses.gradient_norms, losses.penalty_from_norms
+    monkeypatch.setattr(losses, "gradient_norms", lambda *a, **k: calls.append(k) or real_norms(*a, **k))
+    monkeypatch.setattr(losses, "penalty_from_norms", lambda *a: calls.append(a[1:]) or real_penalty(*a))
     state = make_state(tiny(loss={"gp_center": 2.0, "one_sided": True}))
     training.critic_step(state, points[:16], None)
-    assert len(calls) == 1
-    assert {k: calls[0][k] for k in ("center", "one_sided", "grad_scale")} == {"center": 2.0, "one_sided": True, "grad_scale": 1.0}
+    assert len(calls) == 2 and calls[0]["grad_scale"] == 1.0 and calls[1] == (2.0, True)
 
 
 @pytest.mark.parametrize("share, rows", [(1.0, 16), (0.25, 4), (0.3, 5)])
 def test_gp_batch_takes_the_penalty_on_the_first_rows_of_the_batch(points, monkeypatch, share, rows):
     calls = []
-    real_penalty = losses.gradient_penalty
-    monkeypatch.setattr(losses, "gradient_penalty", lambda *a, **k: calls.append((a, k)) or real_penalty(*a, **k))
+    real_norms = losses.gradient_norms
+    monkeypatch.setattr(losses, "gradient_norms", lambda *a, **k: calls.append((a, k)) or real_norms(*a, **k))
     state = make_state(tiny(loss={"gp_batch": share}))
     stats = training.critic_step(state, points[:16], None)
     (critic, real, fake), kwargs = calls[0]

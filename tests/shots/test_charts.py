@@ -57,6 +57,16 @@ def test_spec_defaults():
     assert ChartSpec(channels="attempts").num_channels == 1
 
 
+def test_unit_and_channel_tables_have_one_entry_per_choice():
+    from typing import get_args
+
+    from nba_ml.shots.charts import CHANNELS, UNITS, ChartChannels, ChartUnit
+
+    assert set(UNITS) == set(get_args(ChartUnit)) and set(CHANNELS) == set(get_args(ChartChannels))
+    assert [channels for channels, c in CHANNELS.items() if c.makes] == ["attempts+makes"]
+    assert [(ChartSpec(channels=c).num_channels, ChartSpec(channels=c).has_makes) for c in CHANNELS] == [(1, False), (2, True)]
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [

@@ -328,7 +328,9 @@ def player_makes(model: Optional[MakeModel], observed, queries, position_groups:
     A player of the queries with no record gets his position's rates (the league's when his position is
     unknown). Queries without a player id, or off the half court (past a sideline, behind the baseline, beyond
     the half-court line, or without coordinates), are not answered and counted. Every player the queries name
-    is in the zones (a player none of whose queries is usable: one row without a zone, and a NOTE why)."""
+    is in the zones (a player none of whose queries is usable: one row without a zone, and a NOTE why).
+    `seed` makes the zones' interval draws reproducible (per player, as everywhere: streams.root_entropy); None
+    draws them from fresh randomness (the probabilities themselves are means and take no seed)."""
     import pandas as pd
 
     from ...errors import InputError, counted
@@ -363,7 +365,7 @@ def player_makes(model: Optional[MakeModel], observed, queries, position_groups:
     pred["MAKE_PROB"] = make_prob_mean(posterior, rows, qx, qy)
     zones = None
     if with_zones:
-        streams = PlayerStreams(root_entropy(0 if seed is None else seed), Stream.ZONES)
+        streams = PlayerStreams(root_entropy(seed), Stream.ZONES)
         intervals = zone_intervals(posterior, rows, qx, qy, lambda row: streams.of(player_key(records.player_ids[row])))
         named, answered = pd.Series(list(ids[has_id]), dtype=object), set(rows.tolist())
         off = named[~on_court[has_id]].value_counts(sort=False)  # his queries not on the half court

@@ -31,6 +31,7 @@ import torch
 from scipy.special import expit
 
 from ...errors import InputError, counted
+from ...memory import check_memory
 from ..charts import blur_density, cell_size, on_grid
 from ..court import BASELINE_Y, SIDELINE_X, ZONES, zone_index
 from .make_model import (NO_MAKE_MODEL, TABLE_SHAPE, ZONE_COUNT, SkillPosterior, half_court_zone, make_prob_mean,
@@ -585,17 +586,6 @@ def _positive_int(value, name: str, *, zero: bool = False, what: str = "") -> in
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < (0 if zero else 1):
         raise InputError(f"{name} must be {what or ('a non-negative' if zero else 'a positive') + ' integer'}, got {value!r}")
     return int(value)
-
-
-def check_memory(needed: float, needs: str, advice: str, *, at_once: bool = True) -> None:
-    """ResourceError, before any work, when `needed` bytes exceed the memory allowed: '<needs> about 12 GB at once,
-    more than the 20.2 GB allowed (...); <advice>'."""
-    from ...gan.guard import ResourceError, machine_memory_limit
-
-    limit = machine_memory_limit()
-    if limit is not None and needed > limit[0]:
-        raise ResourceError(f"{needs} about {needed / 1e9:.3g} GB{' at once' if at_once else ''}, more than the "
-                            f"{limit[0] / 1e9:.3g} GB allowed ({limit[1]}); {advice}")
 
 
 def _as_id_list(player_ids) -> list:

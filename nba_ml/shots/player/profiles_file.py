@@ -22,7 +22,7 @@ from pydantic import (BaseModel, ConfigDict, Field, StrictInt, StrictStr, Valida
                       field_validator, model_validator)
 
 from ...errors import InputError, ModelFileError, OutputError, counted, format_validation_error, one_line
-from ...io import SavedDirectory, atomic_directory, check_replaceable_directory, save_tensors
+from ...io import SavedDirectory, atomic_directory, check_replaceable_directory, read_tensors, save_tensors
 from .make_model import TABLE_SHAPE, ZONE_COUNT
 
 FORMAT_VERSION = 1
@@ -212,8 +212,6 @@ def read_profiles(directory: str | Path) -> tuple[ProfilesMeta, Any, dict[str, t
     checked (module docstring); tensors only are unpickled."""
     import pandas as pd
 
-    from ...gan.checkpoint import read_tensors
-
     directory = _directory(directory, "directory")
     meta_path, tensors_path = directory / META_FILE, directory / TENSORS_FILE
     try:
@@ -229,7 +227,12 @@ def read_profiles(directory: str | Path) -> tuple[ProfilesMeta, Any, dict[str, t
         raise ModelFileError(f"{meta_path}: " + one_line(ValueError(format_validation_error(err, what="profiles file")))) from None
     players = pd.DataFrame(raw["players"])
     players["PLAYER_ID"] = pd.Series(meta.player_ids, dtype=object)
-    return meta, players, check_tensors(read_tensors(tensors_path, ModelFileError), meta, str(tensors_path))
+    tensors = check_tensors(read_tensors(tensors_path, ModelFileError), meta, str(tensors_path))
+    grid = tensors["maps"].shape[-1]
+    if meta.blur > grid:  # a blur wider than the court is no blur, and its kernel would not fit in memory
+        raise ModelFileError(f"{meta_path}: blur: expected at most the grid's {grid} cells (the std of the record's "
+                             f"Gaussian blur, in cells), got {meta.blur}")
+    return meta, players, tensors
 
 
 def write_profiles(directory: str | Path, meta: dict, tensors: dict[str, torch.Tensor], table: Callable[[], Any], *,

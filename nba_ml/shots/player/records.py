@@ -63,11 +63,6 @@ class PlayerRecords:
     def player_ids(self) -> list:
         return self.table["PLAYER_ID"].tolist()
 
-    def shots_of(self, row: int) -> slice:
-        """The slice of the shot arrays holding the shots of table row `row`."""
-        bounds = np.searchsorted(self.player, [row, row + 1])
-        return slice(int(bounds[0]), int(bounds[1]))
-
 
 def normalise_ids(ids: pd.Series) -> pd.Series:
     """Player ids with their type kept: 64-bit integers (integral floats too) -> int, strings as given; a number

@@ -38,7 +38,8 @@ def player_key(player_id) -> int:
 
 
 def root_entropy(seed: Optional[int]) -> int:
-    """The root of every stream: the seed itself, or fresh entropy when it is None."""
+    """The root of every stream: the seed itself, or fresh entropy when it is None (numpy's and torch's meaning:
+    every function of the player-level code that takes `seed=None` means this)."""
     if seed is None:
         return int(np.random.SeedSequence().entropy)
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:

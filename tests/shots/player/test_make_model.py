@@ -130,6 +130,17 @@ def test_player_makes_answers_every_query_and_counts_what_it_cannot():
     assert "'queries/missing_player_id': 1" in summary and "'queries/off_court': 4" in summary
 
 
+def test_player_makes_without_a_seed_draws_fresh_randomness_as_every_seed_none_does(monkeypatch):
+    from nba_ml.shots.player import streams
+
+    roots = []
+    monkeypatch.setattr(streams, "root_entropy", lambda seed: roots.append(seed) or 0)
+    queries = pd.DataFrame({"PLAYER_ID": [1], "LOC_X": [0.0], "LOC_Y": [10.0]})
+    for seed in (None, 5):
+        player_makes(flat_model(), record(1, RIM, 3, 1), queries, GROUPS, seed=seed)
+    assert roots == [None, 5]  # None: streams.root_entropy's fresh entropy, not a fixed seed
+
+
 def test_a_model_without_makes_and_a_record_without_outcomes_say_what_is_needed():
     queries = pd.DataFrame({"PLAYER_ID": [1], "LOC_X": [0.0], "LOC_Y": [10.0]})
     with pytest.raises(ValueError, match="no make model: .* retrain it with channels 'attempts\\+makes'"):

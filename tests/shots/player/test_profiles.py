@@ -143,10 +143,10 @@ def test_the_two_stage_draw_is_exactly_the_charts_density(profiles):
 
 
 def test_a_draw_that_would_not_fit_is_refused_before_any_posterior_runs(model, observed, monkeypatch):
-    from nba_ml.gan import guard
-    from nba_ml.gan.guard import ResourceError
+    from nba_ml import memory
+    from nba_ml.errors import ResourceError
 
-    monkeypatch.setattr(guard, "machine_memory_limit", lambda: (50e6, "a test limit"))
+    monkeypatch.setattr(memory, "machine_memory_limit", lambda: (50e6, "a test limit"))
     monkeypatch.setattr(type(model), "player_profiles", lambda *a, **k: pytest.fail("the posterior ran"))
     with pytest.raises(ResourceError, match=r"drawing 2,000,000 shots for one player .* the 0.05 GB allowed \(a test limit\)"):
         model.sample_player_shots(observed, 1000, 2000)

@@ -15,8 +15,7 @@ import torch
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from nba_ml.errors import InputError, ModelFileError, OutputError
-from nba_ml.gan.guard import ResourceError
+from nba_ml.errors import InputError, ModelFileError, OutputError, ResourceError
 from nba_ml.shots.player.profiles import PlayerProfiles
 from nba_ml.shots.player.profiles_file import META_FILE, TENSORS, TENSORS_FILE
 from nba_ml.shots.synthetic import synthetic_league
@@ -79,6 +78,26 @@ def tensor_set(name, index, value):
     return change
 
 
+# A simulator loads profiles and draws from them without the GAN or any training code (profiles.py promises it).
+LOAD_AND_DRAW = """
+import sys
+from nba_ml.shots.player.profiles import PlayerProfiles
+p = PlayerProfiles.load(sys.argv[1])
+p.sample(5, draws=2, seed=0); p.make_prob(p.player_ids[:1], [0.0], [10.0], draws=2, seed=0); p.table()
+print(" ".join(sorted(m for m in sys.modules if m.split(".")[:2] == ["nba_ml", "gan"] or m.endswith(".training"))))
+"""
+
+
+def test_loading_and_drawing_from_profiles_imports_no_gan_and_no_training_code(saved):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", LOAD_AND_DRAW, str(saved)], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).parents[3])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [], f"imported: {done.stdout.strip()}"
+
+
 # --- what load refuses: one line naming the file and the field ---------------------------------------------
 
 META_EDITS = {
@@ -92,6 +111,7 @@ META_EDITS = {
     "an unknown group": (lambda m: m["players"][0].__setitem__("POSITION_GROUP", "PG"), r"players: Value error, POSITION_GROUP \['PG'\] is not among position_groups"),
     "a group twice": (setter("position_groups", ["G", "G", "C"]), r"position_groups: Value error, must be distinct names"),
     "a negative blur": (setter("blur", -1), r"blur: Input should be greater than or equal to 0"),
+    "a blur wider than the court": (setter("blur", 1e9), r"blur: expected at most the grid's 16 cells .*got 1000000000\.0"),
     "an unknown field": (setter("extra", 1), r"extra: Extra inputs are not permitted"),
     "another format": (setter("format", 2), r"not player profiles of format 1 \(format: 2\)"),
 }
@@ -162,6 +182,7 @@ def test_any_changed_value_is_refused_at_load_or_gives_finite_answers(saved, nam
        st.one_of(st.none(), st.booleans(), st.integers(-(2 ** 70), 2 ** 70), st.floats(allow_subnormal=False), st.text(max_size=4),
                  st.lists(st.one_of(st.integers(-3, 3), st.text(max_size=2), st.none()), max_size=4),
                  st.dictionaries(st.text(max_size=3), st.integers(-3, 3), max_size=2)))
+@example(field="blur", value=1_777_555_718)  # found by this test: a 79.5 GiB kernel when drawing
 def test_any_changed_field_of_profiles_json_is_refused_or_loads_whole(saved, field, value):
     with tempfile.TemporaryDirectory() as tmp:
         folder = edited(saved, Path(tmp) / "p", meta=setter(field, value))
