@@ -343,7 +343,7 @@ def _normalise_known_columns(shots: pd.DataFrame) -> list[str]:
         if padded:
             warnings.append(f"{padded:,} GAME_IDs had lost their leading zeros and were padded to 10 digits")
     if "GAME_DATE" in shots:
-        shots["GAME_DATE"], unparsed = _parsed_dates(shots["GAME_DATE"])
+        shots["GAME_DATE"], unparsed = parse_game_dates(shots["GAME_DATE"])
         if unparsed:
             warnings.append(f"{unparsed:,} GAME_DATE values could not be parsed and are NaT")
     return warnings
@@ -416,7 +416,7 @@ def _padded_game_ids(game_ids: pd.Series) -> tuple[pd.Series, int]:
     return padded, int(needs_padding.sum())
 
 
-def _parsed_dates(dates: pd.Series) -> tuple[pd.Series, int]:
+def parse_game_dates(dates: pd.Series) -> tuple[pd.Series, int]:
     """Parse YYYYMMDD (shotchartdetail) or ISO dates; also count values that failed."""
     if pd.api.types.is_datetime64_any_dtype(dates):
         return dates, 0

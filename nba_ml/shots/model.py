@@ -36,8 +36,8 @@ from .basis import ChartBasis
 from .charts import ChartSpec, decode_weights, draw_shots
 from .player.chart_posterior import DEFAULT_PARTICLES, player_posterior
 from .player.make_model import NO_MAKE_MODEL, MakeConfig, MakeModel, skill_posterior
-from .player.profiles import (DEFAULT_CHARTS, PlayerProfiles, build_profiles, check_profile_memory,
-                              check_sampling_memory)
+from .player.build import build_profiles, check_profile_memory, check_prior_ids, prior_players
+from .player.profiles import DEFAULT_CHARTS, PlayerProfiles, check_sampling_memory
 from .player.records import player_records
 
 class ShotModelConfig(BaseModel):
@@ -203,7 +203,10 @@ class ShotChartModel:
         the posterior of how well, for `season` (default: the newest SEASON of the record; the model's own when
         there is none). A record without SHOT_MADE_FLAG still gives where he shoots; how well is then his
         position's (a warning says so; another one when the model has no make model at all)."""
-        records = player_records(observed, self.position_groups, players=players, target_season=season)
+        check_prior_ids(observed, players)
+        listed = prior_players(self.position_groups) if players is None else pd.concat(
+            [players, prior_players(self.position_groups)], ignore_index=True)
+        records = player_records(observed, self.position_groups, players=listed, target_season=season)
         if self.basis is not None:  # without one, player_posterior says why
             check_profile_memory(self, records, charts, posterior_options.get("particles", DEFAULT_PARTICLES))
         if self.makes is None:
@@ -214,7 +217,7 @@ class ShotChartModel:
                           "MAKE_PROB is each player's position rate (where he shoots still follows his record)")
         chart = player_posterior(self, records, charts, seed=seed, **posterior_options)
         skill = skill_posterior(self.makes, records) if self.makes is not None else None
-        return build_profiles(self, records, chart, skill, seed)
+        return build_profiles(self, observed, records, chart, skill, seed)
 
     def sample_player_shots(self, observed: pd.DataFrame, n_charts: int, shots_per_chart: int, *,
                             players: Optional[pd.DataFrame] = None, seed: Optional[int] = None,

@@ -273,11 +273,12 @@ def _observe(mean, cov, level_sd, base, zones, made, player):
             cov - gain @ cov + gain @ post @ np.swapaxes(gain, 1, 2))
 
 
-def make_prob_mean(posterior: SkillPosterior, rows: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """His posterior mean make probability at each location: E sigmoid(f(x) + u[z(x)]), a one-dimensional
-    Gaussian integral per location (Gauss-Hermite)."""
+def make_prob_mean(posterior: SkillPosterior, rows: np.ndarray, x: np.ndarray, y: np.ndarray,
+                   shift: np.ndarray | float = 0.0) -> np.ndarray:
+    """His posterior mean make probability at each location: E sigmoid(f(x) + u[z(x)] + shift), a one-dimensional
+    Gaussian integral per location (Gauss-Hermite); `shift`: what else moves the logit there (known)."""
     zones = half_court_zone(x, y)
-    centre = posterior.base_logit(rows, x, y) + posterior.mean[rows, zones]
+    centre = posterior.base_logit(rows, x, y) + posterior.mean[rows, zones] + shift
     sd = np.sqrt(posterior.cov[rows, zones, zones])
     nodes, weights = np.polynomial.hermite_e.hermegauss(HERMITE_NODES)
     return np.einsum("nk,k->n", expit(centre[:, None] + sd[:, None] * nodes[None, :]), weights) / weights.sum()

@@ -7,10 +7,19 @@
     profiles.table()                                   # per player and zone: shot share, FG%, points per shot
     profiles.save("profiles/"); PlayerProfiles.load("profiles/")
 
+    shots = profiles.draw(situations, season=0, seed=1)   # a game's shots: one per situation (PLAYER_ID [, POSITION_GROUP,
+                                                          # DEFENSE, PERIOD, SECONDS_LEFT]), ACTION_TYPE and MADE included
+    profiles.zone_probabilities(situations); profiles.action_probabilities(shots); profiles.make_probabilities(shots)
+    profiles.defenses                                     # per defense and zone: its ratio and make offset
+
 A profile holds, per player, `charts` posterior draws of his shot chart (nba_ml.shots.player.chart_posterior:
 mixture weights over the basis maps, and his own record's part) and the Gaussian posterior of his six zone
 offsets of the make model (nba_ml.shots.player.make_model) on the league's make surface of the season the
 profiles are for. Loading one needs neither the GAN nor any training code.
+
+The game tables (nba_ml.shots.player.game_tables, fitted by game_fit) say what the defense, the moment and the
+kind of shot do; profiles hold one prior row per position group and one for the league after the players'
+(`priors`), which answer for players a simulator asks about and the profiles do not hold.
 
 Draws. A DRAW of a player is one posterior draw of his chart and one of his make surface together, so the
 draws of one player spread as much as his seasons could; within a draw, shots are independent given both.
@@ -32,11 +41,15 @@ from scipy.special import expit
 
 from ...errors import InputError, counted
 from ...memory import check_memory
-from ..charts import blur_density, cell_size, on_grid
+from ..charts import cell_size, on_grid
 from ..court import BASELINE_Y, SIDELINE_X, ZONES, zone_index
 from .make_model import (NO_MAKE_MODEL, TABLE_SHAPE, ZONE_COUNT, SkillPosterior, half_court_zone, make_prob_mean,
                          shot_value, table_index)
+from ..actions import FAMILIES
+from .game_tables import GameTables, action_cell
 from .profiles_file import FORMAT_VERSION, TENSORS, read_profiles, write_profiles
+from .sampler import ChartSampler, draw_game_shots
+from .situations import read_situations
 from .streams import PlayerStreams, Stream, player_key, root_entropy
 
 DEFAULT_CHARTS = 100  # posterior chart draws kept per player
@@ -47,6 +60,9 @@ UNIFORMS_PER_SHOT = 6  # record or habit and which, inside the cell (x, y), made
 SHOT_COLUMNS = ("PLAYER_ID", "DRAW", "LOC_X", "LOC_Y", "SHOT_ZONE_BASIC", "SHOT_DISTANCE", "SHOT_VALUE",
                 "MAKE_PROB", "MADE")
 ZONE_CATEGORIES = pd.CategoricalDtype(list(ZONES), ordered=False)
+GAME_COLUMNS = ("LOC_X", "LOC_Y", "SHOT_ZONE_BASIC", "SHOT_DISTANCE", "SHOT_VALUE", "ACTION_TYPE", "ACTION_FAMILY",
+                "MAKE_PROB", "MADE")  # what draw adds to the situations' columns (replacing any of these names)
+SEASONS_KEPT = 4  # simulated seasons whose draws are kept (each a few arrays of the profile rows)
 
 
 @dataclass(frozen=True)
@@ -72,10 +88,13 @@ class PlayerProfiles:
     target_season: Optional[str]
     seed: Optional[int]  # the seed the profiles were built with (their table's draws use it too)
     dropped: dict  # rows of the record not used, per reason
+    priors: tuple = ()  # the position group of each prior row after the players' (None: the league's)
+    game: Optional[GameTables] = None  # defenses, moments, kinds of shot (nba_ml.shots.player.game_tables)
 
     def __post_init__(self) -> None:
-        P, C = self.weights.shape[:2]
-        checks = {"players": len(self.players) == P, "record_share": tuple(self.record_share.shape) == (P, C),
+        P, C = self.weights.shape[:2]  # P here: every profile row, the priors' included
+        checks = {"players": len(self.players) + len(self.priors) == P,
+                  "record_share": tuple(self.record_share.shape) == (P, C),
                   "labels": tuple(self.labels.shape) == (P, C),
                   "record_offsets": tuple(self.record_offsets.shape) == (P + 1,),
                   "record_weights": tuple(self.record_weights.shape) == (C, len(self.record_cells)),
@@ -85,13 +104,17 @@ class PlayerProfiles:
                        "skill_cov": tuple(self.skill_cov.shape) == (P, ZONE_COUNT, ZONE_COUNT),
                        "group": tuple(self.group.shape) == (P,), "surface": tuple(self.surface.shape[1:]) == TABLE_SHAPE,
                        "league_fg": tuple(self.league_fg.shape) == (ZONE_COUNT,)}
+        if self.game is not None:
+            checks["game"] = self.game.chart_zone_mass.shape[:2] == (P, C)
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
             raise ValueError(f"player profiles: {', '.join(bad)} do not fit {P} players x {C} charts")
         ids = self.players["PLAYER_ID"].tolist()
         object.__setattr__(self, "_ids", ids)
         object.__setattr__(self, "_row", {player_id: row for row, player_id in enumerate(ids)})
-        object.__setattr__(self, "_keys", [player_key(player_id) for player_id in ids])  # his streams' key
+        object.__setattr__(self, "_keys", [player_key(player_id) for player_id in ids]  # his streams' key
+                           + [player_key(("prior", group)) for group in self.priors])
+        object.__setattr__(self, "_seasons", {})
 
     # --- what a simulator calls ---------------------------------------------------------------------
 
@@ -122,11 +145,15 @@ class PlayerProfiles:
                              f"the profiles hold {counted(len(self.players), 'player')} (profiles.player_ids)")
         return np.asarray(rows, dtype=np.int64)
 
-    def sample(self, shots, *, draws: int = 1, seed: Optional[int] = None, chart_ids: bool = False) -> pd.DataFrame:
+    def sample(self, shots, *, draws: int = 1, seed: Optional[int] = None, chart_ids: bool = False,
+               defense: Optional[str] = None) -> pd.DataFrame:
         """Shots for each player (module docstring): `shots` an int (per player and draw) or a mapping
         PLAYER_ID -> shots per draw (only those players). Columns: SHOT_COLUMNS (without MAKE_PROB and MADE
         when there is no make model), rows grouped by player (in the order of `shots`, else the profiles')
-        then draw. chart_ids: see sample_chunks."""
+        then draw. chart_ids: see sample_chunks. `defense` (a team the game tables hold): his shots against
+        it, from `draw` (DRAW d is simulated season d; an ordinary moment), with draw's columns (ACTION_TYPE too)."""
+        if defense is not None:
+            return self._sample_against(shots, draws, seed, defense)
         chunks = list(self.sample_chunks(shots, draws=draws, seed=seed, chart_ids=chart_ids))
         if len(chunks) == 1:  # no copy
             return chunks[0]
@@ -223,9 +250,127 @@ class PlayerProfiles:
                 records.append(entry)
         return pd.DataFrame(records)
 
+    # --- a game's shots ---------------------------------------------------------------------------------
+
+    def draw(self, situations, *, season: int = 0, seed=None) -> pd.DataFrame:
+        """One shot per row of `situations` (nba_ml.shots.player.situations: PLAYER_ID [, POSITION_GROUP,
+        DEFENSE, PERIOD, SECONDS_LEFT]; its other columns kept), in its order: LOC_X, LOC_Y, SHOT_ZONE_BASIC,
+        SHOT_DISTANCE, SHOT_VALUE, ACTION_TYPE, ACTION_FAMILY (when the records had ACTION_TYPE), MAKE_PROB
+        and MADE (with a make model).
+
+        `season` (an integer >= 0) picks one posterior draw of every player's and every defense's profile: one
+        simulated season keeps one draw of each, so simulated seasons spread as real ones could; None: every
+        profile at its posterior mean (each shot from one of his charts at random), an average season. `seed` (an
+        int, None for fresh randomness, or a numpy Generator) the shots; with an int, a player's shots depend
+        on his own rows alone, whoever else is in the call."""
+        game = self._require_game()
+        season = None if season is None else _positive_int(season, "season", zero=True, what="a non-negative integer or None")
+        parsed = read_situations(situations, self)
+        root = int(seed.integers(2 ** 63)) if isinstance(seed, np.random.Generator) else root_entropy(seed)
+        draws = self._season(season)
+        makes = (self.surface.numpy(), self.group.numpy()) if self.has_makes else None
+        columns = draw_game_shots(self._charts, game, parsed, draws, None if season is None else season % self.charts,
+                                  root, makes)
+        return self._game_frame(parsed.frame, columns)
+
+    def zone_probabilities(self, situations) -> pd.DataFrame:
+        """P(SHOT_ZONE_BASIC) of each situation's shot (the seven zones, Backcourt included, as columns; the
+        situations' index), at the posterior mean of his profile and the defense's."""
+        game = self._require_game()
+        parsed = read_situations(situations, self)
+        p = game.zone_probabilities(parsed.rows, parsed.defense, parsed.bucket)
+        return pd.DataFrame(p, columns=list(ZONES), index=parsed.frame.index)
+
+    def action_probabilities(self, shots) -> pd.DataFrame:
+        """P(ACTION_FAMILY) of each shot, given where it is (LOC_X, LOC_Y) and its situation: the families of
+        nba_ml.shots.actions as columns."""
+        game = self._require_game()
+        if not game.has_actions:
+            raise InputError("these profiles know no kinds of shot: their records had no ACTION_TYPE column")
+        parsed = read_situations(shots, self, shots=True)
+        zone, cells = _shot_cells(parsed.x, parsed.y)
+        logits = game.family_logits(parsed.rows, parsed.labels, cells, parsed.bucket)
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return pd.DataFrame(p / p.sum(axis=1, keepdims=True), columns=list(FAMILIES), index=parsed.frame.index)
+
+    def make_probabilities(self, shots) -> pd.Series:
+        """His posterior mean make probability of each shot, given where (LOC_X, LOC_Y), its kind (ACTION_FAMILY,
+        or ACTION_TYPE) and its situation. Over the kinds he takes there, it averages to make_prob's."""
+        game = self._require_game()
+        self._require_makes()
+        parsed = read_situations(shots, self, shots=True, family=game.has_actions)
+        zone, cells = _shot_cells(parsed.x, parsed.y)
+        out = np.empty(len(parsed.rows))
+        half = zone < ZONE_COUNT
+        shift = game.make_adjustment(parsed.rows[half], cells[half], None if parsed.family is None else parsed.family[half],
+                                     zone[half], parsed.defense[half], parsed.bucket[half])
+        x, y = np.clip(parsed.x[half], -SIDELINE_X, SIDELINE_X), np.clip(parsed.y[half], BASELINE_Y, None)
+        out[half] = make_prob_mean(self._skill(), parsed.rows[half], x, y, shift=shift)
+        out[~half] = expit(game.backcourt_make)
+        return pd.Series(out, index=parsed.frame.index, name="MAKE_PROB")
+
+    def _sample_against(self, shots, draws: int, seed, defense) -> pd.DataFrame:
+        game = self._require_game()
+        if not isinstance(defense, str) or defense not in game.defenses:
+            raise InputError(f"defense must be one of the profiles' defenses {list(game.defenses)[:30]}, got {defense!r}")
+        rows, counts = self._shot_counts(shots)
+        draws = _positive_int(draws, "draws")
+        check_sampling_memory(max(1, int(counts.max(initial=0))), draws)
+        situations = pd.DataFrame({"PLAYER_ID": pd.Series(np.repeat([self._ids[r] for r in rows], counts), dtype=object),
+                                   "DEFENSE": defense})
+        root = root_entropy(seed) if not isinstance(seed, np.random.Generator) else int(seed.integers(2 ** 63))
+        frames = [self.draw(situations, season=d, seed=root).assign(DRAW=np.int32(d)) for d in range(draws)]
+        out = pd.concat(frames, ignore_index=True) if frames else situations
+        order = np.lexsort((out["DRAW"].to_numpy(), np.repeat(np.arange(len(rows)), counts)[np.tile(np.arange(len(situations)), draws)]))
+        out = out.iloc[order].reset_index(drop=True)
+        return out[["PLAYER_ID", "DRAW", *[c for c in out.columns if c not in ("PLAYER_ID", "DRAW")]]]
+
+    @property
+    def defenses(self) -> pd.DataFrame:
+        """Per defense and half-court zone: SHOTS against it in the records, RATIO (its opponents' share of the
+        zone over what they would take against the league's average; posterior mean and central 90% interval)
+        and MAKE_OFFSET (its effect on their make logit there, posterior mean and sd)."""
+        from scipy.stats import gamma
+
+        game = self._require_game()
+        rows = []
+        for d, name in enumerate(game.defenses):
+            for z in range(ZONE_COUNT):
+                shape, rate = game.defense_shape[d, z], game.defense_rate[d, z]
+                lo, hi = gamma.ppf([0.05, 0.95], shape) / rate
+                rows.append({"DEFENSE": name, "SHOTS": int(game.defense_shots[d]), "SHOT_ZONE_BASIC": ZONES[z],
+                             "RATIO": shape / rate, "RATIO_LO": lo, "RATIO_HI": hi,
+                             "MAKE_OFFSET": game.defense_make_mean[d, z], "MAKE_OFFSET_SD": game.defense_make_sd[d, z]})
+        return pd.DataFrame(rows, columns=["DEFENSE", "SHOTS", "SHOT_ZONE_BASIC", "RATIO", "RATIO_LO", "RATIO_HI",
+                                           "MAKE_OFFSET", "MAKE_OFFSET_SD"])
+
+    def situation_rows(self, ids: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(profile row, known) of each id: his own row, else the prior of his label (the league's for -1)."""
+        index = self.__dict__.get("_id_index")
+        if index is None:
+            index = pd.Index(pd.Series(self._ids, dtype=object))
+            object.__setattr__(self, "_id_index", index)
+        rows = index.get_indexer(pd.Series(ids, dtype=object)).astype(np.int64)
+        known = rows >= 0
+        prior_row = {group: len(self.players) + k for k, group in enumerate(self.priors)}
+        if len(self.priors):
+            league = prior_row[None]
+            by_label = np.array([prior_row.get(g, league) for g in self.position_groups] + [league], dtype=np.int64)
+            rows[~known] = by_label[labels[~known]]  # label -1: the last, the league's
+        elif not known.all():
+            raise InputError(f"no profile for player(s) {list(dict.fromkeys(ids[~known].tolist()))[:5]}, and these "
+                             "profiles have no position priors to answer for them")
+        return rows, known
+
+    def labels_of(self, rows: np.ndarray) -> np.ndarray:
+        """The position label (-1: unknown) of each profile row."""
+        labels = np.concatenate([self.players["LABEL"].to_numpy(np.int64),
+                                 [self.position_groups.index(g) if g is not None else -1 for g in self.priors]])
+        return labels[rows].astype(np.int64)
+
     def densities(self, row: int) -> np.ndarray:
         """(C, S, S) float32 attempt densities of one player's posterior charts."""
-        return self._densities(row, np.arange(self.charts)).reshape(self.charts, *self.maps.shape[1:])
+        return self._charts.densities(row, np.arange(self.charts)).reshape(self.charts, *self.maps.shape[1:])
 
     # --- saving -------------------------------------------------------------------------------------
 
@@ -237,7 +382,16 @@ class PlayerProfiles:
                 "target_season": self.target_season, "seed": self.seed, "dropped": dict(self.dropped),
                 "players": json.loads(self.players.to_json(orient="records", double_precision=15))}
         meta["player_ids"] = [_json_id(player_id) for player_id in self.player_ids]
+        meta["priors"] = list(self.priors)
         tensors = {name: getattr(self, name) for name in TENSORS if getattr(self, name) is not None}
+        if self.game is not None:
+            game = self.game
+            meta["game"] = {"zone_strength": game.zone_strength, "backcourt_make": game.backcourt_make,
+                            "share_drift": game.share_drift, "defense_drift": game.defense_drift,
+                            "defense_make_drift": game.defense_make_drift, "zone_drift": game.zone_drift,
+                            "make_level": game.make_level, "level_sd": game.level_sd, "defenses": list(game.defenses),
+                            "action_types": list(game.action_types), "settings": game.settings}
+            tensors |= {"game." + name: torch.from_numpy(np.ascontiguousarray(array)) for name, array in game.arrays().items()}
         return write_profiles(directory, meta, tensors, self.table, label=label)
 
     @classmethod
@@ -245,12 +399,70 @@ class PlayerProfiles:
         """Profiles saved by `save`; tensors only are unpickled, and every field is checked (profiles_file): a
         damaged, edited or foreign directory is a ModelFileError naming the file and field."""
         meta, players, saved = read_profiles(directory)
+        game = None
+        if meta.game is not None:
+            arrays = {name.removeprefix("game."): t.numpy() for name, t in saved.items() if name.startswith("game.")}
+            game = GameTables(**arrays, **meta.game.model_dump(exclude={"defenses", "action_types"}),
+                              defenses=tuple(meta.game.defenses), action_types=tuple(meta.game.action_types))
         return cls(players, tuple(meta.position_groups), saved["maps"], saved["weights"], saved["labels"],
                    saved["record_share"], saved["record_cells"], saved["record_weights"], saved["record_offsets"],
                    float(meta.blur), saved.get("skill_mean"), saved.get("skill_cov"), saved.get("group"),
-                   saved.get("surface"), saved.get("league_fg"), meta.target_season, meta.seed, dict(meta.dropped))
+                   saved.get("surface"), saved.get("league_fg"), meta.target_season, meta.seed, dict(meta.dropped),
+                   tuple(meta.priors), game)
 
     # --- inside -------------------------------------------------------------------------------------
+
+    @property
+    def _charts(self) -> ChartSampler:
+        cached = self.__dict__.get("_chart_sampler")
+        if cached is None:
+            cached = ChartSampler(self.maps, self.weights, self.record_share, self.record_cells, self.record_weights,
+                                  self.record_offsets, self.blur)
+            object.__setattr__(self, "_chart_sampler", cached)
+        return cached
+
+    def _require_game(self) -> GameTables:
+        if self.game is None:
+            raise InputError("these profiles have no game tables (defenses, moments, kinds of shot): build them with "
+                             "model.player_profiles(records)")
+        return self.game
+
+    def _season(self, season: int) -> dict:
+        """One simulated season's draws (GameTables.season_draws, and every row's zone make offsets), made once and
+        kept for the last few seasons asked for."""
+        cached = self._seasons.get(season)
+        if cached is None and season is None:
+            game = self.game
+            cached = {"shares": game.zone_shares(), "ratios": game.defense_ratio_mean(),
+                      "defense_make": game.defense_make_mean_rows(), "level": game.make_level}
+            if self.has_makes:
+                cached["offsets"] = self.skill_mean.numpy()
+            self._seasons[None] = cached
+        if cached is None:
+            root = self.seed or 0
+            cached = self.game.season_draws(season, root, self._keys, season % self.charts)
+            if self.has_makes:
+                streams = PlayerStreams(int(root) * 1_000_003 + season, Stream.SEASON_MAKES)
+                normal = np.stack([streams.of(key).standard_normal(ZONE_COUNT) for key in self._keys])
+                cached["offsets"] = self.skill_mean.numpy() + np.einsum("rj,rij->ri", normal, self._cholesky())
+            if len(self._seasons) >= SEASONS_KEPT:
+                self._seasons.pop(next(iter(self._seasons)))
+            self._seasons[season] = cached
+        return cached
+
+    def _game_frame(self, situations: pd.DataFrame, columns: dict) -> pd.DataFrame:
+        out = {name: situations[name].to_numpy() for name in situations.columns if name not in GAME_COLUMNS}
+        zone = columns.pop("zone")
+        out |= {"LOC_X": columns["LOC_X"], "LOC_Y": columns["LOC_Y"],
+                "SHOT_ZONE_BASIC": pd.Categorical.from_codes(zone, dtype=ZONE_CATEGORIES),
+                "SHOT_DISTANCE": columns["SHOT_DISTANCE"], "SHOT_VALUE": columns["SHOT_VALUE"]}
+        if "ACTION_TYPE_CODE" in columns:
+            out["ACTION_TYPE"] = pd.Categorical.from_codes(columns["ACTION_TYPE_CODE"], categories=list(self.game.action_types))
+            out["ACTION_FAMILY"] = pd.Categorical.from_codes(columns["ACTION_FAMILY_CODE"], categories=list(FAMILIES))
+        for name in ("MAKE_PROB", "MADE"):
+            if name in columns:
+                out[name] = columns[name]
+        return pd.DataFrame(out, index=situations.index, copy=False)
 
     def _skill(self) -> SkillPosterior:
         return SkillPosterior(self.skill_mean.numpy(), self.skill_cov.numpy(), self.group.numpy(), self.surface.numpy(),
@@ -277,23 +489,6 @@ class PlayerProfiles:
         count = _positive_int(shots, "shots")
         return np.arange(len(self.players)), np.full(len(self.players), count, dtype=np.int64)
 
-    def _densities(self, row: int, charts: np.ndarray) -> np.ndarray:
-        """(len(charts), S*S) float32 densities of one player's charts `charts` (computed per player, so that a
-        player's numbers never depend on who else is drawn with him)."""
-        maps = self.maps.flatten(1)
-        charts = torch.as_tensor(charts, dtype=torch.long)
-        gan = self.weights[row, charts] @ maps  # (D, cells)
-        gan = gan / gan.sum(dim=1, keepdim=True)
-        share = self.record_share[row, charts]
-        span = slice(int(self.record_offsets[row]), int(self.record_offsets[row + 1]))
-        if span.stop > span.start and bool((share > 0).any()):
-            grid = self.maps.shape[-1]
-            record = torch.zeros(len(charts), maps.shape[1])
-            record.index_add_(1, self.record_cells[span], self.record_weights[charts, span])
-            record = blur_density(record.reshape(-1, grid, grid), self.blur).flatten(1)
-            gan = (1 - share[:, None]) * gan + share[:, None] * record
-        return gan.numpy()
-
     def _draw(self, rows: np.ndarray, per_draw: np.ndarray, draws: int, root: int, chart_ids: bool) -> pd.DataFrame:
         """The shots of players `rows` (profile rows), per_draw[i] shots in each of `draws` draws.
 
@@ -301,8 +496,6 @@ class PlayerProfiles:
         two stages, exactly, without building the chart: with probability v from the record (one of his cells,
         by its weight times the in-court mass of its blur, then a cell of that blur), else from the GAN's part
         (a habit by its weight, then a cell of that habit's map). Then a uniform position inside the cell."""
-        grid = self.maps.shape[-1]
-        width, height = cell_size(grid)
         n = np.repeat(per_draw, draws)  # shots per pair (player, draw): pair b = i * draws + d
         total = int(n.sum())
         chart = np.empty((len(rows), draws), dtype=np.int64)  # which chart and which make surface each pair uses
@@ -322,13 +515,8 @@ class PlayerProfiles:
             start += mine
         pair = np.repeat(np.arange(len(n)), n)
         pair_rows, pair_charts = np.repeat(rows, draws), chart.ravel()
-        cell = self._cells(n, pair, pair_rows, pair_charts, uniforms)
-        x = -SIDELINE_X + (cell % grid + uniforms[1]) * width  # inside the court: cells tile it exactly
-        y = BASELINE_Y + (cell // grid + uniforms[2]) * height
-        distance = np.sqrt(x * x + y * y)
-        zone = self._sampler()["cell_zone"][cell]  # the zone of a cell no zone line crosses; -1 where one does
-        crossed = np.flatnonzero(zone < 0)
-        zone[crossed] = np.minimum(zone_index(x[crossed], y[crossed], distance[crossed]), ZONE_COUNT - 1)
+        cell = self._charts.cells(n, pair, pair_rows, pair_charts, uniforms)
+        x, y, distance, zone = self._charts.place(cell, uniforms[1], uniforms[2])
         columns = {
             "PLAYER_ID": self._id_column(rows, per_draw * draws),
             "DRAW": (pair % draws).astype(np.int32),
@@ -365,174 +553,6 @@ class PlayerProfiles:
         codes = dtype.categories.get_indexer([str(self._ids[r]) for r in rows])
         return pd.Categorical.from_codes(np.repeat(codes, repeats), dtype=dtype)
 
-    def _cells(self, n: np.ndarray, pair: np.ndarray, pair_rows: np.ndarray, pair_charts: np.ndarray,
-               u: np.ndarray) -> np.ndarray:
-        """The cell of each shot (its pair's chart) from two of its uniforms (see _draw; shots are grouped by
-        pair, n[b] of pair b). u[0] picks the record (below the chart's share v) or the GAN's part, and then,
-        rescaled to [0, 1), which record cell or which habit; u[4] the cell of a habit's map (its alias
-        table: index and fraction) or the row of a record cell's blur and u[5] its column (alias draws)."""
-        sampler = self._sampler()
-        cells = self.maps.shape[-1] ** 2
-        share = self.record_share.numpy()[pair_rows, pair_charts].astype(np.float64)
-        weights = np.cumsum(self.weights.numpy()[pair_rows, pair_charts], axis=1, dtype=np.float64)
-        weights = (weights / weights[:, -1:]).reshape(1, -1)  # the pairs' habit cumulatives side by side, one row
-        v = np.repeat(share, n)
-        from_record = u[0] < v
-        which = np.empty(len(pair), dtype=np.int64)  # a habit (GAN part) or a record cell, per shot
-        gan = np.flatnonzero(~from_record)
-        rescaled = (u[0, gan] - v[gan]) / (1 - v[gan])  # uniform again, given the GAN part
-        habits = self.weights.shape[2]
-        offsets = np.arange(len(share) + 1) * habits
-        start = pair[gan] * habits
-        which[gan] = _guided_search(weights, _guide_tables(weights, offsets), np.zeros(len(gan), dtype=np.int64),
-                                    start, start + habits, rescaled) - start
-        record = np.flatnonzero(from_record)
-        if len(record):  # his cell by weight x in-court blur mass: his segment's guide table, then a step or two
-            cumulative, guide = self._record_cumulative(), self._record_guide()
-            offsets = self.record_offsets.numpy()
-            rows_of, charts_of = pair_rows[pair[record]], pair_charts[pair[record]]
-            lo, hi = offsets[rows_of], offsets[rows_of + 1]
-            found = _guided_search(cumulative, guide, charts_of, lo, hi, u[0, record] / v[record])
-            which[record] = self.record_cells.numpy()[found]
-        cell = np.empty(len(pair), dtype=np.int64)
-        cell[gan] = _alias_draw(sampler["alias_prob"], sampler["alias"], which[gan] * cells, cells, u[4, gan])
-        if len(record):  # the blur is separable: a row offset, then a column offset, each by its alias table
-            grid, span = self.maps.shape[-1], sampler["offset_alias"].shape[1]
-            prob, alias = sampler["offset_prob"].ravel(), sampler["offset_alias"].ravel()
-            home_row, home_column = np.divmod(which[record], grid)
-            row = home_row + _alias_draw(prob, alias, home_row * span, span, u[4, record])
-            column = home_column + _alias_draw(prob, alias, home_column * span, span, u[5, record])
-            cell[record] = (row - sampler["radius"]) * grid + column - sampler["radius"]
-        return cell
-
-    def _record_cumulative(self) -> np.ndarray:
-        """(C, M) per player's segment of the record cells, the cumulative of weight x in-court blur mass, rising
-        to 1 at the end of each segment (made once)."""
-        cached = self.__dict__.get("_record_cdf")
-        if cached is None:
-            weights = self.record_weights.numpy().astype(np.float64) * self._sampler()["mass"][self.record_cells.numpy()]
-            cached = np.zeros_like(weights)
-            offsets = self.record_offsets.numpy()
-            for start, stop in zip(offsets[:-1], offsets[1:]):
-                if stop > start:
-                    segment = np.cumsum(weights[:, start:stop], axis=1)
-                    cached[:, start:stop] = segment / np.maximum(segment[:, -1:], 1e-300)
-            object.__setattr__(self, "_record_cdf", cached)
-        return cached
-
-    def _record_guide(self) -> np.ndarray:
-        """(C, M) guide tables of _record_cumulative's segments (`_guide_tables`), made once."""
-        cached = self.__dict__.get("_record_guide_table")
-        if cached is None:
-            cached = _guide_tables(self._record_cumulative(), self.record_offsets.numpy())
-            object.__setattr__(self, "_record_guide_table", cached)
-        return cached
-
-    def _sampler(self) -> dict:
-        """Tables for drawing cells, made once: each habit map's alias table, the alias tables of the blur's row
-        and column offsets (truncated at the court's edge), each cell's in-court blur mass, and its zone."""
-        cached = self.__dict__.get("_sampler_tables")
-        if cached is not None:
-            return cached
-        maps = self.maps.flatten(1).double().numpy()
-        alias_prob, alias = zip(*(_alias_table(m / m.sum()) for m in maps))
-        grid = self.maps.shape[-1]
-        radius = max(1, int(3 * self.blur + 0.5)) if self.blur > 0 else 0  # as blur_density
-        offsets = np.arange(-radius, radius + 1)
-        kernel = np.exp(-0.5 * (offsets / self.blur) ** 2) if self.blur > 0 else np.ones(1)
-        kernel = kernel / kernel.sum()
-        position = np.arange(grid)[:, None] + offsets[None, :]  # (grid, 2r + 1): where a row (or column) spreads to
-        kept = kernel[None, :] * ((position >= 0) & (position < grid))  # truncated at the court's edge
-        along = kept.sum(axis=1)  # in-court mass along one axis, per row (or column)
-        row, column = np.divmod(np.arange(grid * grid), grid)
-        offset_prob, offset_alias = zip(*(_alias_table(k / k.sum()) for k in kept))
-        width, height = cell_size(grid)
-        x0, y0 = -SIDELINE_X + column * width, BASELINE_Y + row * height
-        cell_zone = _uniform_zone(x0, x0 + width, y0, y0 + height)
-        tables = {"alias_prob": np.concatenate(alias_prob).astype(np.float32), "alias": np.concatenate(alias).astype(np.int32),
-                  "radius": radius,
-                  "offset_prob": np.stack(offset_prob), "offset_alias": np.stack(offset_alias),
-                  "mass": along[row] * along[column], "cell_zone": cell_zone}
-        object.__setattr__(self, "_sampler_tables", tables)
-        return tables
-
-
-def _uniform_zone(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, y1: np.ndarray) -> np.ndarray:
-    """The half-court zone (0-5) of each cell [x0, x1] x [y0, y1] that no zone line crosses (court.zone_of's
-    lines: the restricted-area and three-point circles, the paint's sides and top, the corners' lines), else -1."""
-    from ..court import (CORNER_THREE_X, CORNER_ZONE_MAX_Y, PAINT_HALF_WIDTH, PAINT_ZONE_MAX_Y,
-                         RESTRICTED_AREA_RADIUS, THREE_POINT_ARC_RADIUS)
-
-    nearest_x = np.where((x0 <= 0) & (x1 >= 0), 0.0, np.minimum(np.abs(x0), np.abs(x1)))
-    nearest_y = np.where((y0 <= 0) & (y1 >= 0), 0.0, np.minimum(np.abs(y0), np.abs(y1)))
-    near = np.hypot(nearest_x, nearest_y)
-    far = np.hypot(np.maximum(np.abs(x0), np.abs(x1)), np.maximum(np.abs(y0), np.abs(y1)))
-    crossed = np.zeros(len(x0), dtype=bool)
-    for radius in (RESTRICTED_AREA_RADIUS, THREE_POINT_ARC_RADIUS):
-        crossed |= (near <= radius) & (far >= radius)
-    for line in (-CORNER_THREE_X, -PAINT_HALF_WIDTH, PAINT_HALF_WIDTH, CORNER_THREE_X):  # corners lie far from x = 0
-        crossed |= (x0 <= line) & (x1 >= line)
-    for line in (CORNER_ZONE_MAX_Y, PAINT_ZONE_MAX_Y):
-        crossed |= (y0 <= line) & (y1 >= line)
-    zone = np.minimum(zone_index((x0 + x1) / 2, (y0 + y1) / 2), ZONE_COUNT - 1).astype(np.int8)
-    return np.where(crossed, -1, zone).astype(np.int8)
-
-
-def _guide_tables(cumulative: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """(C, M) int32 guide tables (Chen and Asau 1974) of the rows of `cumulative`, each a run of segments
-    [offsets[s], offsets[s + 1]) rising to 1: entry lo + k of segment [lo, hi) is the first index of the
-    segment whose cumulative is above k / (hi - lo)."""
-    lengths = np.diff(offsets)
-    segment = np.repeat(np.arange(len(lengths)), lengths)
-    edges = segment + (np.arange(offsets[-1]) - offsets[:-1][segment]) / np.maximum(lengths, 1)[segment]
-    guide = np.empty(cumulative.shape, dtype=np.int32)
-    for row, values in enumerate(cumulative):  # the segments side by side, shifted apart by their index
-        guide[row] = np.minimum(np.searchsorted(values + segment, edges, side="right"), offsets[1:][segment] - 1)
-    return guide
-
-
-def _guided_search(cumulative: np.ndarray, guide: np.ndarray, charts: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                   u: np.ndarray) -> np.ndarray:
-    """For each query i: the first index j of the segment [lo[i], hi[i]) of row charts[i] of `cumulative` (each
-    segment rising to 1) with cumulative > u[i] (u in [0, 1]; 1 gives the last), by the segments' guide tables:
-    the bucket's first index, one step, and bisection for the few left (a bucket of many tiny weights)."""
-    found = guide[charts, lo + np.minimum((u * (hi - lo)).astype(np.int64), hi - lo - 1)].astype(np.int64)
-    behind = np.flatnonzero(cumulative[charts, found] <= u)
-    found[behind] = np.minimum(found[behind] + 1, hi[behind] - 1)  # u rounded up to 1 takes the last index
-    behind = behind[(found[behind] < hi[behind] - 1) & (cumulative[charts[behind], found[behind]] <= u[behind])]
-    low, high = found[behind] + 1, hi[behind] - 1  # the answer lies in [low, high]; high's cumulative is 1
-    while len(behind) and (low < high).any():
-        middle = (low + high) // 2
-        right = cumulative[charts[behind], middle] <= u[behind]
-        low, high = np.where(right, middle + 1, low), np.where(right, high, middle)
-    found[behind] = low
-    return found
-
-
-def _alias_draw(prob: np.ndarray, alias: np.ndarray, base: np.ndarray, n: int, u: np.ndarray) -> np.ndarray:
-    """Draws (0..n-1) from the alias tables prob[base:base + n], alias[...] (flat, one table per base), one
-    uniform each: its integer part after scaling by n is the column, its fraction the keep-or-alias coin."""
-    scaled = u * n
-    index = np.minimum(scaled.astype(np.int64), n - 1)
-    flat = base + index
-    return np.where(scaled - index < prob[flat], index, alias[flat])
-
-
-def _alias_table(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Walker's alias table (Vose's construction) of a distribution over n outcomes: draw i uniform in 0..n-1,
-    keep it with probability prob[i], else take alias[i]; exactly the distribution, in O(1) a draw."""
-    n = len(probabilities)
-    scaled = probabilities * n
-    prob, alias = np.ones(n), np.arange(n)
-    small, large = [i for i in range(n) if scaled[i] < 1], [i for i in range(n) if scaled[i] >= 1]
-    while small and large:
-        low, high = small.pop(), large.pop()
-        prob[low], alias[low] = scaled[low], high
-        scaled[high] -= 1 - scaled[low]
-        (small if scaled[high] < 1 else large).append(high)
-    return prob, alias
-
-
 def check_sampling_memory(shots_per_draw, draws, *, rows_per_chunk: int = ROWS_PER_CHUNK,
                           names: tuple[str, str] = ("shots", "draws")) -> None:
     """Check the counts of a draw (InputError naming `names`) and refuse (ResourceError), before any work, a
@@ -543,43 +563,11 @@ def check_sampling_memory(shots_per_draw, draws, *, rows_per_chunk: int = ROWS_P
                  "ask for fewer draws or shots per draw, or call sample_chunks for fewer draws at a time")
 
 
-def check_profile_memory(model, records, charts: int, particles: int) -> None:
-    """Refuse (ResourceError), before the posterior runs, profiles whose building would not fit: the particles
-    of every player (latents, weights, the generator's layers), each record's likelihood terms, the profiles
-    and the sampling tables their first draw makes (a float64 cumulative and an int32 guide per record cell)."""
-    players, n = len(records.table), max(int(particles), int(charts))
-    gan = model.config.gan.model
-    per_particle = gan.latent_dim + 4 * model.basis.size + 3 * gan.hidden_dim
-    cells = records.table["SHOTS"].clip(upper=model.basis.grid ** 2).to_numpy()
-    likelihood = 3 * n * (2 ** np.ceil(np.log2(np.maximum(cells, 16)))).sum()  # bucketed record cells, 3 tensors
-    stored = players * charts * (model.basis.size + 3) + 4 * charts * cells.sum()  # in 4-byte units
-    check_memory(4 * (players * n * per_particle + likelihood + stored),
-                 f"profiles of {counted(players, 'player')} with {counted(charts, 'chart')} each ({n:,} particles) need",
-                 "ask for fewer charts, or build the profiles of fewer players at a time", at_once=False)
-
-
-def build_profiles(model, records, chart_posterior, skill: Optional[SkillPosterior], seed: Optional[int]) -> PlayerProfiles:
-    """PlayerProfiles from a PlayerPosterior (where) and a SkillPosterior (how well) of the same records."""
-    P, C, K = chart_posterior.weights.shape
-    lengths = [len(cells) for cells in chart_posterior.record_cells]  # his distinct record cells, in order
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    record_weights = torch.cat([w.float() for w in chart_posterior.record_weights], dim=1) if P else torch.zeros(C, 0)
-    players = records.table.copy()
-    diagnostics = chart_posterior.diagnostics.drop(columns=["PLAYER_ID", "POSITION_GROUP", "SHOTS", "NOTE"], errors="ignore")
-    for column in diagnostics:
-        players[column] = diagnostics[column].to_numpy()
-    if skill is not None:  # how sure the make surface is: the mean posterior sd of his zone offsets (logits)
-        players["makes_sd"] = np.sqrt(np.diagonal(skill.cov, axis1=1, axis2=2)).mean(axis=1)
-    weights = chart_posterior.weights.float()
-    tensor = (lambda a: None if skill is None else torch.from_numpy(getattr(skill, a)))
-    return PlayerProfiles(players.reset_index(drop=True), tuple(model.position_groups), model.basis.maps.float(),
-                          weights / weights.sum(dim=2, keepdim=True), chart_posterior.labels.to(torch.int64),
-                          chart_posterior.record_share.float(),
-                          torch.cat(list(chart_posterior.record_cells)) if P else torch.zeros(0, dtype=torch.long),
-                          record_weights, torch.from_numpy(offsets), float(chart_posterior.blur),
-                          tensor("mean"), tensor("cov"), tensor("group"), tensor("surface"),
-                          None if skill is None else model.makes.league_fg.double(), records.target_season, seed,
-                          dict(records.dropped))
+def _shot_cells(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(zone 0-6, kind-of-shot cell) of each shot's location."""
+    distance = np.hypot(x, y)
+    zone = zone_index(x, y, distance).astype(np.int64)
+    return zone, action_cell(zone, (distance * 0.1).astype(np.int64))
 
 
 def _positive_int(value, name: str, *, zero: bool = False, what: str = "") -> int:

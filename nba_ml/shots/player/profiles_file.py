@@ -23,9 +23,13 @@ from pydantic import (BaseModel, ConfigDict, Field, StrictInt, StrictStr, Valida
 
 from ...errors import InputError, ModelFileError, OutputError, counted, format_validation_error, one_line
 from ...io import SavedDirectory, atomic_directory, check_replaceable_directory, read_tensors, save_tensors
+from ..actions import FAMILIES
+from ..court import ZONES
+from ..moment import MOMENTS
+from .game_tables import BANDS, CELLS
 from .make_model import TABLE_SHAPE, ZONE_COUNT
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: priors and the game tables (defenses, moments, kinds of shot)
 META_FILE, TENSORS_FILE, TABLE_FILE = "profiles.json", "profiles.pt", "table.csv"
 PROFILES_DIRECTORY = SavedDirectory("profiles", META_FILE, (TENSORS_FILE, TABLE_FILE))
 INT64 = (-(2 ** 63), 2 ** 63 - 1)
@@ -53,13 +57,40 @@ class PlayerRow(BaseModel):
 PlayerId = Union[StrictInt, StrictStr]
 
 
+class GameMeta(BaseModel):
+    """The game tables' settings and names (their arrays are in profiles.pt, as game.<name>)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    zone_strength: float = Field(ge=0, allow_inf_nan=False)
+    backcourt_make: float = Field(allow_inf_nan=False)
+    share_drift: float = Field(gt=0)  # inf: none
+    defense_drift: float = Field(ge=0, le=5, allow_inf_nan=False)
+    defense_make_drift: float = Field(ge=0, le=5, allow_inf_nan=False)
+    zone_drift: float = Field(ge=0, le=5, allow_inf_nan=False)
+    make_level: float = Field(ge=-5, le=5, allow_inf_nan=False)
+    level_sd: float = Field(ge=0, le=5, allow_inf_nan=False)
+    defenses: list[StrictStr]
+    action_types: list[StrictStr]
+    settings: dict[str, Any]
+
+    @field_validator("defenses")
+    @classmethod
+    def _distinct_defenses(cls, names: list[str]) -> list[str]:
+        if len(set(names)) != len(names):
+            raise ValueError("must be distinct names")
+        return names
+
+
 class ProfilesMeta(BaseModel):
     """profiles.json."""
 
     model_config = ConfigDict(extra="forbid")
 
-    format: Literal[1]
+    format: Literal[2]
     position_groups: list[StrictStr] = Field(min_length=1)
+    priors: list[Optional[StrictStr]] = []  # the group of each prior row after the players' (None: the league's)
+    game: Optional[GameMeta] = None
     blur: float = Field(ge=0, allow_inf_nan=False)
     target_season: Optional[StrictStr]
     seed: Optional[StrictInt] = Field(ge=0)
@@ -73,6 +104,14 @@ class ProfilesMeta(BaseModel):
         if len(set(groups)) != len(groups) or not all(g.strip() for g in groups):
             raise ValueError("must be distinct names")
         return groups
+
+    @field_validator("priors")
+    @classmethod
+    def _prior_groups(cls, priors: list, info: ValidationInfo) -> list:
+        groups = info.data.get("position_groups", [])
+        if priors and priors != [*groups, None]:
+            raise ValueError(f"expected one prior per position group, then the league's: {[*groups, None]}")
+        return priors
 
     @field_validator("players")
     @classmethod
@@ -166,6 +205,33 @@ TENSORS: dict[str, tuple[torch.dtype, Callable[[dict], tuple], Optional[Callable
     "league_fg": (torch.float64, lambda s: (ZONE_COUNT,), _between(0, 1)),
 }
 
+_shares = _between(0, 1)
+_positive = _between(1e-12, float("inf"))
+_non_negative = _between(0, float("inf"))
+# the game tables (GameTables' arrays), saved as game.<name>; R = P (every profile row), D defenses, T strings
+GAME_TENSORS: dict[str, tuple[torch.dtype, Callable[[dict], tuple], Optional[Callable]]] = {
+    "zone_counts": (torch.float32, lambda s: (s["P"], ZONE_COUNT), _non_negative),
+    "chart_zone_mass": (torch.float32, lambda s: (s["P"], s["C"], ZONE_COUNT), _non_negative),
+    "moment_zone": (torch.float64, lambda s: (MOMENTS, ZONE_COUNT), None),
+    "backcourt_share": (torch.float64, lambda s: (MOMENTS,), _shares),
+    "moment_make": (torch.float64, lambda s: (MOMENTS, 3), None),
+    "moment_action": (torch.float64, lambda s: (MOMENTS, len(FAMILIES)), None),
+    "action_table": (torch.float32, lambda s: (s["G"] + 1, CELLS, len(FAMILIES)), _shares),
+    "action_tilt": (torch.float32, lambda s: (s["P"], len(FAMILIES)), None),
+    "action_band_tilt": (torch.float32, lambda s: (s["P"], BANDS, len(FAMILIES)), None),
+    "type_table": (torch.float32, lambda s: (len(FAMILIES), len(ZONES), max(s["T"], 1)), _shares),
+    "family_make": (torch.float32, lambda s: (CELLS, len(FAMILIES)), None),
+    "make_shift": (torch.float32, lambda s: (s["P"], CELLS), None),
+    "placement": (torch.float32, lambda s: (s["G"] + 1, CELLS), _non_negative),
+    "placement_mean": (torch.float32, lambda s: (s["P"], ZONE_COUNT), _positive),
+    "backcourt_xy": (torch.float32, lambda s: (s["N"], 2), None),
+    "defense_shots": (torch.int64, lambda s: (s["D"],), _non_negative),
+    "defense_shape": (torch.float64, lambda s: (s["D"], ZONE_COUNT), _positive),
+    "defense_rate": (torch.float64, lambda s: (s["D"], ZONE_COUNT), _positive),
+    "defense_make_mean": (torch.float64, lambda s: (s["D"], ZONE_COUNT), None),
+    "defense_make_sd": (torch.float64, lambda s: (s["D"], ZONE_COUNT), _non_negative),
+}
+
 
 def check_tensors(saved: Any, meta: ProfilesMeta, where: str) -> dict[str, torch.Tensor]:
     """The saved tensors, each of its dtype, shape, finite and in range (TENSORS), or ModelFileError naming
@@ -178,6 +244,8 @@ def check_tensors(saved: Any, meta: ProfilesMeta, where: str) -> dict[str, torch
     if missing:
         raise ModelFileError(f"{where}: missing tensor(s) {missing}" + (" (a make model needs all of "
                              f"{list(MAKE_TENSORS)})" if makes else ""))
+    game = {name.removeprefix("game."): t for name, t in saved.items() if isinstance(name, str) and name.startswith("game.")}
+    saved = {name: t for name, t in saved.items() if not (isinstance(name, str) and name.startswith("game."))}
     unknown = sorted(str(name) for name in saved if name not in TENSORS)
     if unknown:
         raise ModelFileError(f"{where}: unknown tensor(s) {unknown}; expected {list(TENSORS)}")
@@ -185,26 +253,48 @@ def check_tensors(saved: Any, meta: ProfilesMeta, where: str) -> dict[str, torch
         if not isinstance(saved[name], torch.Tensor):
             raise ModelFileError(f"{where}: {name}: expected a tensor, got {type(saved[name]).__name__}")
     weights, maps, cells = saved["weights"], saved["maps"], saved["record_cells"]
-    sizes = {"P": len(meta.players), "G": len(meta.position_groups), "M": cells.shape[0] if cells.dim() == 1 else -1,
+    sizes = {"P": len(meta.players) + len(meta.priors), "G": len(meta.position_groups), "M": cells.shape[0] if cells.dim() == 1 else -1,
              "C": weights.shape[1] if weights.dim() == 3 else -1, "K": maps.shape[0] if maps.dim() == 3 else -1,
              "S": maps.shape[-1] if maps.dim() == 3 else -1}
     empty = [name for name, size in (("weights (charts)", sizes["C"]), ("maps", sizes["K"]), ("maps (grid)", sizes["S"]))
              if size < 1]
     if empty:
         raise ModelFileError(f"{where}: {empty[0]}: expected a tensor with at least one {empty[0].split()[-1].strip('()')}")
-    for name in required:
-        dtype, shape, check = TENSORS[name]
-        tensor, expected = saved[name], shape(sizes)
+    counts = f"{len(meta.players)} players{f' and {len(meta.priors)} priors' if meta.priors else ''} in {META_FILE}"
+    _check_each({name: saved[name] for name in required}, {name: TENSORS[name] for name in required}, sizes, where, "",
+                f" ({counts}),")
+    checked = {name: saved[name] for name in required}
+    if meta.game is None:
+        if game:
+            raise ModelFileError(f"{where}: game tensors without the game settings in {META_FILE}")
+        return checked
+    xy = game.get("backcourt_xy")
+    sizes |= {"D": len(meta.game.defenses), "T": len(meta.game.action_types),
+              "N": xy.shape[0] if isinstance(xy, torch.Tensor) and xy.dim() == 2 else -1}
+    _check_each(game, GAME_TENSORS, sizes, where, "game.", ",")
+    return checked | {"game." + name: game[name] for name in GAME_TENSORS}
+
+
+def _check_each(saved: dict, table: dict, sizes: dict, where: str, prefix: str, sizes_said: str) -> None:
+    """Each tensor of `table` (name -> dtype, shape of the sizes, check) there, of its dtype and shape, finite and
+    in range; ModelFileError naming `where` and prefix + name otherwise (`sizes_said` after the shape expected)."""
+    missing = [prefix + name for name in table if name not in saved]
+    unknown = sorted(prefix + str(name) for name in saved if name not in table)
+    if missing or unknown:
+        raise ModelFileError(f"{where}: " + (f"missing tensor(s) {missing}" if missing else f"unknown tensor(s) {unknown}"))
+    for name, (dtype, shape, check) in table.items():
+        tensor = saved[name]
+        if not isinstance(tensor, torch.Tensor):
+            raise ModelFileError(f"{where}: {prefix}{name}: expected a tensor, got {type(tensor).__name__}")
+        expected = shape(sizes)
         if tensor.dtype != dtype or tuple(tensor.shape) != expected:
-            raise ModelFileError(f"{where}: {name}: expected {str(dtype).removeprefix('torch.')} of shape {expected} "
-                                 f"({len(meta.players)} players in {META_FILE}), got {str(tensor.dtype).removeprefix('torch.')} "
-                                 f"of shape {tuple(tensor.shape)}")
+            raise ModelFileError(f"{where}: {prefix}{name}: expected {str(dtype).removeprefix('torch.')} of shape {expected}"
+                                 f"{sizes_said} got {str(tensor.dtype).removeprefix('torch.')} of shape {tuple(tensor.shape)}")
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-            raise ModelFileError(f"{where}: {name}: holds NaN or infinite values")
+            raise ModelFileError(f"{where}: {prefix}{name}: holds NaN or infinite values")
         problem = check(tensor, sizes) if check is not None else None
         if problem is not None:
-            raise ModelFileError(f"{where}: {name}: {problem}")
-    return {name: saved[name] for name in required}
+            raise ModelFileError(f"{where}: {prefix}{name}: {problem}")
 
 
 def read_profiles(directory: str | Path) -> tuple[ProfilesMeta, Any, dict[str, torch.Tensor]]:

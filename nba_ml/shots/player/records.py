@@ -46,7 +46,7 @@ class PlayerRecords:
     unknown), SHOTS (usable locations), OUTCOMES (usable locations with a 0/1 outcome), NOTE. Shot arrays,
     grouped by player in table order: `player` (row of table), `x`, `y` (tenths of a foot), `made` (1, 0,
     or -1 without a usable outcome), `season` (the shot's SEASON as text; None: the target season), `age`
-    (seasons between it and the target season)."""
+    (seasons between it and the target season), `source` (the row of `observed` each shot is)."""
 
     table: pd.DataFrame
     player: np.ndarray
@@ -58,6 +58,7 @@ class PlayerRecords:
     dropped: dict[str, int]
     has_outcomes: bool  # the record had a SHOT_MADE_FLAG column
     target_season: Optional[str]
+    source: Optional[np.ndarray] = None
 
     @property
     def player_ids(self) -> list:
@@ -182,7 +183,8 @@ def player_records(observed: pd.DataFrame, position_groups: tuple[str, ...], *,
     table["OUTCOMES"] = np.bincount(player[made_used >= 0], minlength=len(table))
     table["NOTE"] = _notes(table, ids, has_id, usable, made, "SHOT_MADE_FLAG" in observed)
     return PlayerRecords(table, player, x[usable][order], y[usable][order], made_used.astype(np.int8), seasons,
-                         age, dropped, "SHOT_MADE_FLAG" in observed, None if target_season is None else str(target_season))
+                         age, dropped, "SHOT_MADE_FLAG" in observed, None if target_season is None else str(target_season),
+                         np.flatnonzero(usable)[order])
 
 
 def _made_flags(observed: pd.DataFrame) -> np.ndarray:

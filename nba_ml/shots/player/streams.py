@@ -29,6 +29,9 @@ class Stream(IntEnum):
     MAKES = 12  # PlayerProfiles.make_prob's posterior draws
     TABLE = 13  # PlayerProfiles.table's posterior draws
     ZONES = 21  # nba-ml makes' zone intervals
+    SEASON = 31  # PlayerProfiles.draw: a simulated season's draw of his zones (and of each defense's profile)
+    DRAW = 32  # PlayerProfiles.draw: the shots
+    SEASON_MAKES = 33  # PlayerProfiles.draw: a simulated season's draw of his zone make offsets
 
 
 def player_key(player_id) -> int:

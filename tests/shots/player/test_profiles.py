@@ -8,16 +8,8 @@ from nba_ml.shots.court import zone_of
 from nba_ml.shots.player.profiles import SHOT_COLUMNS, PlayerProfiles
 from nba_ml.shots.synthetic import synthetic_league
 from nba_ml.shots.training import train_shot_model
+from tests.shots.player.conftest import TINY
 
-TINY = {"charts": {"grid": 16, "min_shots": 50}, "basis": 4, "shots_per_chart": 50,
-        "gan": {"model": {"kind": "mlp", "num_classes": 3, "output": "density", "hidden_dim": 16, "depth": 1,
-                          "latent_dim": 8}, "train": {"steps": 20, "batch_size": 16, "log_every": 10}}}
-
-
-@pytest.fixture(scope="module")
-def model():
-    trained, _, _ = train_shot_model(TINY, synthetic_league(30, 120, seed=0))
-    return trained
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +124,8 @@ def test_the_two_stage_draw_is_exactly_the_charts_density(profiles):
     assert profiles.record_share[row].min() > 0  # his record is part of every chart
     fields = {name: getattr(profiles, name) for name in PlayerProfiles.__dataclass_fields__}
     one_chart = PlayerProfiles(**{**fields, "weights": profiles.weights[:, :1], "labels": profiles.labels[:, :1],
-                                  "record_share": profiles.record_share[:, :1], "record_weights": profiles.record_weights[:1]})
+                                  "record_share": profiles.record_share[:, :1], "record_weights": profiles.record_weights[:1],
+                                  "game": None})
     shots = one_chart.sample({profiles.player_ids[row]: 400_000}, seed=0)
     grid = profiles.maps.shape[-1]
     column = np.clip(((shots["LOC_X"] + 250) // (500 / grid)).astype(int), 0, grid - 1)
@@ -159,7 +152,7 @@ def test_a_draw_that_would_not_fit_is_refused_before_any_posterior_runs(model, o
 def test_the_guided_search_of_record_cells_is_the_inverse_cdf_exactly():
     """A record cell is found by its segment's guide table, a step, and bisection: the same index as a binary
     search, also for segments of very uneven weights (a Dirichlet of small power: buckets of many tiny ones)."""
-    from nba_ml.shots.player.profiles import _guide_tables, _guided_search
+    from nba_ml.shots.player.sampler import _guide_tables, _guided_search
 
     rng = np.random.default_rng(0)
     lengths = np.array([1, 2, 7, 300, 1000, 3])

@@ -20,17 +20,14 @@ from nba_ml.shots.player.profiles import PlayerProfiles
 from nba_ml.shots.player.profiles_file import META_FILE, TENSORS, TENSORS_FILE
 from nba_ml.shots.synthetic import synthetic_league
 from nba_ml.shots.training import train_shot_model
+from tests.shots.player.conftest import TINY
 
-TINY = {"charts": {"grid": 16, "min_shots": 50}, "basis": 4, "shots_per_chart": 50,
-        "gan": {"model": {"kind": "mlp", "num_classes": 3, "output": "density", "hidden_dim": 16, "depth": 1,
-                          "latent_dim": 8}, "train": {"steps": 5, "batch_size": 16, "log_every": 5}}}
 FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                 HealthCheck.function_scoped_fixture], database=None)
 
 
 @pytest.fixture(scope="module")
-def profiles():
-    model, _, _ = train_shot_model(TINY, synthetic_league(30, 120, seed=0))
+def profiles(model):
     return model.player_profiles(synthetic_league(3, 40, seed=7), seed=3, charts=6)
 
 
@@ -113,7 +110,7 @@ META_EDITS = {
     "a negative blur": (setter("blur", -1), r"blur: Input should be greater than or equal to 0"),
     "a blur wider than the court": (setter("blur", 1e9), r"blur: expected at most the grid's 16 cells .*got 1000000000\.0"),
     "an unknown field": (setter("extra", 1), r"extra: Extra inputs are not permitted"),
-    "another format": (setter("format", 2), r"not player profiles of format 1 \(format: 2\)"),
+    "another format": (setter("format", 1), r"not player profiles of format 2 \(format: 1\)"),
 }
 
 
@@ -128,8 +125,8 @@ TENSOR_EDITS = {
     "a covariance that is none": (tensor_set("skill_cov", 0, -5.0), r"skill_cov: a covariance must be (symmetric|positive definite)"),
     "a make row past the surface": (tensor_set("group", 0, 9), r"group: values outside \[0, 3\]"),
     "a league FG% of 2": (tensor_set("league_fg", 0, 2.0), r"league_fg: values outside \[0, 1\]"),
-    "another dtype": (lambda t: t.__setitem__("weights", t["weights"].double()), r"weights: expected float32 of shape \(3, 6, 4\)"),
-    "another shape": (lambda t: t.__setitem__("labels", t["labels"][:2]), r"labels: expected int64 of shape \(3, 6\) .* got int64 of shape \(2, 6\)"),
+    "another dtype": (lambda t: t.__setitem__("weights", t["weights"].double()), r"weights: expected float32 of shape \(7, 6, 4\) \(3 players and 4 priors in profiles.json\)"),
+    "another shape": (lambda t: t.__setitem__("labels", t["labels"][:2]), r"labels: expected int64 of shape \(7, 6\) .* got int64 of shape \(2, 6\)"),
     "a tensor missing": (lambda t: t.pop("skill_cov"), r"missing tensor\(s\) \['skill_cov'\] \(a make model needs all of"),
     "a tensor unknown": (lambda t: t.__setitem__("extra", torch.zeros(1)), r"unknown tensor\(s\) \['extra'\]"),
     "not a mapping": (lambda t: t.clear() or t.__setitem__("maps", [1]), r"maps: expected a tensor, got list|missing tensor"),
@@ -273,7 +270,7 @@ def test_a_full_disk_is_refused_before_the_table_is_made_and_a_failed_write_leav
     made = []
     monkeypatch.setattr(PlayerProfiles, "table", lambda self, **kw: made.append(1) or pd.DataFrame())
     monkeypatch.setattr(shutil, "disk_usage", lambda folder: shutil._ntuple_diskusage(10 ** 9, 10 ** 9, 0))
-    with pytest.raises(OutputError, match=r"^cannot write .*p: it needs at least 3.79 MB and .* has 0 MB free$"):
+    with pytest.raises(OutputError, match=r"^cannot write .*p: it needs at least 3.87 MB and .* has 0 MB free$"):
         profiles.save(tmp_path / "p")
     assert made == [] and not (tmp_path / "p").exists()
     monkeypatch.undo()
@@ -299,6 +296,7 @@ def test_a_real_full_disk_ends_in_one_line_and_leaves_nothing(profiles, tmp_path
     mount = tmp_path / "tiny"
     mount.mkdir()
     tensors = sum(t.numel() * t.element_size() for name in TENSORS if (t := getattr(profiles, name)) is not None)
+    tensors += sum(array.nbytes for array in profiles.game.arrays().values())
     size = 64 * 1024 if room == "none" else (tensors // 4096 + 1) * 4096
     if os.geteuid() != 0 or os.system(f"mount -t tmpfs -o size={size} tmpfs {mount} 2>/dev/null") != 0:
         pytest.skip("cannot mount a small tmpfs here (not root, or no mount permission)")
