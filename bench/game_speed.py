@@ -30,7 +30,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 SEASON = REPO.parent / "shared" / "data" / "nba_shots_2022-23_regular_season.csv.gz"
 sys.path.insert(0, str(REPO / "bench"))
-from player_profiles_speed import bare_draw, best_of  # noqa: E402  (the same reference draw)
+from player_profiles_speed import against_bare  # noqa: E402  (the same reference draw)
 
 
 def main() -> None:
@@ -60,16 +60,9 @@ def main() -> None:
                                "DEFENSE": np.where(team == home, away, home), "PERIOD": record["PERIOD"],
                                "SECONDS_LEFT": record["MINUTES_REMAINING"] * 60 + record["SECONDS_REMAINING"]})
     shots = len(situations)
-    density = profiles.densities(0).mean(axis=0).ravel().astype(np.float64)
-    cdf, rate = np.cumsum(density), np.full(density.size, 0.47)
-    rng = np.random.default_rng(0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        started = time.perf_counter()
-        profiles.draw(situations, season=1, seed=1)
-        first = time.perf_counter() - started
-        bare, ours = best_of(args.repeats, lambda: bare_draw(cdf, rate, shots, rng),
-                             lambda: profiles.draw(situations, season=1, seed=1))
+        first, ours, bare = against_bare(profiles, shots, lambda: profiles.draw(situations, season=1, seed=1), args.repeats)
     print(f"2. a season's situations, {shots:,} shots, one each: profiles.draw {ours * 1000:.1f} ms ({shots / ours / 1e6:.2f} M "
           f"shots/s); bare numpy draw {bare * 1000:.1f} ms; ratio {ours / bare:.2f} (target <= 2); the first call, which "
           f"draws the season's profiles and makes the sampling tables, {first:.2f} s", flush=True)

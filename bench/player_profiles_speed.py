@@ -52,6 +52,19 @@ def bare_draw(cdf: np.ndarray, rate: np.ndarray, shots: int, rng: np.random.Gene
     return x, y, made
 
 
+def against_bare(profiles, shots: int, work, repeats: int) -> tuple[float, float, float]:
+    """(the first call of `work`, its best time, the bare draw's best time) for `shots` shots: the bare draw on
+    the first player's mean chart with a flat make rate, the two taking turns after the first call."""
+    density = profiles.densities(0).mean(axis=0).ravel().astype(np.float64)
+    cdf, rate = np.cumsum(density), np.full(density.size, 0.47)
+    rng = np.random.default_rng(0)
+    started = time.perf_counter()
+    work()
+    first = time.perf_counter() - started
+    bare, ours = best_of(repeats, lambda: bare_draw(cdf, rate, shots, rng), work)
+    return first, ours, bare
+
+
 def timed_child(command: list[str]) -> tuple[float, float, str]:
     """(wall seconds, peak RSS in GB, output) of a child process under /usr/bin/time -v."""
     done = subprocess.run(["/usr/bin/time", "-v", *command], cwd=REPO, capture_output=True, text=True)
@@ -88,14 +101,7 @@ def main() -> None:
     counts = record.groupby("PLAYER_ID").size()
     season = {player: int(n) for player, n in counts.items()}
     shots = sum(season.values())
-    density = profiles.densities(0).mean(axis=0).ravel().astype(np.float64)
-    cdf, rate = np.cumsum(density), np.full(density.size, 0.47)
-    rng = np.random.default_rng(0)
-    started = time.perf_counter()
-    profiles.sample(season, draws=1, seed=1)
-    first = time.perf_counter() - started
-    bare, ours = best_of(args.repeats, lambda: bare_draw(cdf, rate, shots, rng),
-                         lambda: profiles.sample(season, draws=1, seed=1))
+    first, ours, bare = against_bare(profiles, shots, lambda: profiles.sample(season, draws=1, seed=1), args.repeats)
     print(f"2. a simulated season, {shots:,} shots of {len(season)} players, one draw: profiles.sample {ours * 1000:.1f} ms "
           f"({shots / ours / 1e6:.1f} M shots/s); bare numpy draw {bare * 1000:.1f} ms ({shots / bare / 1e6:.1f} M shots/s); "
           f"ratio {ours / bare:.2f} (target <= 2); the first call, which makes the sampling tables once, {first:.2f} s", flush=True)
