@@ -159,6 +159,8 @@ def fit_game(observed: pd.DataFrame, records, zone_mass: np.ndarray, cell_mass: 
         moment_action=kinds["moment"] if kinds else np.zeros((MOMENTS, len(FAMILIES))),
         action_table=kinds["table"] if kinds else np.full((G + 1, CELLS, len(FAMILIES)), 1 / len(FAMILIES), np.float32),
         action_tilt=kinds["tilt"] if kinds else np.zeros((R, len(FAMILIES)), np.float32),
+        action_taken=kinds["taken"] if kinds else np.zeros((R, len(FAMILIES)), np.float32),
+        action_expected=kinds["expected"] if kinds else np.zeros((R, len(FAMILIES)), np.float32),
         action_band_tilt=kinds["band_tilt"] if kinds else np.zeros((R, BANDS, len(FAMILIES)), np.float32),
         type_table=kinds["type_table"] if kinds else np.ones((len(FAMILIES), len(ZONES), 1), np.float32),
         family_make=family_make, make_shift=make_shift, placement=placement,

@@ -14,11 +14,11 @@ from ...errors import counted
 from ..actions import FAMILIES, family_codes, named_by_a_rule
 from ..court import ZONES
 from ..moment import MOMENTS
-from .game_tables import BACKCOURT, BANDS, CELL_BAND, CELL_ZONE, CELLS, MAX_FEET
+from .game_tables import ACTION_PRIOR, BACKCOURT, BANDS, CELL_BAND, CELL_ZONE, CELLS, MAX_FEET
 
 ACTION_CELL_STRENGTH = 10.0  # a cell's family mix: pseudo-shots of its 3-ft band's mix
 ACTION_POSITION_STRENGTH = 50.0  # a position's mix in a cell: pseudo-shots of the league's
-ACTION_PLAYER_STRENGTH = 2.0  # his ratio per family: pseudo-shots of the expected
+ACTION_PLAYER_STRENGTH = ACTION_PRIOR  # his ratio per family: pseudo-shots of the expected
 ACTION_BAND_STRENGTH = 20.0  # ... per band, on top
 ACTION_MOMENT_STRENGTH = 5.0
 FAMILY_MAKE_STRENGTH = 100.0  # a (cell, family) make rate: pseudo-shots of the cell's rate
@@ -85,6 +85,7 @@ def fit_kinds(observed, records, heave, rows, cells, bucket, labels, R, position
     type_table = type_counts + overall / overall.sum(axis=2, keepdims=True)  # one pseudo-shot of the family's mix
     type_table /= type_table.sum(axis=2, keepdims=True)
     return {"family": family, "table": table.astype(np.float32), "tilt": tilt.astype(np.float32),
+            "taken": taken.astype(np.float32), "expected": expected.astype(np.float32),
             "band_tilt": band_tilt.astype(np.float32), "moment": moment, "type_table": type_table.astype(np.float32),
             "types": tuple(str(t) for t in types)}
 

@@ -42,6 +42,7 @@ BACKCOURT = ZONES.index("Backcourt")
 MAX_FEET = 40  # distance bins of a cell: whole feet 0..39, then 40 and beyond
 CELLS = len(ZONES) * (MAX_FEET + 1)  # the kind-of-shot cells: zone x whole feet
 BANDS = 3  # restricted area, the paint (non-RA), the rest
+ACTION_PRIOR = 2.0  # pseudo-shots of his expected mix in his ratio per family (game_kinds.ACTION_PLAYER_STRENGTH)
 ZONE_GROUPS = np.array([0, 1, 1, 2, 2, 2, 2])  # the moment's make offsets: the rim, inside the arc, threes (and heaves)
 
 
@@ -68,7 +69,9 @@ class GameTables:
     moment_make: np.ndarray  # (B, 3) float64 make logit offset per bucket and zone group
     moment_action: np.ndarray  # (B, F) float64 log ratio of each family in each bucket
     action_table: np.ndarray  # (G + 1, CELLS, F) float32 P(family | cell) per position group, last row the league's
-    action_tilt: np.ndarray  # (R, F) float32 his log ratio of taken to expected per family
+    action_tilt: np.ndarray  # (R, F) float32 his log ratio of taken to expected per family (the posterior mean's)
+    action_taken: np.ndarray  # (R, F) float32 his record's shots of each family
+    action_expected: np.ndarray  # (R, F) float32 ... and what his position's mix at his spots expected
     action_band_tilt: np.ndarray  # (R, BANDS, F) float32 the same per band, on top
     type_table: np.ndarray  # (F, 7, T) float32 P(string | family, zone)
     family_make: np.ndarray  # (CELLS, F) float32 logit of the family's rate in the cell less the cell's
@@ -97,6 +100,7 @@ class GameTables:
         D, F, T = len(self.defenses), len(FAMILIES), max(len(self.action_types), 1)
         expected = {"zone_counts": (R, 6), "moment_zone": (MOMENTS, 6), "backcourt_share": (MOMENTS,),
                     "moment_make": (MOMENTS, 3), "moment_action": (MOMENTS, F), "action_tilt": (R, F),
+                    "action_taken": (R, F), "action_expected": (R, F),
                     "action_band_tilt": (R, BANDS, F), "type_table": (F, len(ZONES), T), "family_make": (CELLS, F),
                     "make_shift": (R, CELLS), "placement_mean": (R, 6), "defense_shots": (D,), "defense_shape": (D, 6), "defense_rate": (D, 6),
                     "defense_make_mean": (D, 6), "defense_make_sd": (D, 6)}
@@ -150,11 +154,13 @@ class GameTables:
         heave = self.backcourt_share[bucket][:, None]
         return np.hstack([half * (1 - heave), heave])
 
-    def family_logits(self, rows: np.ndarray, labels: np.ndarray, cells: np.ndarray, bucket: np.ndarray) -> np.ndarray:
+    def family_logits(self, rows: np.ndarray, labels: np.ndarray, cells: np.ndarray, bucket: np.ndarray,
+                      tilt: Optional[np.ndarray] = None) -> np.ndarray:
         """(n, F) log P(family) up to a constant per shot: his position's table at the cell (labels: -1, the
-        league's), his tilts and the moment's."""
+        league's), his tilts (`tilt`: (R, F), a season's; the posterior mean's unless given) and the moment's."""
         table = self.action_table[np.where(labels >= 0, labels, self.action_table.shape[0] - 1), cells]
-        return (np.log(np.maximum(table, 1e-12)) + self.action_tilt[rows] + self.action_band_tilt[rows, CELL_BAND[cells]]
+        tilt = self.action_tilt if tilt is None else tilt
+        return (np.log(np.maximum(table, 1e-12)) + tilt[rows] + self.action_band_tilt[rows, CELL_BAND[cells]]
                 + self.moment_action[bucket])
 
     def make_adjustment(self, rows: np.ndarray, cells: np.ndarray, family: np.ndarray, zone: np.ndarray,
@@ -170,8 +176,9 @@ class GameTables:
 
     def season_draws(self, season: int, root: int, keys: list, chart: int) -> dict[str, np.ndarray]:
         """One posterior draw of every row's zone shares (Dirichlet: his counts + strength x the season's chart
-        `chart`) and of every defense's zone ratios (Gamma) and make offsets (normal), each from its own
-        stream of (root, season, its key): the same season, the same draws, whoever else is drawn."""
+        `chart`) and ratios per family (Gamma), of every defense's zone ratios (Gamma) and make offsets (normal),
+        and of the league's drift, each from its own stream of (root, season, its key): the same season, the
+        same draws, whoever else is drawn."""
         streams = PlayerStreams(int(root) * 1_000_003 + int(season), Stream.SEASON)  # season < 1,000,003: distinct roots
         mass = self.chart_zone_mass[:, chart].astype(np.float64)
         counts = self.zone_counts.astype(np.float64)
@@ -180,8 +187,15 @@ class GameTables:
         concentration = 1 / (1 / known + 1 / self.share_drift)  # his posterior and a season's drift, both
         alpha = np.maximum(concentration * mean, 1e-3)
         shares = np.empty_like(alpha)
+        taken, expected = self.action_taken.astype(np.float64), self.action_expected.astype(np.float64)
+        mix = (taken + 1) / (taken.sum(axis=1, keepdims=True) + taken.shape[1])  # his share of each family
+        kinds = np.empty_like(taken)
         for row, key in enumerate(keys):
-            shares[row] = streams.of(key).gamma(alpha[row])
+            rng = streams.of(key)
+            shares[row] = rng.gamma(alpha[row])
+            # his ratio per family (a Gamma posterior), drifting as his mix of zones does
+            drift = rng.gamma(self.share_drift * mix[row]) / (self.share_drift * mix[row]) if np.isfinite(self.share_drift) else 1.0
+            kinds[row] = np.log(rng.gamma(taken[row] + ACTION_PRIOR) / (expected[row] + ACTION_PRIOR) * np.maximum(drift, 1e-12))
         league = streams.of(player_key(("league",)))
         shares *= np.exp(self.zone_drift * league.standard_normal(6))
         shares /= shares.sum(axis=1, keepdims=True)
@@ -193,4 +207,4 @@ class GameTables:
             offsets[row] = (self.defense_make_mean[row] + np.hypot(self.defense_make_sd[row], self.defense_make_drift)
                             * rng.standard_normal(6))
         level = self.make_level + self.level_sd * league.standard_normal()
-        return {"shares": shares, "ratios": ratios, "defense_make": offsets, "level": level}
+        return {"shares": shares, "ratios": ratios, "defense_make": offsets, "level": level, "kinds": kinds}

@@ -433,7 +433,7 @@ class PlayerProfiles:
         cached = self._seasons.get(season)
         if cached is None and season is None:
             game = self.game
-            cached = {"shares": game.zone_shares(), "ratios": game.defense_ratio_mean(),
+            cached = {"shares": game.zone_shares(), "ratios": game.defense_ratio_mean(), "kinds": game.action_tilt,
                       "defense_make": game.defense_make_mean_rows(), "level": game.make_level}
             if self.has_makes:
                 cached["offsets"] = self.skill_mean.numpy()

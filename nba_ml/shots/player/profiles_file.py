@@ -218,6 +218,8 @@ GAME_TENSORS: dict[str, tuple[torch.dtype, Callable[[dict], tuple], Optional[Cal
     "moment_action": (torch.float64, lambda s: (MOMENTS, len(FAMILIES)), None),
     "action_table": (torch.float32, lambda s: (s["G"] + 1, CELLS, len(FAMILIES)), _shares),
     "action_tilt": (torch.float32, lambda s: (s["P"], len(FAMILIES)), None),
+    "action_taken": (torch.float32, lambda s: (s["P"], len(FAMILIES)), _non_negative),
+    "action_expected": (torch.float32, lambda s: (s["P"], len(FAMILIES)), _non_negative),
     "action_band_tilt": (torch.float32, lambda s: (s["P"], BANDS, len(FAMILIES)), None),
     "type_table": (torch.float32, lambda s: (len(FAMILIES), len(ZONES), max(s["T"], 1)), _shares),
     "family_make": (torch.float32, lambda s: (CELLS, len(FAMILIES)), None),

@@ -386,7 +386,7 @@ def draw_game_shots(charts: ChartSampler, game, situations, season: dict, chart:
                "SHOT_VALUE": np.where((zone >= 3), 3, 2).astype(np.int8)}
     family = None
     if game.has_actions:
-        logits = game.family_logits(rows, situations.labels, cells, situations.bucket)
+        logits = game.family_logits(rows, situations.labels, cells, situations.bucket, season.get("kinds"))
         probability = np.exp(logits - logits.max(axis=1, keepdims=True))
         cumulative = np.cumsum(probability, axis=1)
         family = np.minimum((cumulative < (u[4] * cumulative[:, -1])[:, None]).sum(axis=1), logits.shape[1] - 1)
