@@ -311,6 +311,24 @@ def _profile(args: argparse.Namespace) -> int:
     return 0
 
 
+def _draw(args: argparse.Namespace) -> int:
+    """A game's shots: one per situation of --situations, from saved profiles (PlayerProfiles.draw)."""
+    from .shots.loader import read_table
+    from .shots.player.profiles import PlayerProfiles
+
+    out = check_output(args.out, "table", "--out")  # outputs first: refused before any work
+    check_apart({"--out": out}, {"--situations": args.situations, "--profiles": args.profiles})
+    _say_the_rest_on_stderr(out)
+    profiles = PlayerProfiles.load(args.profiles)
+    situations = read_table(Path(args.situations))
+    shots = profiles.draw(situations, season=args.season, seed=args.seed)
+    write_table(shots, out)
+    players = shots["PLAYER_ID"].nunique() if len(shots) else 0
+    print(f"wrote {counted(len(shots), 'shot')} of {counted(players, 'player')} to "
+          f"{'standard output' if out.descriptor == 1 else out.path}; season {args.season}, seed {args.seed}")
+    return 0
+
+
 def _makes(args: argparse.Namespace) -> int:
     """P(make) at each query for its player, from his record (--observed), and his zones' FG% intervals."""
     import pandas as pd
@@ -436,6 +454,17 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("--season", help="the season the profiles are for (default: the newest SEASON of the file)")
     profile.add_argument("--seed", type=int, help="makes the profiles reproducible")
     profile.set_defaults(func=_profile)
+
+    draw = commands.add_parser("draw", help="a game's shots: one per situation (shooter, defense, moment), from saved profiles")
+    draw.add_argument("--profiles", required=True, metavar="DIR", help="profiles saved by nba-ml profile")
+    draw.add_argument("--situations", required=True, metavar="FILE",
+                      help="PLAYER_ID [, POSITION_GROUP, DEFENSE, PERIOD, SECONDS_LEFT] per shot (.csv, .csv.gz, .parquet, or -); "
+                           "other columns kept")
+    draw.add_argument("--out", required=True, help="the shots: .csv, .csv.gz or .parquet (any case), or - for standard output")
+    draw.add_argument("--season", type=int, default=0,
+                      help="which simulated season: one posterior draw of every player and defense (default 0)")
+    draw.add_argument("--seed", type=int, help="makes the shots reproducible")
+    draw.set_defaults(func=_draw)
 
     makes = commands.add_parser("makes", help="a player's make probability at given locations, from his record")
     makes.add_argument("--checkpoint", required=True, help="a run directory or its model/ folder")

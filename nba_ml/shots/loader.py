@@ -114,7 +114,7 @@ def load_shots(
     extension, or missing LOC_X / LOC_Y columns.
     """
     path = Path(path)
-    raw = _read_table(path)
+    raw = read_table(path)
     rows_read = len(raw)
     if rows_read == 0 and not allow_empty:
         raise ShotDataError(f"{path}: the file has a header but no rows")
@@ -168,7 +168,7 @@ def load_shots(
     return shots, report
 
 
-def _read_table(path: Path) -> pd.DataFrame:
+def read_table(path: Path) -> pd.DataFrame:
     """Read the file by extension (a stream, such as - or a pipe: by its first bytes); every read failure
     becomes ShotDataError."""
     if _is_stream(path):

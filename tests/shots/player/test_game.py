@@ -228,3 +228,23 @@ def test_sample_against_a_defense_draws_each_players_shots_through_draw(profiles
     assert against < profiles.sample({1: 4000}, seed=4, defense="AAA")["SHOT_ZONE_BASIC"].eq("Restricted Area").mean()
     with pytest.raises(InputError, match=r"defense must be one of the profiles' defenses \['AAA', 'BBB', 'CCC', 'WAL'\], got 'ZZZ'"):
         profiles.sample(10, defense="ZZZ")
+
+
+def test_nba_ml_draw_writes_one_shot_per_situation_and_refuses_bad_ones_in_one_line(profiles, tmp_path, capsys):
+    from nba_ml.cli import main
+
+    profiles.save(tmp_path / "p")
+    situations(30, PLAYER_ID=[1, 2, 3] * 10, GAME="g7").to_csv(tmp_path / "s.csv", index=False)
+    assert main(["draw", "--profiles", str(tmp_path / "p"), "--situations", str(tmp_path / "s.csv"),
+                 "--out", str(tmp_path / "shots.parquet"), "--season", "3", "--seed", "1"]) == 0
+    shots = pd.read_parquet(tmp_path / "shots.parquet")
+    assert len(shots) == 30 and shots["GAME"].eq("g7").all() and {"ACTION_TYPE", "MADE"} <= set(shots.columns)
+    assert "wrote 30 shots of 3 players to" in capsys.readouterr().out
+    situations(2, PERIOD=[1, 0]).to_csv(tmp_path / "bad.csv", index=False)
+    assert main(["draw", "--profiles", str(tmp_path / "p"), "--situations", str(tmp_path / "bad.csv"),
+                 "--out", str(tmp_path / "o.csv")]) == 2
+    said = capsys.readouterr().err
+    assert said == ("nba-ml draw: situations: PERIOD: expected a whole number from 1; 1 row without (positions 1)\n")
+    assert not (tmp_path / "o.csv").exists()
+    assert main(["draw", "--profiles", str(tmp_path / "p"), "--situations", str(tmp_path / "s.csv"),
+                 "--out", str(tmp_path / "s.csv")]) == 2  # an output over its input: refused before any work
