@@ -22,8 +22,8 @@ from .make_model import SkillPosterior
 from .profiles import PlayerProfiles
 from .records import OFF_COURT
 from .game_tables import CELLS, action_cell
-from .make_model import ZONE_COUNT
-from .sampler import ChartSampler, area_fractions, half_court_zone_of
+from .make_model import ZONE_COUNT, half_court_zone
+from .sampler import ChartSampler, area_fractions
 
 PRIOR_PREFIX = "\x00prior:"  # the records' ids of the priors (no real id starts with a NUL)
 LEAGUE = "league"
@@ -82,8 +82,8 @@ def build_profiles(model, observed: pd.DataFrame, records, chart_posterior, skil
                           torch.from_numpy(offsets), float(chart_posterior.blur))
     labels = table["LABEL"].to_numpy(np.int64)
     grid = charts.maps.shape[-1]
-    zone_mass = charts.masses(area_fractions(grid, half_court_zone_of, ZONE_COUNT))
-    cell_mass = charts.masses(area_fractions(grid, lambda x, y, d: action_cell(half_court_zone_of(x, y, d), d * 0.1), CELLS),
+    zone_mass = charts.masses(area_fractions(grid, half_court_zone, ZONE_COUNT))
+    cell_mass = charts.masses(area_fractions(grid, lambda x, y, d: action_cell(half_court_zone(x, y, d), d * 0.1), CELLS),
                               mean=True)
     game, notes = fit_game(observed, records, zone_mass, cell_mass, skill, labels, tuple(model.position_groups))
     warn_notes(notes)

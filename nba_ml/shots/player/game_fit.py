@@ -21,11 +21,12 @@ from scipy.special import expit, gammaln, logit
 
 from ...errors import counted
 from ..actions import FAMILIES
-from ..court import BACKCOURT_ZONE_MIN_Y, SIDELINE_X, ZONES, zone_index
+from ..court import BACKCOURT_ZONE_MIN_Y, SIDELINE_X, ZONES
 from ..moment import MOMENTS, bad_moments, moment_bucket, seconds_left
 from . import game_drift as drift
 from .game_kinds import cell_logit_of, family_make_effects, fit_kinds, make_shift_of
 from .game_tables import BANDS, CELL_ZONE, CELLS, HALF_COURT_ZONES, ZONE_GROUPS, GameTables, action_cell
+from .make_model import half_court_zone
 
 ZONE_STRENGTH = 40.0  # pseudo-shots of his chart's zone shares (halves: 10 -> -1.4551, 40 -> -1.4529, 80 -> -1.4532)
 PLACEMENT_STRENGTH = 200.0  # a position group's shots within a zone: pseudo-shots of the league's
@@ -57,7 +58,7 @@ def fit_game(observed: pd.DataFrame, records, zone_mass: np.ndarray, cell_mass: 
     rows = records.player
     x, y = records.x, records.y
     distance = np.hypot(x, y)
-    zone = np.minimum(zone_index(x, y, distance), HALF_COURT_ZONES - 1).astype(np.int64)
+    zone = half_court_zone(x, y, distance)
     feet = (distance * 0.1).astype(np.int64)
     cells = action_cell(zone, feet)
     made = records.made.astype(np.int64)
@@ -179,6 +180,8 @@ def fit_game(observed: pd.DataFrame, records, zone_mass: np.ndarray, cell_mass: 
                   "backcourt_shots": int(heave.sum()),
                   "backcourt_with_id": int((heave & observed["PLAYER_ID"].notna().to_numpy()).sum()) if moment_known else 0,
                   "defense_make_prior_sd": make_prior_sd})
+    if "TEAM_ABBREVIATION" not in observed and not moment_known and action is None:
+        notes = [NOTHING_OF_A_GAME]  # no part of a game: one short line (its other notes are these parts' own)
     return tables, notes
 
 
@@ -341,10 +344,7 @@ NOTHING_OF_A_GAME = ("the records name no teams, moments or kinds of shot (HTM, 
 
 
 def warn_notes(notes: list[str]) -> None:
-    """What the game tables could not fit, in one warning (one short line for records with no part of a game)."""
-    parts = ("no TEAM_ABBREVIATION", "no PERIOD", "no ACTION_TYPE")
-    if all(any(note.startswith(part) for note in notes) for part in parts):
-        notes = [NOTHING_OF_A_GAME] + [n for n in notes if not n.startswith(parts) and not n.startswith("no GAME_DATE")]
-        warnings.warn("; ".join(notes), stacklevel=3)
-    elif notes:
-        warnings.warn("the records of these profiles have " + "; ".join(notes), stacklevel=3)
+    """What the game tables could not fit (fit_game's notes), in one warning."""
+    if notes:
+        warnings.warn(notes[0] if notes == [NOTHING_OF_A_GAME] else "the records of these profiles have " + "; ".join(notes),
+                      stacklevel=3)

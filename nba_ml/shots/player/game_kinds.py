@@ -18,6 +18,9 @@ from .game_tables import ACTION_PRIOR, BACKCOURT, BANDS, CELL_BAND, CELL_ZONE, C
 
 ACTION_CELL_STRENGTH = 10.0  # a cell's family mix: pseudo-shots of its 3-ft band's mix
 ACTION_POSITION_STRENGTH = 50.0  # a position's mix in a cell: pseudo-shots of the league's
+BANDS3 = len(ZONES) * 14  # zone x 3-ft bands of the distance (the last open): what a cell is shrunk toward
+CELL_BAND3 = CELL_ZONE * 14 + np.minimum((np.arange(CELLS) % (MAX_FEET + 1)) // 3, 13)  # each cell's band
+BAND3_ZONE = np.arange(BANDS3) // 14  # each band's zone
 ACTION_PLAYER_STRENGTH = ACTION_PRIOR  # his ratio per family: pseudo-shots of the expected
 ACTION_BAND_STRENGTH = 20.0  # ... per band, on top
 ACTION_MOMENT_STRENGTH = 5.0
@@ -37,10 +40,9 @@ def fit_kinds(observed, records, heave, rows, cells, bucket, labels, R, position
                      "kept as jump shots")
     # the league's mix per cell, shrunk toward its 3-ft band's, shrunk toward its zone's
     zone_of_cell = CELL_ZONE
-    band3 = zone_of_cell * 14 + np.minimum((np.arange(CELLS) % (MAX_FEET + 1)) // 3, 13)
     by_zone = _shrunk_counts(zone_of_cell[cells], family, len(ZONES), np.full(F, 1.0 / F), 1.0)
-    by_band = _shrunk_counts(band3[cells], family, len(ZONES) * 14, by_zone[np.arange(len(ZONES) * 14) // 14], ACTION_CELL_STRENGTH)
-    league = _shrunk_counts(cells, family, CELLS, by_band[band3], ACTION_CELL_STRENGTH)
+    by_band = _shrunk_counts(CELL_BAND3[cells], family, BANDS3, by_zone[BAND3_ZONE], ACTION_CELL_STRENGTH)
+    league = _shrunk_counts(cells, family, CELLS, by_band[CELL_BAND3], ACTION_CELL_STRENGTH)
     table = np.empty((G + 1, CELLS, F))
     table[G] = league
     shot_labels = labels[rows]
@@ -101,11 +103,10 @@ def cell_logit_of(cells: np.ndarray, made: np.ndarray) -> np.ndarray:
     """(CELLS,) the logit of each cell's make rate, shrunk toward its 3-ft band's, shrunk toward its zone's."""
     y = made.astype(np.float64)
     zone_rate = (np.bincount(CELL_ZONE[cells], y, len(ZONES)) + 1) / (np.bincount(CELL_ZONE[cells], None, len(ZONES)) + 2)
-    band3 = CELL_ZONE * 14 + np.minimum((np.arange(CELLS) % (MAX_FEET + 1)) // 3, 13)
-    n3, y3 = np.bincount(band3[cells], None, len(ZONES) * 14), np.bincount(band3[cells], y, len(ZONES) * 14)
-    rate3 = (y3 + CELL_MAKE_STRENGTH * zone_rate[np.arange(len(ZONES) * 14) // 14]) / (n3 + CELL_MAKE_STRENGTH)
+    n3, y3 = np.bincount(CELL_BAND3[cells], None, BANDS3), np.bincount(CELL_BAND3[cells], y, BANDS3)
+    rate3 = (y3 + CELL_MAKE_STRENGTH * zone_rate[BAND3_ZONE]) / (n3 + CELL_MAKE_STRENGTH)
     n, made_n = np.bincount(cells, None, CELLS), np.bincount(cells, y, CELLS)
-    rate = (made_n + CELL_MAKE_STRENGTH * rate3[band3]) / (n + CELL_MAKE_STRENGTH)
+    rate = (made_n + CELL_MAKE_STRENGTH * rate3[CELL_BAND3]) / (n + CELL_MAKE_STRENGTH)
     return logit(np.clip(rate, 1e-4, 1 - 1e-4))
 
 

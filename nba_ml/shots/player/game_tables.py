@@ -28,6 +28,7 @@ tables do not hold is the league's (ratio 1, offset 0).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import cached_property
 from typing import Optional
 
 import numpy as np
@@ -116,6 +117,19 @@ class GameTables:
     @property
     def has_actions(self) -> bool:
         return bool(self.action_types)
+
+    @cached_property
+    def placement_bound(self) -> np.ndarray:
+        """(G + 1, 6) the most `placement` is in each zone: the scale of draw's accept coin (made once)."""
+        return np.stack([self.placement[:, CELL_ZONE == z].max(axis=1) for z in range(HALF_COURT_ZONES)], axis=1)
+
+    @cached_property
+    def type_search(self) -> np.ndarray:
+        """type_table's cumulatives, one row per (family, zone), row k shifted by k and laid end to end: the string
+        of row k for a uniform u is searchsorted(type_search, k + u) - k x T (made once)."""
+        table = np.cumsum(self.type_table.astype(np.float64), axis=2).reshape(-1, self.type_table.shape[2])
+        table /= table[:, -1:]
+        return (table + np.arange(len(table))[:, None]).ravel()
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The array fields by name (what profiles.pt keeps of them)."""

@@ -154,9 +154,10 @@ def table_index(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return row, column
 
 
-def half_court_zone(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Zone index 0-5 of each half-court location (the backcourt's few tenths fold into Above the Break 3)."""
-    return np.minimum(zone_index(x, y), ZONE_COUNT - 1).astype(np.int64)
+def half_court_zone(x: np.ndarray, y: np.ndarray, distance: np.ndarray | None = None) -> np.ndarray:
+    """Zone index 0-5 of each half-court location (the backcourt's few tenths fold into Above the Break 3);
+    `distance` from the hoop when the caller has it."""
+    return np.minimum(zone_index(x, y, distance), ZONE_COUNT - 1).astype(np.int64)
 
 
 _ZONE_VALUES = np.where(np.isin(np.arange(ZONE_COUNT), THREE_POINT_ZONES), 3, 2).astype(np.int8)

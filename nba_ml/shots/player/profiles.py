@@ -111,7 +111,7 @@ class PlayerProfiles:
             raise ValueError(f"player profiles: {', '.join(bad)} do not fit {P} players x {C} charts")
         ids = self.players["PLAYER_ID"].tolist()
         object.__setattr__(self, "_ids", ids)
-        object.__setattr__(self, "_row", {player_id: row for row, player_id in enumerate(ids)})
+        object.__setattr__(self, "_id_index", pd.Index(pd.Series(ids, dtype=object)))  # 7 and '7' apart
         object.__setattr__(self, "_keys", [player_key(player_id) for player_id in ids]  # his streams' key
                            + [player_key(("prior", group)) for group in self.priors])
         object.__setattr__(self, "_seasons", {})
@@ -138,7 +138,7 @@ class PlayerProfiles:
     def rows_of(self, player_ids: Sequence) -> np.ndarray:
         """Profile rows of `player_ids`; InputError naming the ids it has no profile of."""
         ids = _as_id_list(player_ids)
-        rows = [self._row.get(player_id, -1) for player_id in ids]
+        rows = self._id_index.get_indexer(pd.Series(ids, dtype=object))
         unknown = [player_id for player_id, row in zip(ids, rows) if row < 0]
         if unknown:
             raise InputError(f"no profile for player(s) {unknown[:5]}{' ...' if len(unknown) > 5 else ''}; "
@@ -266,7 +266,7 @@ class PlayerProfiles:
         game = self._require_game()
         season = None if season is None else _positive_int(season, "season", zero=True, what="a non-negative integer or None")
         parsed = read_situations(situations, self)
-        root = int(seed.integers(2 ** 63)) if isinstance(seed, np.random.Generator) else root_entropy(seed)
+        root = _root(seed)
         draws = self._season(season)
         makes = (self.surface.numpy(), self.group.numpy()) if self.has_makes else None
         columns = draw_game_shots(self._charts, game, parsed, draws, None if season is None else season % self.charts,
@@ -318,7 +318,7 @@ class PlayerProfiles:
         check_sampling_memory(max(1, int(counts.max(initial=0))), draws)
         situations = pd.DataFrame({"PLAYER_ID": pd.Series(np.repeat([self._ids[r] for r in rows], counts), dtype=object),
                                    "DEFENSE": defense})
-        root = root_entropy(seed) if not isinstance(seed, np.random.Generator) else int(seed.integers(2 ** 63))
+        root = _root(seed)
         frames = [self.draw(situations, season=d, seed=root).assign(DRAW=np.int32(d)) for d in range(draws)]
         out = pd.concat(frames, ignore_index=True) if frames else situations
         order = np.lexsort((out["DRAW"].to_numpy(), np.repeat(np.arange(len(rows)), counts)[np.tile(np.arange(len(situations)), draws)]))
@@ -346,11 +346,7 @@ class PlayerProfiles:
 
     def situation_rows(self, ids: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(profile row, known) of each id: his own row, else the prior of his label (the league's for -1)."""
-        index = self.__dict__.get("_id_index")
-        if index is None:
-            index = pd.Index(pd.Series(self._ids, dtype=object))
-            object.__setattr__(self, "_id_index", index)
-        rows = index.get_indexer(pd.Series(ids, dtype=object)).astype(np.int64)
+        rows = self._id_index.get_indexer(pd.Series(ids, dtype=object)).astype(np.int64)
         known = rows >= 0
         prior_row = {group: len(self.players) + k for k, group in enumerate(self.priors)}
         if len(self.priors):
@@ -561,6 +557,11 @@ def check_sampling_memory(shots_per_draw, draws, *, rows_per_chunk: int = ROWS_P
     check_memory(max(rows_per_chunk, player_rows) * BYTES_PER_SHOT,
                  f"drawing {player_rows:,} shots for one player (draws x shots) needs",
                  "ask for fewer draws or shots per draw, or call sample_chunks for fewer draws at a time")
+
+
+def _root(seed) -> int:
+    """The root of draw's streams: an int seed (root_entropy), or the next number of a numpy Generator."""
+    return int(seed.integers(2 ** 63)) if isinstance(seed, np.random.Generator) else root_entropy(seed)
 
 
 def _shot_cells(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

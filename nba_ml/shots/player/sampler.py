@@ -21,7 +21,9 @@ import torch
 
 from ..charts import blur_density, cell_size
 from ..court import BASELINE_Y, SIDELINE_X, zone_index
-from .make_model import ZONE_COUNT
+from .game_tables import BACKCOURT, HALF_COURT_ZONES, action_cell
+from .make_model import TABLE_SHAPE, ZONE_COUNT, shot_value, table_index
+from .streams import PlayerStreams, Stream, player_key
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,8 @@ class ChartSampler:
 
 def area_fractions(grid: int, area_of, areas: int, points: int = 8) -> np.ndarray:
     """(S*S, areas) the share of each cell of an S x S grid in each area, `area_of(x, y, distance)` the area of
-    a location (points x points positions a cell): the half-court zones (zone_of), or zone x whole feet."""
+    a location (points x points positions a cell): the half-court zones (make_model.half_court_zone), or zone x
+    whole feet."""
     width, height = cell_size(grid)
     inside = (np.arange(points) + 0.5) / points
     row, column = np.divmod(np.arange(grid * grid), grid)
@@ -210,10 +213,6 @@ def area_fractions(grid: int, area_of, areas: int, points: int = 8) -> np.ndarra
     area = area_of(x, y, np.hypot(x, y))
     cell = np.repeat(np.arange(grid * grid), points * points)
     return np.bincount(cell * areas + area, minlength=grid * grid * areas).reshape(grid * grid, areas) / points ** 2
-
-
-def half_court_zone_of(x: np.ndarray, y: np.ndarray, distance: np.ndarray) -> np.ndarray:
-    return np.minimum(zone_index(x, y, distance), ZONE_COUNT - 1).astype(np.int64)
 
 
 def _uniform_zone(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, y1: np.ndarray) -> np.ndarray:
@@ -305,8 +304,6 @@ MAX_ROUNDS = 10_000
 def player_uniforms(ids: np.ndarray, root: int, stream, per_row: int, salt: int = 0) -> np.ndarray:
     """(per_row, n) float32 uniforms, each PLAYER_ID's rows from his own stream (seeded by root, his key and
     `salt`), in the order of his rows: a player's numbers never depend on the other rows."""
-    from .streams import PlayerStreams, player_key
-
     out = np.empty((per_row, len(ids)), dtype=np.float32)
     codes, uniques = pd.factorize(pd.Series(ids, dtype=object))
     order = np.argsort(codes, kind="stable")  # each player's rows together, in his order
@@ -330,9 +327,6 @@ def draw_game_shots(charts: ChartSampler, game, situations, season: dict, chart:
     placement his group's correction of the chart's distances within the zone (else another location:
     rejection sampling, exact); so the zones follow GameTables.zone_probabilities and, within a zone, his
     chart with its distances as his group's shots have them."""
-    from .game_tables import BACKCOURT, CELL_ZONE, HALF_COURT_ZONES, action_cell
-
-    from .streams import Stream
 
     rows, n = situations.rows, len(situations.rows)
     u = player_uniforms(situations.ids, root, Stream.DRAW, FIXED_UNIFORMS + ROUND_UNIFORMS * ROUNDS_AHEAD)
@@ -356,8 +350,7 @@ def draw_game_shots(charts: ChartSampler, game, situations, season: dict, chart:
               * season["ratios"][situations.defense[half]]
               * np.exp(game.moment_zone[situations.bucket[half]]))
     group = np.where(situations.labels >= 0, situations.labels, game.placement.shape[0] - 1)[half]
-    within = np.stack([game.placement[:, CELL_ZONE == z].max(axis=1) for z in range(HALF_COURT_ZONES)], axis=1)
-    bound = (weight * within[group]).max(axis=1)  # the most a location's weight can be: the accept coin's scale
+    bound = (weight * game.placement_bound[group]).max(axis=1)  # the most a location's weight can be: the accept coin's scale
     pending, round_ = np.arange(len(half)), 0  # positions in `half`
     while len(pending):  # the first rounds from the numbers drawn above, then batches of proposals per row
         if round_ < ROUNDS_AHEAD:
@@ -383,7 +376,7 @@ def draw_game_shots(charts: ChartSampler, game, situations, season: dict, chart:
     feet = (distance * 0.1).astype(np.int64)
     cells = action_cell(zone, feet)
     columns = {"LOC_X": x, "LOC_Y": y, "SHOT_DISTANCE": feet.astype(np.int16), "zone": zone,
-               "SHOT_VALUE": np.where((zone >= 3), 3, 2).astype(np.int8)}
+               "SHOT_VALUE": shot_value(np.minimum(zone, HALF_COURT_ZONES - 1))}  # a heave: as a three
     family = None
     if game.has_actions:
         logits = game.family_logits(rows, situations.labels, cells, situations.bucket, season.get("kinds"))
@@ -391,16 +384,11 @@ def draw_game_shots(charts: ChartSampler, game, situations, season: dict, chart:
         cumulative = np.cumsum(probability, axis=1)
         family = np.minimum((cumulative < (u[4] * cumulative[:, -1])[:, None]).sum(axis=1), logits.shape[1] - 1)
         types = game.type_table.shape[2]
-        table = np.cumsum(game.type_table.astype(np.float64), axis=2).reshape(-1, types)
-        table /= table[:, -1:]
         key = family * game.type_table.shape[1] + zone
-        flat = (table + np.arange(len(table))[:, None]).ravel()
-        which = np.searchsorted(flat, key + np.minimum(u[5].astype(np.float64), 1 - 1e-9), side="right") - key * types
+        which = np.searchsorted(game.type_search, key + np.minimum(u[5].astype(np.float64), 1 - 1e-9), side="right") - key * types
         columns["ACTION_TYPE_CODE"] = np.minimum(which, types - 1)
         columns["ACTION_FAMILY_CODE"] = family
     if makes is not None:
-        from .make_model import TABLE_SHAPE, table_index
-
         surface, group = makes
         logit = np.empty(n)
         on_half = zone < HALF_COURT_ZONES
