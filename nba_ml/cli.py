@@ -5,6 +5,8 @@
     nba-ml sample --checkpoint DIR --charts N [--shots-per-chart K] [--position GROUP] [--seed S] --out FILE
     nba-ml sample --checkpoint DIR --observed SHOTS --charts N --shots-per-chart K [--plot PNG] --out FILE
     nba-ml profile --checkpoint DIR --observed SHOTS --out DIR [--plot PNG]      given players' profiles
+                                                               (and DIR/defenses.csv, PNG's defense card)
+    nba-ml draw --profiles DIR --situations FILE --out FILE [--season K] [--seed S]     a game's shots
     nba-ml makes --checkpoint DIR [--observed SHOTS] --queries QUERIES --out PRED [--zones-out ZONES]
 
 A config with a `charts` section trains a shot-chart model (on --data, a shot
@@ -277,6 +279,12 @@ def _profiles(model, args: argparse.Namespace, *, charts: int, before=None):
     return profiles
 
 
+def defense_card_path(plot: str) -> Path:
+    """Where --plot cards.png puts the defense card: cards.defenses.png beside it."""
+    path = Path(plot)
+    return path.with_name(f"{path.stem}.defenses{path.suffix}")
+
+
 def _require_positive(**values) -> None:
     """InputError naming the first option (--name) that is given and not a positive integer."""
     for name, value in values.items():
@@ -296,8 +304,9 @@ def _profile(args: argparse.Namespace) -> int:
     # Outputs first, before any work: a directory that is not an earlier profiles one, an output over an input.
     out = check_replaceable_directory(args.out, PROFILES_DIRECTORY, "--out")
     plot = check_output(args.plot, "picture", "--plot") if args.plot is not None else None
-    check_apart({"--out": args.out, "--plot": plot}, {"--observed": args.observed, "--checkpoint": args.checkpoint},
-                directories=["--out"])
+    card = check_output(defense_card_path(args.plot), "picture", "--plot's defense card") if plot is not None else None
+    check_apart({"--out": args.out, "--plot": plot, "--plot's defense card": card},
+                {"--observed": args.observed, "--checkpoint": args.checkpoint}, directories=["--out"])
     _require_positive(charts=args.charts)
 
     model = ShotChartModel.load(args.checkpoint)
@@ -307,7 +316,15 @@ def _profile(args: argparse.Namespace) -> int:
 
     profiles = _profiles(model, args, charts=args.charts, before=room)
     profiles.save(args.out, label="--out")
-    print(f"wrote the profiles of {counted(len(profiles.players), 'player')} to {args.out} (and {Path(args.out) / 'table.csv'})")
+    if card is not None:
+        from .shots.pictures import plot_defense_card
+
+        if profiles.game is not None and profiles.game.defenses:
+            print(f"wrote {plot_defense_card(profiles.defenses, card)} (the defense card)")
+        else:
+            print("no defense card: the record names no defenses (HTM, VTM and TEAM_ABBREVIATION)")
+    tables = " and ".join(str(Path(args.out) / name) for name in ("table.csv", "defenses.csv") if (Path(args.out) / name).exists())
+    print(f"wrote the profiles of {counted(len(profiles.players), 'player')} to {args.out} (and {tables})")
     return 0
 
 
@@ -448,7 +465,8 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("--observed", required=True, metavar="SHOTS_FILE",
                          help="the players' shots (any seasons) with SHOT_MADE_FLAG: one profile per player in it")
     profile.add_argument("--out", required=True, metavar="DIR", help="directory for the profiles (and DIR/table.csv)")
-    profile.add_argument("--plot", metavar="FILE", help="player cards of the first players (.png, .svg, .pdf)")
+    profile.add_argument("--plot", metavar="FILE", help="player cards of the first players (.png, .svg, .pdf), and the defense card beside "
+                         "(FILE's stem + .defenses: cards.png -> cards.defenses.png)")
     profile.add_argument("--charts", type=int, default=DEFAULT_CHARTS,
                          help=f"posterior chart draws kept per player (default {DEFAULT_CHARTS})")
     profile.add_argument("--season", help="the season the profiles are for (default: the newest SEASON of the file)")

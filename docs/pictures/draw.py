@@ -11,7 +11,9 @@ own picture functions:
   same position groups (G, F, C), the same number of shots drawn from every chart
   (nba_ml.shots.pictures.plot_models_against_real);
 - player_card.png: the cards of a few well-known players (`nba-ml profile --plot`): his recorded
-  2022-23 shots, a season simulated from his profile, his FG% by zone against the league's.
+  2022-23 shots, a season simulated from his profile, his FG% by zone against the league's;
+- defense_card.png: the defense card of the whole season's profiles (`nba-ml profile --plot` draws it
+  beside the player cards): per defense, points per shot and per zone share and FG% allowed less expected.
 
 The season itself stays in ../shared/data (its terms: internal use only); only the pictures are
 committed. The same arguments draw the same pictures.
@@ -32,7 +34,7 @@ sys.path.insert(0, str(REPO))  # this checkout's package, installed or not
 from nba_ml.cli import apply_overrides  # noqa: E402
 from nba_ml.shots import load_shots  # noqa: E402
 from nba_ml.shots.model import validate_shot_config  # noqa: E402
-from nba_ml.shots.pictures import plot_models_against_real, plot_player_cards  # noqa: E402
+from nba_ml.shots.pictures import plot_defense_card, plot_models_against_real, plot_player_cards  # noqa: E402
 from nba_ml.shots.training import train_shot_model  # noqa: E402
 
 SEASON_FILE = "nba_shots_2022-23_regular_season.csv.gz"
@@ -67,6 +69,9 @@ def main() -> None:
     profiles = model.player_profiles(record, seed=args.seed)
     print(small_png(plot_player_cards(profiles, args.out / "player_card.png", observed=record, players=args.players,
                                       title="Player cards, 2022-23 (nba-ml profile --plot)")))
+    season = model.player_profiles(shots, seed=args.seed)
+    print(small_png(plot_defense_card(season.defenses, args.out / "defense_card.png",
+                                      title="Defenses, 2022-23: allowed less expected (nba-ml profile --plot)")))
     print(f"done in {time.perf_counter() - started:.0f} s")
 
 

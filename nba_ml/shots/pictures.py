@@ -42,12 +42,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Arc, Circle, Rectangle
 from torch import Tensor
 
-from nba_ml.errors import counted
+from nba_ml.errors import InputError, counted
 from nba_ml.frames import require_columns
 from nba_ml.io import check_output
 from nba_ml.plots import plt, save_figure  # pyplot on the headless Agg backend, chosen once in nba_ml.plots
 from nba_ml.shots import court
 from nba_ml.shots.charts import decode_density, draw_shots, on_grid
+from nba_ml.shots.player.make_model import shot_value
 from nba_ml.shots.player.records import normalise_ids
 
 COURT_EXTENT = (-court.SIDELINE_X, court.SIDELINE_X, court.BASELINE_Y, court.HALF_COURT_Y)  # imshow extent
@@ -76,6 +77,8 @@ ZONE_COLOURS = {
     court.BACKCOURT: "#7f7f7f",
 }
 OTHER_ZONE_COLOUR = "#000000"  # a zone name outside court.ZONES
+SHORT_ZONES = {"Restricted Area": "Restricted", "In The Paint (Non-RA)": "Paint", "Mid-Range": "Mid-range",
+               "Left Corner 3": "Left corner 3", "Right Corner 3": "Right corner 3", "Above the Break 3": "Above break 3"}
 SHOT_COLUMNS = ("CHART_ID", "LOC_X", "LOC_Y", "SHOT_ZONE_BASIC")
 
 
@@ -350,13 +353,84 @@ def _fg_bars(ax: Axes, table: pd.DataFrame) -> None:
     ax.scatter(league, y, marker="|", s=120, c="0.1", zorder=3, label="league")
     for yi, value, top, share in zip(y, fg, hi, table["SHARE"].to_numpy()):
         ax.text(top + 1.5, yi, f"{value:.0f}% ({share:.0%} of shots)", va="center", fontsize=6)
-    short = {"Restricted Area": "Restricted", "In The Paint (Non-RA)": "Paint", "Mid-Range": "Mid-range",
-             "Left Corner 3": "Left corner 3", "Right Corner 3": "Right corner 3", "Above the Break 3": "Above break 3"}
-    ax.set_yticks(y, [short.get(zone, zone) for zone in table.index], fontsize=7)
+    ax.set_yticks(y, [SHORT_ZONES.get(zone, zone) for zone in table.index], fontsize=7)
     ax.set_xlim(0, 100)
     ax.set_xlabel("FG% (90% interval; | league)", fontsize=7)
     ax.tick_params(axis="x", labelsize=7)
     ax.set_title("how well: FG% by zone", fontsize=8)
+
+
+# --- Defense card -------------------------------------------------------------
+
+DEFENSE_CARD_COLUMNS = ("DEFENSE", "SHOT_ZONE_BASIC", "SHARE", "SHARE_EXPECTED", "SHARE_ALLOWED", "SHARE_LO", "SHARE_HI",
+                        "FG", "FG_EXPECTED", "FG_ALLOWED", "FG_LO", "FG_HI")
+
+
+def plot_defense_card(defenses: pd.DataFrame, path: str | Path, *, title: str = "") -> Path:
+    """Every defense on one card, best first: the points per shot it allowed against what its opponents would have
+    scored (the model's, and the record's raw difference), then per zone the share of shots and the FG% it
+    allowed less what its opponents would have shot (percentage points; a ring where the 90% interval leaves
+    out what was expected). `defenses`: `profiles.defenses` or a profiles directory's defenses.csv."""
+    out = check_output(path, "picture")  # before drawing
+    require_columns(defenses, DEFENSE_CARD_COLUMNS, "defenses")
+    repeated = defenses.duplicated(["DEFENSE", "SHOT_ZONE_BASIC"])
+    if repeated.any() or defenses.empty:
+        raise InputError("defenses has no rows; expected one per defense and zone" if defenses.empty else
+                         f"defenses has {counted(int(repeated.sum()), 'row')} of a (DEFENSE, SHOT_ZONE_BASIC) already "
+                         "given; expected one row per defense and zone")
+    text = [c for c in DEFENSE_CARD_COLUMNS[2:] if not pd.api.types.is_numeric_dtype(defenses[c])]
+    if text:
+        raise InputError(f"defenses: column {text[0]} holds text; expected numbers (shares and FG% from 0 to 1)")
+    zones = list(court.ZONES[:6])
+    wide = {c: defenses.pivot(index="DEFENSE", columns="SHOT_ZONE_BASIC", values=c).reindex(columns=zones)
+            for c in DEFENSE_CARD_COLUMNS[2:]}
+    value = shot_value(np.arange(len(zones)))
+
+    def points(share: str, fg: str) -> pd.Series:
+        return (wide[share] * wide[fg].fillna(0.0) * value).sum(axis=1)
+
+    expected = points("SHARE_EXPECTED", "FG_EXPECTED")
+    model = (points("SHARE_ALLOWED", "FG_ALLOWED") - expected).sort_values()
+    raw = (points("SHARE", "FG") - expected).reindex(model.index)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 1.2 + 0.28 * len(model)), width_ratios=(1, 1.6, 1.6))
+    try:
+        y = np.arange(len(model))[::-1]
+        axes[0].barh(y, 100 * model.to_numpy(), color=np.where(model < 0, "#2c7bb6", "#d7191c"), alpha=0.8, height=0.6,
+                     label="model")
+        axes[0].scatter(100 * raw.to_numpy(), y, marker="|", s=60, c="0.1", zorder=3, label="record")
+        axes[0].axvline(0, color="0.3", lw=0.6)
+        axes[0].set_yticks(y, model.index, fontsize=7)
+        axes[0].set_xlabel("points per 100 shots allowed\nless expected", fontsize=7)
+        axes[0].legend(fontsize=6, frameon=False, loc="lower right")
+        axes[0].set_title("overall (best defense on top)", fontsize=8)
+        for ax, name, label in ((axes[1], "SHARE", "share of shots allowed"), (axes[2], "FG", "FG% allowed")):
+            _allowed_heatmap(ax, wide, name, model.index, label)
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+        return save_figure(fig, out, dpi=PICTURE_DPI)
+    finally:
+        plt.close(fig)
+
+
+def _allowed_heatmap(ax: Axes, wide: dict, name: str, order: pd.Index, label: str) -> None:
+    """Per defense (rows, in `order`) and zone: the model's value allowed less expected, in percentage points,
+    written in each cell; ringed where its 90% interval leaves out the expected value."""
+    allowed, expected = wide[f"{name}_ALLOWED"].loc[order], wide[f"{name}_EXPECTED"].loc[order]
+    lo, hi = wide[f"{name}_LO"].loc[order], wide[f"{name}_HI"].loc[order]
+    gap = 100 * (allowed - expected).to_numpy()
+    top = max(float(np.nanmax(np.abs(gap))) if np.isfinite(gap).any() else 1.0, 0.5)
+    ax.imshow(gap, cmap="RdBu_r", vmin=-top, vmax=top, aspect="auto")
+    clear = ((hi < expected) | (lo > expected)).to_numpy()
+    for (row, column), value in np.ndenumerate(gap):
+        if np.isfinite(value):
+            ax.text(column, row, f"{value:+.1f}", ha="center", va="center", fontsize=6,
+                    fontweight="bold" if clear[row, column] else "normal")
+    rows, columns = np.nonzero(clear)
+    ax.scatter(columns, rows, s=260, facecolors="none", edgecolors="0.1", linewidths=0.7)
+    ax.set_xticks(range(gap.shape[1]), [SHORT_ZONES[z] for z in wide[f"{name}_ALLOWED"].columns], fontsize=7, rotation=30)
+    ax.set_yticks(range(len(order)), order, fontsize=7)
+    ax.set_title(f"{label} less expected (pp; ringed: 90% interval clear of it)", fontsize=8)
 
 
 # --- Shared -------------------------------------------------------------------

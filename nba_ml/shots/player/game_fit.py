@@ -25,7 +25,8 @@ from ..court import BACKCOURT_ZONE_MIN_Y, SIDELINE_X, ZONES
 from ..moment import MOMENTS, bad_moments, moment_bucket, seconds_left
 from . import game_drift as drift
 from .game_kinds import cell_logit_of, family_make_effects, fit_kinds, make_shift_of
-from .game_tables import BANDS, CELL_ZONE, CELLS, HALF_COURT_ZONES, ZONE_GROUPS, GameTables, action_cell
+from .game_tables import (BANDS, CELL_ZONE, CELLS, DEFENSE_RECORD, HALF_COURT_ZONES, ZONE_GROUPS, GameTables,
+                          action_cell)
 from .make_model import half_court_zone
 
 ZONE_STRENGTH = 40.0  # pseudo-shots of his chart's zone shares (halves: 10 -> -1.4551, 40 -> -1.4529, 80 -> -1.4532)
@@ -126,6 +127,8 @@ def fit_game(observed: pd.DataFrame, records, zone_mass: np.ndarray, cell_mass: 
     family_make = np.zeros((CELLS, len(FAMILIES)), dtype=np.float32)
     make_shift = np.zeros((R, CELLS), dtype=np.float32)
     defense_make_mean, defense_make_sd = np.zeros((D, 6)), np.zeros((D, 6))
+    record = np.zeros((D, 6, len(DEFENSE_RECORD)))  # what each defense allowed, and what its opponents would have
+    record[..., 0], record[..., 1] = allowed, expected
     moment_make = np.zeros((MOMENTS, 3))
     heave_made = _made(observed, heave)
     prior_rate, pseudo = BACKCOURT_PRIOR
@@ -142,6 +145,8 @@ def fit_game(observed: pd.DataFrame, records, zone_mass: np.ndarray, cell_mass: 
         logit_now, y_now = base[with_outcome], made[with_outcome].astype(np.float64)
         if D:
             groups = shot_defense[with_outcome] * 6 + zone[with_outcome]
+            for k, weights in ((2, None), (3, y_now), (4, expit(logit_now))):  # at his spots, against the league's
+                record[..., k] = np.bincount(groups, weights, minlength=(D + 1) * 6)[:D * 6].reshape(D, 6)
             split = drift.halves(record_days[with_outcome]) if record_days is not None else None
             mean, sd, tau, make_drift = _normal_offsets(logit_now, y_now, groups, (D + 1) * 6, split)
             mean[D * 6:] = 0.0  # shots of no known defense: the league's
@@ -166,7 +171,7 @@ def fit_game(observed: pd.DataFrame, records, zone_mass: np.ndarray, cell_mass: 
         type_table=kinds["type_table"] if kinds else np.ones((len(FAMILIES), len(ZONES), 1), np.float32),
         family_make=family_make, make_shift=make_shift, placement=placement,
         placement_mean=np.where(placed > 0, placed, 1.0).astype(np.float32), backcourt_make=backcourt_make,
-        backcourt_xy=_backcourt_locations(observed, heave), defense_shots=allowed.sum(axis=1).astype(np.int64),
+        backcourt_xy=_backcourt_locations(observed, heave), defense_record=record,
         defense_shape=shape, defense_rate=rate, defense_make_mean=defense_make_mean, defense_make_sd=defense_make_sd,
         share_drift=min(share_drift, DRIFT_FLOORS["share"]) / DRIFT_HORIZON,
         defense_drift=max(defense_drift, DRIFT_FLOORS["defense"]) * DRIFT_HORIZON ** 0.5,

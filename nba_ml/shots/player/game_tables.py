@@ -44,7 +44,11 @@ MAX_FEET = 40  # distance bins of a cell: whole feet 0..39, then 40 and beyond
 CELLS = len(ZONES) * (MAX_FEET + 1)  # the kind-of-shot cells: zone x whole feet
 BANDS = 3  # restricted area, the paint (non-RA), the rest
 ACTION_PRIOR = 2.0  # pseudo-shots of his expected mix in his ratio per family (game_kinds.ACTION_PLAYER_STRENGTH)
-ZONE_GROUPS = np.array([0, 1, 1, 2, 2, 2, 2])  # the moment's make offsets: the rim, inside the arc, threes (and heaves)
+ZONE_GROUPS = np.array([0, 1, 1, 2, 2, 2, 2])
+# defense_record's last axis: in a zone, the shots a defense allowed and those its opponents would have taken
+# against the league's (their own shares), the attempts of known outcome, made, and expected made (their make
+# probabilities at their spots before the defense's offset)
+DEFENSE_RECORD = ("shots", "expected_shots", "attempts", "made", "expected_made")  # the moment's make offsets: the rim, inside the arc, threes (and heaves)
 
 
 def action_cell(zone: np.ndarray, distance_ft: np.ndarray) -> np.ndarray:
@@ -81,7 +85,7 @@ class GameTables:
     placement_mean: np.ndarray  # (R, 6) float32 its mean over each row's mean chart in each zone (what it divides by)
     backcourt_make: float  # make logit of a backcourt heave
     backcourt_xy: np.ndarray  # (N, 2) float32 backcourt shot locations of the records (LOC_X, LOC_Y)
-    defense_shots: np.ndarray  # (D,) int64 shots against each defense in the records
+    defense_record: np.ndarray  # (D, 6, len(DEFENSE_RECORD)) float64 what each defense allowed and was expected to
     defense_shape: np.ndarray  # (D, 6) float64 Gamma posterior of its zone ratios: shape
     defense_rate: np.ndarray  # (D, 6) float64 ... and rate
     defense_make_mean: np.ndarray  # (D, 6) float64 Gaussian posterior of its make offsets (logits): mean
@@ -103,7 +107,7 @@ class GameTables:
                     "moment_make": (MOMENTS, 3), "moment_action": (MOMENTS, F), "action_tilt": (R, F),
                     "action_taken": (R, F), "action_expected": (R, F),
                     "action_band_tilt": (R, BANDS, F), "type_table": (F, len(ZONES), T), "family_make": (CELLS, F),
-                    "make_shift": (R, CELLS), "placement_mean": (R, 6), "defense_shots": (D,), "defense_shape": (D, 6), "defense_rate": (D, 6),
+                    "make_shift": (R, CELLS), "placement_mean": (R, 6), "defense_record": (D, 6, len(DEFENSE_RECORD)), "defense_shape": (D, 6), "defense_rate": (D, 6),
                     "defense_make_mean": (D, 6), "defense_make_sd": (D, 6)}
         bad = [name for name, shape in expected.items() if tuple(getattr(self, name).shape) != shape]
         if self.action_table.shape[1:] != (CELLS, F) or self.backcourt_xy.shape[1:] != (2,):

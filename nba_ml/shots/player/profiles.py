@@ -10,7 +10,7 @@
     shots = profiles.draw(situations, season=0, seed=1)   # a game's shots: one per situation (PLAYER_ID [, POSITION_GROUP,
                                                           # DEFENSE, PERIOD, SECONDS_LEFT]), ACTION_TYPE and MADE included
     profiles.zone_probabilities(situations); profiles.action_probabilities(shots); profiles.make_probabilities(shots)
-    profiles.defenses                                     # per defense and zone: its ratio and make offset
+    profiles.defenses                                     # per defense and zone: share and FG% allowed vs expected
 
 A profile holds, per player, `charts` posterior draws of his shot chart (nba_ml.shots.player.chart_posterior:
 mixture weights over the basis maps, and his own record's part) and the Gaussian posterior of his six zone
@@ -46,8 +46,9 @@ from ..court import BASELINE_Y, SIDELINE_X, ZONES, zone_index
 from .make_model import (NO_MAKE_MODEL, TABLE_SHAPE, ZONE_COUNT, SkillPosterior, half_court_zone, make_prob_mean,
                          shot_value, table_index)
 from ..actions import FAMILIES
+from .defense_table import defense_table
 from .game_tables import GameTables, action_cell
-from .profiles_file import FORMAT_VERSION, TENSORS, read_profiles, write_profiles
+from .profiles_file import DEFENSES_FILE, FORMAT_VERSION, TABLE_FILE, TENSORS, read_profiles, write_profiles
 from .sampler import ChartSampler, draw_game_shots
 from .situations import read_situations
 from .streams import PlayerStreams, Stream, player_key, root_entropy
@@ -327,22 +328,10 @@ class PlayerProfiles:
 
     @property
     def defenses(self) -> pd.DataFrame:
-        """Per defense and half-court zone: SHOTS against it in the records, RATIO (its opponents' share of the
-        zone over what they would take against the league's average; posterior mean and central 90% interval)
-        and MAKE_OFFSET (its effect on their make logit there, posterior mean and sd)."""
-        from scipy.stats import gamma
-
-        game = self._require_game()
-        rows = []
-        for d, name in enumerate(game.defenses):
-            for z in range(ZONE_COUNT):
-                shape, rate = game.defense_shape[d, z], game.defense_rate[d, z]
-                lo, hi = gamma.ppf([0.05, 0.95], shape) / rate
-                rows.append({"DEFENSE": name, "SHOTS": int(game.defense_shots[d]), "SHOT_ZONE_BASIC": ZONES[z],
-                             "RATIO": shape / rate, "RATIO_LO": lo, "RATIO_HI": hi,
-                             "MAKE_OFFSET": game.defense_make_mean[d, z], "MAKE_OFFSET_SD": game.defense_make_sd[d, z]})
-        return pd.DataFrame(rows, columns=["DEFENSE", "SHOTS", "SHOT_ZONE_BASIC", "RATIO", "RATIO_LO", "RATIO_HI",
-                                           "MAKE_OFFSET", "MAKE_OFFSET_SD"])
+        """Per defense and half-court zone: the share and FG% its opponents shot against it, against what they
+        would have shot against the league's, with the model's 90% intervals (nba_ml.shots.player.defense_table);
+        what `save` writes to defenses.csv. No rows when the records named no defenses."""
+        return defense_table(self._require_game())
 
     def situation_rows(self, ids: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(profile row, known) of each id: his own row, else the prior of his label (the league's for -1)."""
@@ -371,7 +360,8 @@ class PlayerProfiles:
     # --- saving -------------------------------------------------------------------------------------
 
     def save(self, directory: str | Path, *, label: Optional[str] = None) -> Path:
-        """profiles.json (players, settings), profiles.pt (tensors only) and table.csv, swapped in whole. Replaces
+        """profiles.json (players, settings), profiles.pt (tensors only), table.csv and, when the records named
+        defenses, defenses.csv (`defenses`), swapped in whole. Replaces
         only an empty directory or one holding earlier profiles alone (OutputError naming it otherwise, before
         the table is made): nba_ml.shots.player.profiles_file. `label` names it in messages ('--out')."""
         meta = {"format": FORMAT_VERSION, "position_groups": list(self.position_groups), "blur": self.blur,
@@ -388,7 +378,8 @@ class PlayerProfiles:
                             "make_level": game.make_level, "level_sd": game.level_sd, "defenses": list(game.defenses),
                             "action_types": list(game.action_types), "settings": game.settings}
             tensors |= {"game." + name: torch.from_numpy(np.ascontiguousarray(array)) for name, array in game.arrays().items()}
-        return write_profiles(directory, meta, tensors, self.table, label=label)
+        tables = {TABLE_FILE: self.table} | ({DEFENSES_FILE: lambda: self.defenses} if self.game and self.game.defenses else {})
+        return write_profiles(directory, meta, tensors, tables, label=label)
 
     @classmethod
     def load(cls, directory: str | Path) -> "PlayerProfiles":

@@ -1,7 +1,8 @@
-"""Player profiles on disk: profiles.json (players, settings), profiles.pt (tensors only) and table.csv, in a
-directory written whole (nba_ml.io.atomic_directory), and checked at load as a model file is.
+"""Player profiles on disk: profiles.json (players, settings), profiles.pt (tensors only), table.csv and (with
+defenses) defenses.csv, in a directory written whole (nba_ml.io.atomic_directory), and checked at load as a model
+file is (the CSVs are for people: load reads neither).
 
-    write_profiles(directory, meta, tensors, table)   # replaces only an empty or earlier profiles directory
+    write_profiles(directory, meta, tensors, tables)  # replaces only an empty or earlier profiles directory
     meta, tensors = read_profiles(directory)          # every field checked; ModelFileError naming file and field
 
 What load checks: the JSON's fields (pydantic, strict: a seed of "abc" or a count of -1 is refused), ids
@@ -26,12 +27,12 @@ from ...io import SavedDirectory, atomic_directory, check_replaceable_directory,
 from ..actions import FAMILIES
 from ..court import ZONES
 from ..moment import MOMENTS
-from .game_tables import BANDS, CELLS
+from .game_tables import BANDS, CELLS, DEFENSE_RECORD
 from .make_model import TABLE_SHAPE, ZONE_COUNT
 
-FORMAT_VERSION = 2  # 2: priors and the game tables (defenses, moments, kinds of shot)
-META_FILE, TENSORS_FILE, TABLE_FILE = "profiles.json", "profiles.pt", "table.csv"
-PROFILES_DIRECTORY = SavedDirectory("profiles", META_FILE, (TENSORS_FILE, TABLE_FILE))
+FORMAT_VERSION = 3  # 2: priors and the game tables (defenses, moments, kinds of shot); 3: what defenses allowed
+META_FILE, TENSORS_FILE, TABLE_FILE, DEFENSES_FILE = "profiles.json", "profiles.pt", "table.csv", "defenses.csv"
+PROFILES_DIRECTORY = SavedDirectory("profiles", META_FILE, (TENSORS_FILE, TABLE_FILE, DEFENSES_FILE))
 INT64 = (-(2 ** 63), 2 ** 63 - 1)
 MAKE_TENSORS = ("skill_mean", "skill_cov", "group", "surface", "league_fg")  # all of them, or none (no make model)
 
@@ -87,7 +88,7 @@ class ProfilesMeta(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    format: Literal[2]
+    format: Literal[3]
     position_groups: list[StrictStr] = Field(min_length=1)
     priors: list[Optional[StrictStr]] = []  # the group of each prior row after the players' (None: the league's)
     game: Optional[GameMeta] = None
@@ -227,7 +228,7 @@ GAME_TENSORS: dict[str, tuple[torch.dtype, Callable[[dict], tuple], Optional[Cal
     "placement": (torch.float32, lambda s: (s["G"] + 1, CELLS), _non_negative),
     "placement_mean": (torch.float32, lambda s: (s["P"], ZONE_COUNT), _positive),
     "backcourt_xy": (torch.float32, lambda s: (s["N"], 2), None),
-    "defense_shots": (torch.int64, lambda s: (s["D"],), _non_negative),
+    "defense_record": (torch.float64, lambda s: (s["D"], ZONE_COUNT, len(DEFENSE_RECORD)), _non_negative),
     "defense_shape": (torch.float64, lambda s: (s["D"], ZONE_COUNT), _positive),
     "defense_rate": (torch.float64, lambda s: (s["D"], ZONE_COUNT), _positive),
     "defense_make_mean": (torch.float64, lambda s: (s["D"], ZONE_COUNT), None),
@@ -312,7 +313,8 @@ def read_profiles(directory: str | Path) -> tuple[ProfilesMeta, Any, dict[str, t
         raise ModelFileError(f"{meta_path}: not a saved profiles file ({err})") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT_VERSION:
         found = raw.get("format") if isinstance(raw, dict) else type(raw).__name__
-        raise ModelFileError(f"{meta_path}: not player profiles of format {FORMAT_VERSION} (format: {found!r})")
+        raise ModelFileError(f"{meta_path}: not player profiles of format {FORMAT_VERSION} (format: {found!r}); "
+                             "build them again with nba-ml profile")
     try:
         meta = ProfilesMeta.model_validate(raw)
     except ValidationError as err:
@@ -327,11 +329,11 @@ def read_profiles(directory: str | Path) -> tuple[ProfilesMeta, Any, dict[str, t
     return meta, players, tensors
 
 
-def write_profiles(directory: str | Path, meta: dict, tensors: dict[str, torch.Tensor], table: Callable[[], Any], *,
-                   label: Optional[str] = None) -> Path:
-    """The three files, written whole into `directory` (an empty or earlier profiles directory; OutputError
-    otherwise, and for a disk without room for the tensors, before anything is written or `table()` makes
-    the table)."""
+def write_profiles(directory: str | Path, meta: dict, tensors: dict[str, torch.Tensor],
+                   tables: dict[str, Callable[[], Any]], *, label: Optional[str] = None) -> Path:
+    """The files, written whole into `directory` (an empty or earlier profiles directory; OutputError otherwise,
+    and for a disk without room for the tensors, before anything is written or a table is made): `tables` maps
+    each CSV's name (TABLE_FILE, DEFENSES_FILE) to what makes it."""
     directory = _directory(directory, label or "directory", output=True)
     target = check_replaceable_directory(directory, PROFILES_DIRECTORY, label)
     needed = sum(t.numel() * t.element_size() for t in tensors.values())
@@ -339,7 +341,8 @@ def write_profiles(directory: str | Path, meta: dict, tensors: dict[str, torch.T
     with atomic_directory(directory, PROFILES_DIRECTORY, label) as tmp:
         save_tensors(tensors, tmp / TENSORS_FILE)
         (tmp / META_FILE).write_text(json.dumps(meta, allow_nan=True), encoding="utf-8")
-        table().to_csv(tmp / TABLE_FILE, index=False)
+        for name, table in tables.items():
+            table().to_csv(tmp / name, index=False)
     return directory
 
 

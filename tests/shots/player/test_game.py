@@ -248,3 +248,60 @@ def test_nba_ml_draw_writes_one_shot_per_situation_and_refuses_bad_ones_in_one_l
     assert not (tmp_path / "o.csv").exists()
     assert main(["draw", "--profiles", str(tmp_path / "p"), "--situations", str(tmp_path / "s.csv"),
                  "--out", str(tmp_path / "s.csv")]) == 2  # an output over its input: refused before any work
+
+
+def test_the_defense_table_counts_what_each_defense_allowed_and_finds_the_planted_ones(model, records):
+    """CCC's opponents miss two thirds of their mid-range makes (WAL keeps shots from the rim, above)."""
+    from nba_ml.shots.player.make_model import half_court_zone
+
+    planted = records.copy()
+    zone = pd.Series(ZONES)[half_court_zone(planted["LOC_X"].to_numpy(), planted["LOC_Y"].to_numpy())].to_numpy()
+    defense = np.where(planted["TEAM_ABBREVIATION"] == planted["HTM"], planted["VTM"], planted["HTM"])
+    missed = (defense == "CCC") & (zone == "Mid-Range") & (np.random.default_rng(0).random(len(planted)) < 2 / 3)
+    planted.loc[missed, "SHOT_MADE_FLAG"] = 0
+    table = model.player_profiles(planted, seed=3, charts=10).defenses.set_index(["DEFENSE", "SHOT_ZONE_BASIC"])
+    half = planted[planted["SHOT_ZONE_BASIC"] != "Backcourt"].assign(DEFENSE=defense[planted["SHOT_ZONE_BASIC"] != "Backcourt"])
+    seen = half.groupby(["DEFENSE", "SHOT_ZONE_BASIC"])["SHOT_MADE_FLAG"].agg(["size", "mean"])
+    assert table["SHOTS"].to_dict() == {k: int(v) for k, v in seen["size"].reindex(table.index, fill_value=0).items()}
+    assert np.allclose(table["FG"].dropna(), seen["mean"].reindex(table["FG"].dropna().index))
+    by_defense = table.groupby(level="DEFENSE")
+    assert np.allclose(by_defense["SHARE"].sum(), 1) and np.allclose(by_defense["SHARE_EXPECTED"].sum(), 1)
+    assert np.allclose(by_defense["SHARE_ALLOWED"].sum(), 1)
+    for low, mid, high in (("SHARE_LO", "SHARE_ALLOWED", "SHARE_HI"), ("FG_LO", "FG_ALLOWED", "FG_HI"),
+                           ("RATIO_LO", "RATIO", "RATIO_HI")):
+        assert ((table[low] <= table[mid]) & (table[mid] <= table[high])).all()
+    wall, ccc = table.loc["WAL"], table.loc["CCC"]
+    assert wall.loc["Restricted Area", "SHARE_HI"] < wall.loc["Restricted Area", "SHARE_EXPECTED"]
+    assert wall.loc["Mid-Range", "SHARE_LO"] > wall.loc["Mid-Range", "SHARE_EXPECTED"]
+    assert ccc.loc["Mid-Range", "FG_HI"] < ccc.loc["Mid-Range", "FG_EXPECTED"]
+    gap = (table["FG_ALLOWED"] - table["FG_EXPECTED"]).xs("Mid-Range", level="SHOT_ZONE_BASIC")
+    assert gap.idxmin() == "CCC" and gap.drop("CCC").min() > gap["CCC"] + 0.1
+
+
+def test_nba_ml_profile_writes_the_defense_table_and_card_and_refuses_bad_ones_in_one_line(model, records, tmp_path, capsys):
+    from nba_ml.cli import main
+    from nba_ml.shots.pictures import plot_defense_card
+
+    model.save(tmp_path / "model")
+    records.to_csv(tmp_path / "r.csv", index=False)
+    assert main(["profile", "--checkpoint", str(tmp_path / "model"), "--observed", str(tmp_path / "r.csv"), "--out",
+                 str(tmp_path / "p"), "--plot", str(tmp_path / "cards.png"), "--charts", "10", "--seed", "3"]) == 0
+    said = capsys.readouterr().out
+    assert f"(and {tmp_path}/p/table.csv and {tmp_path}/p/defenses.csv)" in said
+    assert f"wrote {tmp_path}/cards.defenses.png (the defense card)" in said
+    written = pd.read_csv(tmp_path / "p" / "defenses.csv")
+    pd.testing.assert_frame_equal(written, PlayerProfiles.load(tmp_path / "p").defenses, check_dtype=False)
+    assert len(written) == len(TEAMS) * 6 and (tmp_path / "cards.defenses.png").stat().st_size > 20_000
+    (tmp_path / "x.defenses.png").mkdir()  # the card's place is taken: refused before any work, as --plot is
+    for plot, message in ((tmp_path / "x.png", f"--plot's defense card {tmp_path}/x.defenses.png"),
+                          (tmp_path / "cards.gif", f"--plot {tmp_path}/cards.gif")):
+        assert main(["profile", "--checkpoint", str(tmp_path / "model"), "--observed", str(tmp_path / "r.csv"),
+                     "--out", str(tmp_path / "q"), "--plot", str(plot)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"nba-ml profile: {message}") and err.count("\n") == 1 and not (tmp_path / "q").exists()
+    bad = written.assign(FG="high")
+    with pytest.raises(InputError, match=r"^defenses: column FG holds text; expected numbers"):
+        plot_defense_card(bad, tmp_path / "d.png")
+    with pytest.raises(InputError, match=r"^defenses has 6 rows of a \(DEFENSE, SHOT_ZONE_BASIC\) already given"):
+        plot_defense_card(pd.concat([written, written.head(6)]), tmp_path / "d.png")
+    assert not (tmp_path / "d.png").exists()

@@ -110,7 +110,7 @@ META_EDITS = {
     "a negative blur": (setter("blur", -1), r"blur: Input should be greater than or equal to 0"),
     "a blur wider than the court": (setter("blur", 1e9), r"blur: expected at most the grid's 16 cells .*got 1000000000\.0"),
     "an unknown field": (setter("extra", 1), r"extra: Extra inputs are not permitted"),
-    "another format": (setter("format", 1), r"not player profiles of format 2 \(format: 1\)"),
+    "another format": (setter("format", 1), r"not player profiles of format 3 \(format: 1\); build them again"),
 }
 
 
