@@ -100,6 +100,9 @@ def _train_shots(raw: dict, args: argparse.Namespace, out: Path) -> None:
     if not distributed.current().is_main:
         return
     report_early_stop(result)
+    if "quality/kept_step" in result.metrics:
+        print(f"kept the generator of step {result.metrics['quality/kept_step']:.0f} of {result.metrics['step']:.0f}: "
+              f"the lowest held-out Frechet distance, {result.metrics['quality/kept_frechet']:.4f} (keep: best)")
     model.save(out / "model")
     per_position = {g: model.generate_charts(4, position=g, seed=0)[0] for g in model.position_groups} \
         if model.conditional else {"all": model.generate_charts(4, seed=0)[0]}

@@ -12,6 +12,8 @@ import warnings
 from pathlib import Path
 from typing import Any, Optional
 
+from torch import nn
+
 from ..errors import InputError
 from ..io import atomic_path, read_tensors, save_tensors
 from .config import GANConfig
@@ -85,6 +87,20 @@ def load_checkpoint(path: str | Path, cfg: GANConfig) -> dict[str, Any]:
     if problems:
         raise CheckpointError(f"{path} does not fit the config: " + "; ".join(problems))
     return saved
+
+
+def sampler_at(run_dir: str | Path, step: int, cfg: GANConfig) -> nn.Module:
+    """The sampling generator (the EMA copy when the run keeps one) of the run's checkpoint at `step`, in eval
+    mode; CheckpointError when there is none or it does not fit `cfg` (a resolved config)."""
+    path = checkpoint_path(run_dir, step)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no checkpoint at step {step}")
+    saved = load_checkpoint(path, cfg)
+    generator = build_generator(cfg)
+    weights = saved["generator"] if saved["ema"] is None else {
+        name.removeprefix("module."): value for name, value in saved["ema"].items() if name.startswith("module.")}
+    generator.load_state_dict(weights)
+    return generator.eval()
 
 
 def mismatches(saved: dict[str, Any], cfg: GANConfig) -> list[str]:

@@ -53,6 +53,7 @@ class ShotModelConfig(BaseModel):
     basis: int = Field(16, ge=0, le=256, description="K: the GAN generates mixture weights over K basis maps fitted to the training charts (NMF), not the S x S cells; 0 = the GAN generates the cells.")
     calibrate_prior: bool = Field(False, description="After training, fit one factor per position group and basis habit so that the generated charts' mean mixture weights equal the training charts' (basis models; the posterior's prior at 0 shots is then the training population's mean chart).")
     quality_holdout: float = Field(0.0, ge=0, lt=1, description="Share of players (seeded by gan.train.seed) kept out of training; a run judges its charts against theirs every log.quality_every logged steps (nba_ml.shots.training); 0 = train on all, no Quality line.")
+    keep: Literal["last", "best"] = Field("last", description="Which generator a run keeps: 'best' = the one of its checkpointed step with the lowest held-out Frechet distance (quality/frechet, with quality_holdout > 0), 'last' = the last step's. Without a run directory (train_shot_model without run_dir) there is no Quality line: the last.")
     makes: MakeConfig = Field(default_factory=MakeConfig, description="The make model of a given player (nba_ml.shots.player.make_model): fitted with the charts when they have makes (channels 'attempts+makes').")
 
 
@@ -105,6 +106,15 @@ def validate_shot_config(raw: Any) -> ShotModelConfig:
         raise ConfigError("invalid config:\n  basis: a basis model generates mixture weights, so it needs "
                           "gan.model.kind='mlp' and gan.model.output='density' "
                           f"(got {cfg.gan.model.kind!r}, {cfg.gan.model.output!r}); set basis: 0 for a GAN on the cells")
+    if cfg.keep == "best":
+        every = cfg.gan.train.log_every * cfg.gan.log.quality_every
+        if not cfg.quality_holdout:
+            raise ConfigError("invalid config:\n  keep: 'best' picks the step by the held-out players' Quality line, "
+                              "so it needs quality_holdout > 0")
+        if every % cfg.gan.log.checkpoint_every:
+            raise ConfigError(f"invalid config:\n  keep: 'best' reloads a judged step from its checkpoint, but the "
+                              f"Quality line comes every {every} steps (train.log_every x log.quality_every) and "
+                              f"checkpoints every {cfg.gan.log.checkpoint_every}; make the first a multiple of the second")
     if cfg.calibrate_prior and not cfg.basis:
         raise ConfigError("invalid config:\n  calibrate_prior: the calibration scales mixture weights over the basis "
                           "maps, so it needs basis: K > 0")

@@ -25,6 +25,7 @@ from their projected weights, so the two read side by side.
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Optional
 
@@ -37,6 +38,7 @@ from torch.utils.data import TensorDataset
 from ..errors import counted
 from ..frames import frame_fingerprint
 from ..gan import GANConfig, TrainResult, run_training, train
+from ..gan.checkpoint import checkpoint_path, sampler_at
 from ..gan.config import ConfigError
 from ..gan.metrics import real_pixvar
 from ..gan.networks import NETWORKS
@@ -79,9 +81,24 @@ def train_shot_model(cfg: ShotModelConfig | dict, shots: pd.DataFrame, *, callba
         if held_out is not None:
             callbacks = (*callbacks, quality_callback(cfg, charts, basis, shots, held_out, real_pixvar(data)))
         result = run_training(cfg.gan, data, run_dir, resume=resume, verbose=verbose, callbacks=callbacks, identity=identity)
+        if cfg.keep == "best":
+            result = best_step(result, Path(run_dir))
     model = model_from_result(cfg, result, charts, basis, weights)
     model.makes = makes
     return model, result, charts
+
+
+def best_step(result: TrainResult, run_dir: Path) -> TrainResult:
+    """The run's result with the generator of its checkpointed step of lowest held-out Frechet distance
+    (quality/frechet), and quality/kept_step, quality/kept_frechet added to its final metrics."""
+    judged = [(row["quality/frechet"], int(row["step"])) for row in result.history
+              if np.isfinite(row.get("quality/frechet", np.nan)) and checkpoint_path(run_dir, int(row["step"])).is_file()]
+    if not judged:
+        return result
+    frechet, step = min(judged)
+    generator = result.generator if step == int(result.metrics.get("step", -1)) else sampler_at(run_dir, step, result.config)
+    return dataclasses.replace(result, generator=generator,
+                               metrics={**result.metrics, "quality/kept_step": float(step), "quality/kept_frechet": frechet})
 
 
 def run_identity(cfg: ShotModelConfig, shots: Optional[pd.DataFrame] = None) -> dict:

@@ -53,3 +53,35 @@ def test_without_a_holdout_there_is_no_quality_line(tmp_path):
     _, result, _ = train_shot_model({**TINY, "quality_holdout": 0.0}, synthetic_league(40, 100, seed=0),
                                     run_dir=tmp_path / "run")
     assert not any("quality/frechet" in row for row in result.history)
+
+
+def test_keep_best_keeps_the_generator_of_the_step_of_lowest_held_out_frechet(tmp_path):
+    from nba_ml.gan.checkpoint import sampler_at
+
+    cfg = {**TINY, "keep": "best", "gan": {**TINY["gan"], "train": {"steps": 8, "batch_size": 16, "log_every": 2},
+                                           "log": {"quality_every": 1, "checkpoint_every": 2, "verbose": False}}}
+    model, result, _ = train_shot_model(cfg, synthetic_league(60, 100, seed=0), run_dir=tmp_path / "run")
+    judged = {int(row["step"]): row["quality/frechet"] for row in result.history if "quality/frechet" in row}
+    best = min(judged, key=judged.get)
+    assert sorted(judged) == [2, 4, 6, 8] and result.metrics["quality/kept_step"] == best
+    assert result.metrics["quality/kept_frechet"] == judged[best]
+    kept = sampler_at(tmp_path / "run", best, result.config)
+    for mine, theirs in zip(model.generator.state_dict().values(), kept.state_dict().values()):
+        assert torch.equal(mine, theirs)
+    last = sampler_at(tmp_path / "run", 8, result.config)
+    assert best == 8 or not all(torch.equal(a, b) for a, b in zip(model.generator.state_dict().values(),
+                                                                  last.state_dict().values()))
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"quality_holdout": 0.0}, "keep: 'best' picks the step by the held-out players' Quality line, so it needs quality_holdout > 0"),
+    ({"gan": {**TINY["gan"], "log": {"quality_every": 1, "checkpoint_every": 3}}},
+     "the Quality line comes every 2 steps (train.log_every x log.quality_every) and checkpoints every 3"),
+])
+def test_keep_best_without_a_quality_line_or_checkpoints_at_its_steps_is_refused_naming_the_field(change, message):
+    from nba_ml.gan.config import ConfigError
+    from nba_ml.shots.model import validate_shot_config
+
+    with pytest.raises(ConfigError, match=r"keep: 'best'") as said:
+        validate_shot_config({**TINY, "keep": "best", **change})
+    assert message in str(said.value)
