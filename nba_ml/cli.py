@@ -322,11 +322,11 @@ def _profile(args: argparse.Namespace) -> int:
     if card is not None:
         from .shots.pictures import plot_defense_card
 
-        if profiles.game is not None and profiles.game.defenses:
+        if profiles.has_defenses:
             print(f"wrote {plot_defense_card(profiles.defenses, card)} (the defense card)")
         else:
             print("no defense card: the record names no defenses (HTM, VTM and TEAM_ABBREVIATION)")
-    tables = " and ".join(str(Path(args.out) / name) for name in ("table.csv", "defenses.csv") if (Path(args.out) / name).exists())
+    tables = str(Path(args.out) / "table.csv") + (f" and {Path(args.out) / 'defenses.csv'}" if profiles.has_defenses else "")
     print(f"wrote the profiles of {counted(len(profiles.players), 'player')} to {args.out} (and {tables})")
     return 0
 
@@ -467,7 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("--checkpoint", required=True, help="a run directory or its model/ folder")
     profile.add_argument("--observed", required=True, metavar="SHOTS_FILE",
                          help="the players' shots (any seasons) with SHOT_MADE_FLAG: one profile per player in it")
-    profile.add_argument("--out", required=True, metavar="DIR", help="directory for the profiles (and DIR/table.csv)")
+    profile.add_argument("--out", required=True, metavar="DIR", help="directory for the profiles (and DIR/table.csv, DIR/defenses.csv)")
     profile.add_argument("--plot", metavar="FILE", help="player cards of the first players (.png, .svg, .pdf), and the defense card beside "
                          "(FILE's stem + .defenses: cards.png -> cards.defenses.png)")
     profile.add_argument("--charts", type=int, default=DEFAULT_CHARTS,

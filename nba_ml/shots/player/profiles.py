@@ -327,6 +327,11 @@ class PlayerProfiles:
         return out[["PLAYER_ID", "DRAW", *[c for c in out.columns if c not in ("PLAYER_ID", "DRAW")]]]
 
     @property
+    def has_defenses(self) -> bool:
+        """Whether the records named defenses (their table, defenses.csv, and the defense card exist)."""
+        return self.game is not None and bool(self.game.defenses)
+
+    @property
     def defenses(self) -> pd.DataFrame:
         """Per defense and half-court zone: the share and FG% its opponents shot against it, against what they
         would have shot against the league's, with the model's 90% intervals (nba_ml.shots.player.defense_table);
@@ -378,7 +383,7 @@ class PlayerProfiles:
                             "make_level": game.make_level, "level_sd": game.level_sd, "defenses": list(game.defenses),
                             "action_types": list(game.action_types), "settings": game.settings}
             tensors |= {"game." + name: torch.from_numpy(np.ascontiguousarray(array)) for name, array in game.arrays().items()}
-        tables = {TABLE_FILE: self.table} | ({DEFENSES_FILE: lambda: self.defenses} if self.game and self.game.defenses else {})
+        tables = {TABLE_FILE: self.table} | ({DEFENSES_FILE: lambda: self.defenses} if self.has_defenses else {})
         return write_profiles(directory, meta, tensors, tables, label=label)
 
     @classmethod
