@@ -44,7 +44,7 @@ from nba_ml.cli import apply_overrides, parse_override
 from nba_ml.shots import load_shots
 from nba_ml.shots.charts import decode_weights, draw_shots, encode_density, make_charts
 from nba_ml.shots.model import ShotChartModel, validate_shot_config
-from nba_ml.shots.quality import chart_features, frechet_distance, knn_precision_recall, real_charts
+from nba_ml.shots.quality import chart_features, frechet_distance, knn_precision_recall, real_charts, sample_by_group
 from nba_ml.shots.training import train_shot_model
 
 REPO = Path(__file__).resolve().parents[1]
@@ -85,15 +85,6 @@ def side_charts(model, weights_by_group: dict[str, np.ndarray], k: int, seed: in
         shots = draw_shots(charts, k, seed=seed + i)
         shots["CHART_ID"] = group + ":" + shots["CHART_ID"].astype(str)
         shots["POSITION_GROUP"] = group
-        parts.append(shots)
-    return pd.concat(parts, ignore_index=True)
-
-
-def generated_charts(model, counts: dict[str, int], k: int, seed: int) -> pd.DataFrame:
-    parts = []
-    for i, (group, n) in enumerate(counts.items()):
-        shots = model.sample_shots(n, k, position=group, seed=seed + i)
-        shots["CHART_ID"] = group + ":" + shots["CHART_ID"].astype(str)
         parts.append(shots)
     return pd.concat(parts, ignore_index=True)
 
@@ -165,7 +156,7 @@ def main() -> None:
             counts = {g: len(training_feats[g]) for g in GROUPS}
             judged = features_by_group(real_charts(judged_shots, k, seed=seed))
             sides = {
-                "model": features_by_group(generated_charts(model, counts, k, 1000 + seed)),
+                "model": features_by_group(sample_by_group(model, counts, k, seed=1000 + seed)),
                 "replay": features_by_group(real_charts(train_shots, k, seed=200 + seed)),
                 "basis": features_by_group(side_charts(model, {g: weights[labels == g] for g in GROUPS}, k, 3000 + seed)),
                 "density": features_by_group(side_charts(model, {g: density_weights(weights[labels == g], counts[g], seed)

@@ -453,12 +453,18 @@ def evaluate_shot_model(model, reference: pd.DataFrame, *, seed: int = 0, counts
     if by is None:
         generated = model.sample_shots(sum(counts.values()) if counts else real["CHART_ID"].nunique(), k, seed=seed)
     else:
-        counts = pd.Series(counts) if counts else real.groupby("CHART_ID")[by].first().value_counts()
-        parts = []
-        for i, (group, n) in enumerate(counts.items()):
-            if group in model.position_groups:
-                part = model.sample_shots(int(n), k, position=group, seed=seed + i)
-                part["CHART_ID"] = part["CHART_ID"].map(lambda c, g=group: f"{g}:{c}")
-                parts.append(part)
-        generated = pd.concat(parts, ignore_index=True)
+        counts = counts or real.groupby("CHART_ID")[by].first().value_counts().to_dict()
+        generated = sample_by_group(model, counts, k, seed=seed)
     return shot_quality(real, generated, by=by)
+
+
+def sample_by_group(model, counts: dict, shots_per_chart: int, *, seed: int = 0) -> pd.DataFrame:
+    """`counts[group]` generated charts of each position group the model has (others skipped), `shots_per_chart`
+    shots each, the i-th group seeded seed + i; CHART_ID '<group>:<chart>'."""
+    parts = []
+    for i, (group, n) in enumerate(counts.items()):
+        if group in model.position_groups:
+            part = model.sample_shots(int(n), shots_per_chart, position=group, seed=seed + i)
+            part["CHART_ID"] = part["CHART_ID"].map(lambda c, g=group: f"{g}:{c}")
+            parts.append(part)
+    return pd.concat(parts, ignore_index=True)
