@@ -65,6 +65,18 @@ def triage_lines(reports: dict[str, dict]) -> list[str]:
     return lines
 
 
+# Where the shipped shot-chart config is judged on real players (2022-23, split by players): a pointer, not figures.
+REAL_PLAYERS_ROW = ("| on real players | this config, trained on two thirds of the 2022-23 players and judged on the others "
+                    "against their floor: docs/benchmarks.md, \"On players it has not seen\" |")
+
+
+def is_shipped(cfg: PluginConfig) -> bool:
+    """Whether `cfg` trains the shipped shot-chart config (nba_ml/configs/shot_charts.yaml, production), whatever the data."""
+    shipped = PluginConfig()
+    return cfg.data == "shot_charts" and all(getattr(cfg, f) == getattr(shipped, f)
+                                             for f in ("mode", "gan", "charts", "shots_per_chart", "basis"))
+
+
 def render_status(rec: Recommendation, cfg: PluginConfig, result: dict[str, Any], started: datetime) -> str:
     """The whole STATUS.md for one execute() result."""
     if result.get("skipped"):
@@ -95,6 +107,7 @@ def render_status(rec: Recommendation, cfg: PluginConfig, result: dict[str, Any]
         f"| loss | gp_weight (lambda) {gan.loss.gp_weight}, n_critic {gan.loss.n_critic}, clip_value {gan.loss.clip_value} |",
         f"| optim | lr critic {gan.optim.lr_critic}, lr generator {gan.optim.lr_generator}, Adam betas {gan.optim.betas or 'per objective: (0.0, 0.9) WGAN-GP, (0.5, 0.999) GAN; RMSprop for clipping'} |",
         f"| train | {gan.train.steps} generator steps, batch {gan.train.batch_size}, seed {gan.train.seed} |",
+        *([REAL_PLAYERS_ROW] if is_shipped(cfg) else []),
         "",
     ]
     if result.get("error"):

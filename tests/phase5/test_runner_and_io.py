@@ -210,3 +210,20 @@ def test_published_artifacts_of_two_runs_never_mix(tmp_path):
         thread.join()
     contents = {p.read_text() for p in target.iterdir()}
     assert contents in ({"a"}, {"b"})  # all from one run
+
+
+def test_status_points_to_the_real_player_benchmark_only_for_the_shipped_shot_config():
+    from datetime import datetime, timezone
+
+    from nba_ml.phase5.config import PluginConfig
+    from nba_ml.phase5.status import REAL_PLAYERS_ROW, render_status
+
+    rec = runner.load_plugin("rec_098").recommendation
+    result = {"success": True, "metrics": {}, "artifacts": {}}
+    started = datetime(2026, 12, 7, tzinfo=timezone.utc)
+    shipped = render_status(rec, PluginConfig(), result, started)
+    assert REAL_PLAYERS_ROW in shipped.splitlines()
+    assert '"On players it has not seen"' in REAL_PLAYERS_ROW and "### On players it has not seen" in (
+        Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md").read_text()  # the section it names exists
+    for other in ({"mode": "test"}, {"data": "25gaussians"}, {"gan": {"train": {"steps": 10}}}, {"basis": 8}):
+        assert REAL_PLAYERS_ROW not in render_status(rec, PluginConfig.model_validate(other), result, started), other
