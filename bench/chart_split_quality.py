@@ -63,7 +63,6 @@ FOLDS, FOLD_SEED = 3, 12345  # makes_protocol.py's split
 GROUPS = ("G", "F", "C")
 MAX_COMPONENTS = 8
 GENERATED = 10  # the sampled sides' Frechet at 10 times the training count (module docstring: the count)
-SAMPLED = ("model", "bootstrap", "density")
 
 
 def fold_of(shots: pd.DataFrame) -> pd.Series:
@@ -117,11 +116,15 @@ def nearest(side: np.ndarray, train: np.ndarray) -> float:
     return float(np.median(cdist(side, train).min(axis=1)))
 
 
+def pooled(by_group: dict[str, np.ndarray], group: str) -> np.ndarray:
+    """The rows of `group`, or of every group for 'all'."""
+    return np.concatenate(list(by_group.values())) if group == "all" else by_group[group]
+
+
 def compare(judged: dict, side: dict, training: dict, counts: dict) -> dict[str, float]:
     """Frechet (all of `side`'s charts) and frechet_equal, precision, recall, copies (its first counts[g] charts
     of each group), per group and overall."""
     equal = {g: side[g][: counts[g]] for g in GROUPS}
-    pooled = lambda feats, group: np.concatenate(list(feats.values())) if group == "all" else feats[group]  # noqa: E731
     out = {}
     for group in (*GROUPS, "all"):
         real, fake, train = pooled(judged, group), pooled(equal, group), pooled(training, group)
@@ -134,11 +137,10 @@ def compare(judged: dict, side: dict, training: dict, counts: dict) -> dict[str,
 
 def weight_copies(side: dict, training: dict) -> dict[str, float]:
     """copies_weights per group and overall: encoded mixture weights (2 sqrt(w) - 1) against the training charts'."""
-    enc = {g: 2 * np.sqrt(np.clip(w, 0, None)) - 1 for g, w in side.items()}
-    train = {g: 2 * np.sqrt(np.clip(w, 0, None)) - 1 for g, w in training.items()}
-    out = {f"{g}/copies_weights": nearest(enc[g], train[g]) for g in GROUPS}
-    out["all/copies_weights"] = nearest(np.concatenate(list(enc.values())), np.concatenate(list(train.values())))
-    return out
+    def encoded(by_group):
+        return {g: encode_density(torch.as_tensor(w)).numpy() for g, w in by_group.items()}
+    side, training = encoded(side), encoded(training)
+    return {f"{g}/copies_weights": nearest(pooled(side, g), pooled(training, g)) for g in (*GROUPS, "all")}
 
 
 def train(cfg, train_shots: pd.DataFrame, fold: int):
