@@ -8,7 +8,7 @@ Prints training time, peak memory (max RSS), and the shot metrics overall and pe
 position group next to their floor: the same metrics between the two real seasons.
 Figures are recorded in docs/benchmarks.md. Needs ../shared/data beside the checkout.
 Two seasons five years apart have a high floor (0.013) that hides a model several times off; the
-split of one season by players, with its floor and two references that are no GAN, is
+split of one season by players, with its floor and references that are no GAN, is
 bench/chart_split_quality.py.
 """
 from __future__ import annotations

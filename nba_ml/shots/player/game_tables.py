@@ -44,11 +44,11 @@ MAX_FEET = 40  # distance bins of a cell: whole feet 0..39, then 40 and beyond
 CELLS = len(ZONES) * (MAX_FEET + 1)  # the kind-of-shot cells: zone x whole feet
 BANDS = 3  # restricted area, the paint (non-RA), the rest
 ACTION_PRIOR = 2.0  # pseudo-shots of his expected mix in his ratio per family (game_kinds.ACTION_PLAYER_STRENGTH)
-ZONE_GROUPS = np.array([0, 1, 1, 2, 2, 2, 2])
+ZONE_GROUPS = np.array([0, 1, 1, 2, 2, 2, 2])  # the moment's make offsets: the rim, inside the arc, threes (and heaves)
 # defense_record's last axis: in a zone, the shots a defense allowed and those its opponents would have taken
 # against the league's (their own shares), the attempts of known outcome, made, and expected made (their make
 # probabilities at their spots before the defense's offset)
-DEFENSE_RECORD = ("shots", "expected_shots", "attempts", "made", "expected_made")  # the moment's make offsets: the rim, inside the arc, threes (and heaves)
+DEFENSE_RECORD = ("shots", "expected_shots", "attempts", "made", "expected_made")
 
 
 def action_cell(zone: np.ndarray, distance_ft: np.ndarray) -> np.ndarray:

@@ -327,7 +327,6 @@ def draw_game_shots(charts: ChartSampler, game, situations, season: dict, chart:
     placement his group's correction of the chart's distances within the zone (else another location:
     rejection sampling, exact); so the zones follow GameTables.zone_probabilities and, within a zone, his
     chart with its distances as his group's shots have them."""
-
     rows, n = situations.rows, len(situations.rows)
     u = player_uniforms(situations.ids, root, Stream.DRAW, FIXED_UNIFORMS + ROUND_UNIFORMS * ROUNDS_AHEAD)
     heave = u[0] < game.backcourt_share[situations.bucket]
